@@ -1,0 +1,159 @@
+"""Keep ABI: every number that crosses the kernel / task / host boundary.
+
+One source of truth. The kernel, the servers and the host decoder all read
+this file (the host loads it under CPython with a `const` shim), and a host
+test checks that docs/trace-format.md and the decoder agree with it.
+
+Invariants:
+- Values never change meaning once released; new ones are appended.
+- Error codes are negative, so a server's own non-negative reply codes can
+  never be mistaken for a kernel error.
+- A task id is `gen << 8 | slot`: the low byte names the task slot, the rest
+  is the generation, bumped on every restart so stale ids are detectable.
+"""
+
+try:
+    from micropython import const
+except ImportError:  # CPython (host tools): const is the identity
+
+    def const(x):
+        return x
+
+
+ABI_VERSION = const(1)
+
+# ---- task ids ---------------------------------------------------------------
+SLOT_BITS = const(8)
+SLOT_MASK = const(0xFF)
+GEN_MAX = const(0x3FFFFF)  # keeps ids small ints (no allocation) on 32-bit ports
+
+# ---- task states: named after what the task waits for -------------------------
+ST_RUNNABLE = const(0)  # ready to run (or running)
+ST_IN_SEND = const(1)  # queued at a server, waiting for it to receive (peer = server)
+ST_IN_REPLY = const(2)  # server has the message, waiting for its reply (peer = server)
+ST_IN_RECV = const(3)  # waiting for a message or a notification in its mask
+ST_IN_WAIT = const(4)  # waiting for notification bits in its mask
+ST_SLEEPING = const(5)  # waiting for a deadline
+ST_FAULTED = const(6)  # stopped by a fault; the fault record keeps the prior state
+ST_HELD = const(7)  # stopped on purpose (supervisor hold / flap detection)
+ST_DONE = const(8)  # the task's coroutine returned
+ST_EMPTY = const(9)  # slot not in use
+STATE_NAMES = ("runnable", "in_send", "in_reply", "in_recv", "in_wait",
+               "sleeping", "faulted", "held", "done", "empty")
+
+# ---- kernel return codes --------------------------------------------------------
+OK = const(0)
+E_DEAD = const(-1)  # peer is dead or restarted since the id was taken (stale generation)
+E_DEADLOCK = const(-2)  # the send would close a cycle of waiting tasks
+E_TIMEOUT = const(-3)  # the timeout passed first
+E_TOOBIG = const(-4)  # message or reply larger than the configured limit
+E_DENIED = const(-5)  # no capability to send to that task
+E_NOTSUP = const(-6)  # server: op not supported (by convention, servers reply with it)
+E_BADARG = const(-7)  # server: request malformed (by convention)
+E_MEM = const(-8)  # lease or region access out of bounds / not permitted
+E_BUSY = const(-9)  # server: resource busy or owned by another client
+E_IO = const(-10)  # server: the device did not answer
+RC_MIN = const(-10)
+RC_NAMES = {0: "ok", -1: "dead", -2: "deadlock", -3: "timeout", -4: "toobig",
+            -5: "denied", -6: "notsup", -7: "badarg", -8: "mem", -9: "busy", -10: "io"}
+
+# ---- fault kinds (fault record and trace) --------------------------------------
+F_EXCEPTION = const(1)  # the task raised
+F_BADARG = const(2)  # a syscall argument of the wrong type or range
+F_BADREPLY = const(3)  # reply to a task that did not send to it / double reply
+F_NOTASK = const(4)  # syscall named a task id that never existed
+F_MISUSE = const(5)  # syscall without await, or awaited something foreign
+F_MEMORY = const(6)  # region / lease access violation
+F_BUDGET_HEAP = const(7)  # allocated more than its per-slice heap budget
+F_BUDGET_TIME = const(8)  # ran longer than its slice budget without yielding
+F_INJECTED = const(9)  # fault injected by the supervisor / host
+F_SELF = const(10)  # the task called fault() on itself
+F_WATCHDOG = const(11)  # the board was reset by the watchdog while it ran
+FAULT_NAMES = {1: "exception", 2: "badarg", 3: "badreply", 4: "notask", 5: "misuse",
+               6: "memory", 7: "budget_heap", 8: "budget_time", 9: "injected",
+               10: "self", 11: "watchdog"}
+
+# ---- memory access kinds (memory fault detail) ----------------------------------
+ACC_READ = const(1)
+ACC_WRITE = const(2)
+
+# ---- messages ---------------------------------------------------------------------
+# Every message and reply starts with a 4-byte header the kernel writes:
+#   u8 version | u8 op (reply: rc + 128) | u16 body length, little endian.
+# A receiver reads the fields it knows and skips the rest of `length`, so an
+# old server keeps working when a newer client appends fields.
+MSG_VERSION = const(1)
+MSG_HDR = const(4)
+MAX_OP = const(255)
+
+# ---- notifications -----------------------------------------------------------------
+# 32-bit words. Bits 0..29 stay small ints on 32-bit ports (no allocation);
+# bits 30 and 31 work but cost a long int there.
+NOTE_FAULT = const(1 << 29)  # to the supervisor: some task faulted
+NOTE_TIMER = const(1 << 28)  # conventional: a task's own periodic timer
+
+# ---- trace records ------------------------------------------------------------------
+# The ring holds fixed 8-byte records, little endian:
+#   u8 kind | u8 slot | u16 a | u32 b
+# `slot` is the task the event belongs to (0xFF = kernel). The meaning of a
+# and b per kind is below; the host decoder uses TR_FIELDS to name them.
+TR_SIZE = const(8)
+TR_SWITCH = const(1)  # a = generation, b = ticks_us when the slice began
+TR_SEND = const(2)  # a = dest slot | op << 8, b = body length
+TR_RECV = const(3)  # a = sender slot | op << 8, b = body length
+TR_REPLY = const(4)  # a = client slot | (rc & 0xFF) << 8, b = body length
+TR_NOTIFY = const(5)  # a = dest slot, b = bits
+TR_WAKE = const(6)  # a = 0, b = bits delivered (notification wake-up)
+TR_TIMEOUT = const(7)  # a = state it waited in, b = 0
+TR_DEADLOCK = const(8)  # a = dest slot, b = 0
+TR_FAULT = const(9)  # a = fault kind | prior state << 8, b = detail (addr, size...)
+TR_RESTART = const(10)  # a = new generation, b = restart count
+TR_LOG = const(11)  # a = text length, b = 0; followed by ceil(len/7) TR_TEXT records
+TR_TEXT = const(12)  # bytes 1..7 of the record are the next 7 bytes of text
+TR_DROPPED = const(13)  # a = 0, b = records dropped since the last drain
+TR_SYSCALL = const(14)  # a = syscall number, b = argument (sleep_ms, mask...)
+TR_DENIED = const(15)  # a = dest slot, b = 0
+TR_MEMFAULT = const(16)  # a = access kind | region << 8, b = offset << 16 | length
+TR_HEAP = const(17)  # a = 0, b = bytes of heap in use (periodic)
+TR_BUDGET = const(18)  # a = 1 heap / 2 time, b = measured figure
+TR_STATE = const(19)  # a = state | priority << 8, b = generation (task table snapshot)
+TR_BOOT = const(20)  # a = ABI version, b = reset cause | watchdog culprit slot << 8
+TR_HOLD = const(21)  # a = 1 held / 0 released, b = 0
+TR_PIN = const(22)  # a = pin, b = level | ticks_ms << 1 (gpio server or sim pins)
+TR_KIND_MAX = const(22)
+
+TR_NAMES = {1: "switch", 2: "send", 3: "recv", 4: "reply", 5: "notify", 6: "wake",
+            7: "timeout", 8: "deadlock", 9: "fault", 10: "restart", 11: "log",
+            12: "text", 13: "dropped", 14: "syscall", 15: "denied", 16: "memfault",
+            17: "heap", 18: "budget", 19: "state", 20: "boot", 21: "hold", 22: "pin"}
+
+KERNEL_SLOT = const(0xFF)
+
+# syscall numbers (TR_SYSCALL a, and the host's `keep call`)
+SYS_SEND = const(1)
+SYS_RECV = const(2)
+SYS_REPLY = const(3)
+SYS_NOTIFY = const(4)
+SYS_WAIT = const(5)
+SYS_SLEEP = const(6)
+SYS_YIELD = const(7)
+SYS_LOG = const(8)
+SYS_FAULT = const(9)
+
+# On the wire each record keeps only its first TR_WIRE_LEN[kind] bytes
+# (kind, slot, then a and b little endian, truncated): most events need 6.
+TR_WIRE_LEN = b"\x08\x08\x06\x06\x06\x08\x08\x04\x04\x08\x06\x04\x08\x08\x08\x04\x08\x08\x08\x08\x08\x04\x08"
+
+# ---- console frames (trace on the wire) -------------------------------------------------
+# A frame is FRAME_START followed by the encoded body. The body is
+#   u8 version | u16 seq | u16 records length | records... | u16 CRC-16/CCITT-FALSE
+# (CRC over everything before it). Encoding: the body, zero-padded to a
+# multiple of 3 bytes, is cut into 24-bit little-endian groups; each group
+# becomes 4 bytes of 6 bits (low bits first), each OR 0x80. All encoded
+# bytes are 0x80..0xBF, UTF-8 continuation bytes, which can never begin a
+# character: no part of a frame can be mistaken for console text, a frame
+# ends at the first byte outside that range, and the monitor resyncs at
+# the next FRAME_START.
+FRAME_START = const(0x1E)  # ASCII record separator; never printed by the kernel
+FRAME_VERSION = const(1)
+FRAME_MAX_RECORDS = const(32)

