@@ -1,0 +1,146 @@
+"""Faults: stop one task, keep what it was doing, never stop the kernel.
+
+A fault takes the task out of every queue it is on, records what happened
+and where, wakes every client blocked on it with E_DEAD, and tells the
+supervisor (a hook and the NOTE_FAULT notification bit). Restart policy is
+not here: the supervisor task decides (mechanism here, policy in a task).
+
+Invariants:
+- After fault(s) no queue, timer or peer link refers to s, and no task is
+  left waiting on s.
+- The record keeps the state the task was in, so a fault while IN_SEND to
+  a server still says which server.
+- The fault path may allocate (the record, the message); hot paths never
+  fault.
+"""
+
+from . import abi, sched, tcb, trace
+
+# slot -> FaultRecord of its last fault (kept across restarts for inspection)
+records = {}
+# Called as hook(slot) after every fault; the supervisor installs it.
+hook = None
+supervisor = 0xFF  # slot notified with abi.NOTE_FAULT, 0xFF = none
+count = 0
+
+
+class FaultRecord:
+    """What happened to a task: kind, detail, where, and its prior state."""
+
+    def __init__(self, slot, kind, prev_state, prev_peer, detail, info, t_ms):
+        self.slot = slot
+        self.gen = tcb.gen[slot]
+        self.kind = kind
+        self.prev_state = prev_state
+        self.prev_peer = prev_peer
+        self.detail = detail
+        self.info = info  # exception object or message
+        self.t_ms = t_ms
+
+    def where(self):
+        """The innermost traceback line of an exception fault, else ''."""
+        exc = self.info
+        if not isinstance(exc, BaseException):
+            return ""
+        import io
+        import sys
+
+        buf = io.StringIO()
+        sys.print_exception(exc, buf)
+        lines = [ln.strip() for ln in buf.getvalue().split("\n") if ln.strip().startswith("File")]
+        return lines[-1] if lines else ""
+
+    def text(self):
+        st = abi.STATE_NAMES[self.prev_state]
+        if self.prev_state in (abi.ST_IN_SEND, abi.ST_IN_REPLY):
+            st += "(%d)" % self.prev_peer
+        msg = "%s: %s fault (%s)" % (tcb.name[self.slot], abi.FAULT_NAMES.get(self.kind, "?"), st)
+        if self.info is not None:
+            info = self.info
+            if isinstance(info, BaseException):
+                info = "%s: %s" % (type(info).__name__, info)
+            msg += " " + str(info)
+        w = self.where()
+        if w:
+            msg += " at " + w
+        return msg
+
+
+def reset():
+    global hook, supervisor, count
+    records.clear()
+    hook = None
+    supervisor = 0xFF
+    count = 0
+
+
+def unlink_sender(s):
+    """Take an IN_SEND task off its server's sender queue."""
+    srv = tcb.peer[s]
+    prev = 0xFF
+    cur = tcb.sq_head[srv]
+    while cur != 0xFF:
+        if cur == s:
+            if prev == 0xFF:
+                tcb.sq_head[srv] = tcb.sq_next[s]
+            else:
+                tcb.sq_next[prev] = tcb.sq_next[s]
+            break
+        prev = cur
+        cur = tcb.sq_next[cur]
+    tcb.sq_next[s] = 0xFF
+    tcb.sdata[s] = None
+    tcb.slease[s] = None
+
+
+def detach(s):
+    """Remove slot s from every queue and wait it is part of.
+
+    Returns the server it was blocked on (0xFF if none) so the caller can
+    recompute that server's inherited priority.
+    """
+    st = tcb.state[s]
+    srv = 0xFF
+    if st == abi.ST_RUNNABLE:
+        sched.remove(s)
+    elif st == abi.ST_IN_SEND:
+        srv = tcb.peer[s]
+        unlink_sender(s)
+    elif st == abi.ST_IN_REPLY:
+        srv = tcb.peer[s]
+    tcb.timed[s] = 0
+    return srv
+
+
+def fault(s, kind, detail=0, info=None):
+    """Fault task s. Safe to call for the running task or any other."""
+    global count
+    from . import ipc, kernel
+
+    prev = tcb.state[s]
+    if prev in (abi.ST_FAULTED, abi.ST_EMPTY, abi.ST_DONE):
+        return
+    records[s] = FaultRecord(s, kind, prev, tcb.peer[s], detail, info, kernel.now_ms())
+    count += 1
+    srv = 0xFF if s == tcb.cur else detach(s)
+    if s == tcb.cur and prev != abi.ST_RUNNABLE:
+        srv = detach(s)
+    tcb.state[s] = abi.ST_FAULTED
+    trace.write(abi.TR_FAULT, s, kind | prev << 8, detail & 0xFFFFFFFF)
+    if srv != 0xFF:
+        ipc.reprioritise(srv)
+    ipc.release_clients(s, abi.E_DEAD)
+    tcb.owes[s] = 0
+    tcb.notes[s] = 0
+    kernel.retire(s)
+    msg = records[s].text()
+    raw = msg.encode()
+    trace.write_text(s, raw, len(raw))
+    if kernel.echo:
+        print("[keep]", msg)
+    if supervisor != 0xFF and supervisor != s:
+        from . import notify
+
+        notify.post(supervisor, abi.NOTE_FAULT)
+    if hook is not None:
+        hook(s)

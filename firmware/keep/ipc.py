@@ -1,0 +1,303 @@
+"""IPC: synchronous send / recv / reply with copied, versioned messages.
+
+send blocks the client until the server replies, so a buffer it lent
+cannot change under the server. The message is copied into the server's
+receive buffer (header + body) when the server receives it; a reply is
+copied into the client's reply buffer. Oversize is an error, never a
+truncation.
+
+Invariants (with tcb's):
+- The wait-for graph (IN_SEND / IN_REPLY edges to peer) is acyclic: send
+  refuses, with E_DEADLOCK, any edge that would close a cycle.
+- A server's effective priority is the most important of its own and of
+  every client queued at it or waiting for its reply, transitively along
+  chains of servers (priority inheritance); it drops back when it replies.
+- A reply reaches only the exact client instance (slot and generation)
+  that sent; a reply to a client that timed out or restarted is dropped
+  and traced, never delivered to its successor.
+"""
+
+from micropython import const
+
+from . import abi, caps, sched, task, tcb, timers, trace
+from .sched import push
+from .tcb import gen, owes, peer, sdata, slease, sop, sq_head, sq_next, state, timed
+from .trace import write as tw
+
+_NONE = const(0xFF)
+_IN_SEND = const(1)  # abi.ST_IN_SEND
+_IN_REPLY = const(2)  # abi.ST_IN_REPLY
+_IN_RECV = const(3)  # abi.ST_IN_RECV
+_RUNNABLE = const(0)
+_FAULTED = const(6)  # states >= this are not alive for IPC
+_HDR = const(4)
+_VER = const(1)  # abi.MSG_VERSION
+_BUFS = task.BUFS
+_ret = task.ret
+_bad = task.bad
+
+
+def send(h, dest, op, data=None, lease=None, timeout_ms=None):
+    """Call server `dest` with `op` and `data`; wait for its reply."""
+    if h._p:
+        return task.misuse(h)
+    me = h.slot
+    try:
+        s = dest & 0xFF
+        if op < 0 or op > 255 or dest < 0 or (timeout_ms is not None and timeout_ms < 0):
+            raise TypeError
+        n = 0 if data is None else len(data)
+    except TypeError:
+        return _bad(h, abi.F_BADARG, 0, "send(dest, op, data, lease, timeout_ms): bad argument")
+    if s >= tcb.ntasks or state[s] == abi.ST_EMPTY:
+        return _bad(h, abi.F_NOTASK, dest & 0xFFFFFFFF, "send: no task %d" % dest)
+    if n and not isinstance(data, _BUFS):
+        return _bad(h, abi.F_BADARG, 0, "send: data must be bytes-like")
+    badge = 0
+    if caps.grants is not None:
+        badge = caps.grants[me].get(s, -1)
+        if badge < 0:
+            tw(abi.TR_DENIED, me, s, 0)
+            return _rc(h, abi.E_DENIED)
+    tw(2, me, s | op << 8, n)  # abi.TR_SEND
+    if n > tcb.max_msg:
+        return _rc(h, abi.E_TOOBIG)
+    if gen[s] != dest >> 8 or state[s] >= _FAULTED:
+        return _rc(h, abi.E_DEAD)
+    # Deadlock: follow who `s` waits for; reaching the caller closes a cycle.
+    t = s
+    while True:
+        if t == me:
+            tw(abi.TR_DEADLOCK, me, s, 0)
+            return _rc(h, abi.E_DEADLOCK)
+        ts = state[t]
+        if ts != _IN_SEND and ts != _IN_REPLY:
+            break
+        t = peer[t]
+    peer[me] = s
+    if ts == _IN_RECV:  # t == s here: the server waits, hand it over now
+        deliver(s, me, op, data, n, lease, badge)
+        state[me] = _IN_REPLY
+        owes[s] |= 1 << me
+        timed[s] = 0
+        state[s] = _RUNNABLE
+        push(s)
+    else:
+        state[me] = _IN_SEND
+        sdata[me] = data
+        sop[me] = op
+        slease[me] = lease
+        # Append to the server's sender queue (FIFO among equals).
+        sq_next[me] = _NONE
+        q = sq_head[s]
+        if q == _NONE:
+            sq_head[s] = me
+        else:
+            while sq_next[q] != _NONE:
+                q = sq_next[q]
+            sq_next[q] = me
+    if tcb.prio[me] < tcb.prio[s]:  # sched.more_important, inlined on the hot path
+        boost(s, tcb.prio[me])
+    if timeout_ms is not None:
+        timers.arm(me, timeout_ms)
+    h._stop = h._hstop
+    h._p = 1
+    return h
+
+
+def _rc(h, rc):
+    """send's immediate failure: the handle carries rc, no reply."""
+    h.rc = rc
+    h.rlen = 0
+    h._stop = h._hstop
+    h._p = 1
+    return h
+
+
+def deliver(s, c, op, data, n, lease, badge):
+    """Copy client c's message into server s's receive buffer."""
+    m = tcb.handle[s].m
+    b = m.buf
+    b[0] = _VER
+    b[1] = op
+    b[2] = n & 0xFF
+    b[3] = n >> 8
+    if n:
+        b[_HDR:_HDR + n] = data
+    m.sender = gen[c] << 8 | c
+    m.badge = badge
+    m.op = op
+    m.len = n
+    m.bits = 0
+    m.rc = 0
+    m.lease = lease
+    if lease is not None:
+        lease.grant(s)
+    tw(3, s, c | op << 8, n)  # abi.TR_RECV
+
+
+def recv(h, timeout_ms=None, mask=0):
+    """Wait for a message, or for notification bits in `mask`."""
+    if h._p:
+        return task.misuse(h)
+    me = h.slot
+    try:
+        if mask < 0 or (timeout_ms is not None and timeout_ms < 0):
+            raise TypeError
+    except TypeError:
+        return _bad(h, abi.F_BADARG, 0, "recv(timeout_ms, mask): bad argument")
+    m = h.m
+    h._stop = h._mstop
+    h._p = 1
+    if mask:
+        pend = tcb.notes[me] & mask
+        if pend:
+            tcb.notes[me] ^= pend
+            m.bits = pend
+            m.sender = -1
+            m.op = -1
+            m.len = 0
+            m.rc = 0
+            tw(abi.TR_WAKE, me, 0, pend)
+            return h
+    c = sq_head[me]
+    if c == _NONE:
+        state[me] = _IN_RECV
+        tcb.mask[me] = mask
+        if timeout_ms is not None:
+            timers.arm(me, timeout_ms)
+        return h
+    # Serve the most important queued client first, FIFO among equals.
+    best = c
+    q = sq_next[c]
+    if q == _NONE:
+        sq_head[me] = _NONE
+    else:
+        prio = tcb.prio
+        prev_best = _NONE
+        prev = c
+        while q != _NONE:
+            if prio[q] < prio[best]:  # sched.more_important
+                best = q
+                prev_best = prev
+            prev = q
+            q = sq_next[q]
+        if prev_best == _NONE:
+            sq_head[me] = sq_next[best]
+        else:
+            sq_next[prev_best] = sq_next[best]
+        sq_next[best] = _NONE
+    data = sdata[best]
+    sdata[best] = None
+    lease = slease[best]
+    slease[best] = None
+    deliver(me, best, sop[best], data, 0 if data is None else len(data), lease,
+            0 if caps.grants is None else caps.grants[best].get(me, 0))
+    state[best] = _IN_REPLY
+    owes[me] |= 1 << best
+    return h
+
+
+def reply(h, client, rc=0, data=None):
+    """Answer `client` (a task id from m.sender) with rc and data. Never blocks."""
+    if h._p:
+        return task.misuse(h)
+    me = h.slot
+    try:
+        c = client & 0xFF
+        if rc < -128 or rc > 127 or client < 0:
+            raise TypeError
+        n = 0 if data is None else len(data)
+    except TypeError:
+        return _bad(h, abi.F_BADARG, 0, "reply(client, rc -128..127, data): bad argument")
+    if c >= tcb.ntasks or not (owes[me] >> c) & 1:
+        return _bad(h, abi.F_BADREPLY, client & 0xFFFFFFFF,
+                    "reply to task %d, which is not waiting for a reply from it" % client)
+    if n and not isinstance(data, _BUFS):
+        return _bad(h, abi.F_BADARG, 0, "reply: data must be bytes-like")
+    if n > tcb.max_msg:
+        tw(4, me, c | (abi.E_TOOBIG & 0xFF) << 8, n)
+        return _ret(h, abi.E_TOOBIG)
+    owes[me] &= ~(1 << c)
+    if state[c] == _IN_REPLY and peer[c] == me and gen[c] == client >> 8:
+        hc = tcb.handle[c]
+        b = hc.rbuf
+        b[0] = _VER
+        b[1] = rc & 0xFF
+        b[2] = n & 0xFF
+        b[3] = n >> 8
+        if n:
+            b[_HDR:_HDR + n] = data
+        hc.rc = rc
+        hc.rlen = n
+        timed[c] = 0
+        state[c] = _RUNNABLE
+        push(c)
+        tw(4, me, c | (rc & 0xFF) << 8, n)  # abi.TR_REPLY
+    else:
+        # The client gave up (timeout) or restarted: drop, and say so.
+        tw(4, me, c | (rc & 0xFF) << 8, n | 0x10000)
+    if tcb.prio[me] != tcb.base[me]:
+        reprioritise(me)
+    return _ret(h, 0)
+
+
+# ---- priority inheritance ---------------------------------------------------
+
+
+def _set_prio(s, p):
+    """Change s's effective priority, moving it between ready queues."""
+    if tcb.state[s] == _RUNNABLE and s != tcb.cur and sched.remove(s):
+        tcb.prio[s] = p
+        sched.push(s)
+    else:
+        tcb.prio[s] = p
+
+
+def boost(s, p):
+    """Raise server s (and the servers it waits on) to at least priority p."""
+    st = tcb.state
+    while sched.more_important(p, tcb.prio[s]):
+        _set_prio(s, p)
+        if st[s] != _IN_SEND and st[s] != _IN_REPLY:
+            return
+        s = tcb.peer[s]
+
+
+def reprioritise(s):
+    """Recompute s's inherited priority from its clients, down the chain."""
+    st = tcb.state
+    prio = tcb.prio
+    peer = tcb.peer
+    while True:
+        p = tcb.base[s]
+        for t in range(tcb.ntasks):
+            ts = st[t]
+            if (ts == _IN_SEND or ts == _IN_REPLY) and peer[t] == s and \
+                    sched.more_important(prio[t], p):
+                p = prio[t]
+        if p == prio[s]:
+            return
+        _set_prio(s, p)
+        if st[s] != _IN_SEND and st[s] != _IN_REPLY:
+            return
+        s = peer[s]
+
+
+def release_clients(s, rc):
+    """Wake every task queued at or waiting on server s with error rc."""
+    st = tcb.state
+    for t in range(tcb.ntasks):
+        ts = st[t]
+        if (ts == _IN_SEND or ts == _IN_REPLY) and tcb.peer[t] == s:
+            tcb.sdata[t] = None
+            tcb.slease[t] = None
+            tcb.sq_next[t] = _NONE
+            hc = tcb.handle[t]
+            hc.rc = rc
+            hc.rlen = 0
+            tcb.timed[t] = 0
+            st[t] = _RUNNABLE
+            sched.push(t)
+            trace.write(abi.TR_REPLY, s, t | (rc & 0xFF) << 8, 0)
+    tcb.sq_head[s] = _NONE

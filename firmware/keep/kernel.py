@@ -1,0 +1,266 @@
+"""Kernel: boot, spawn, restart, and the scheduling loop.
+
+The loop picks the most important runnable task, resumes its coroutine
+until it awaits a syscall, and puts it back in its ready queue if it is
+still runnable. Everything the task asked for already happened inside the
+syscall (see task.py); the loop only applies what is left: re-queueing,
+retiring a faulted task, catching exceptions as faults.
+
+Invariants:
+- An exception in a task, or any bad syscall, faults that task; the loop
+  itself only stops on KeyboardInterrupt / SystemExit (Ctrl-C hands the
+  console back to the REPL) or when asked to.
+- Between slices tcb.cur is NONE; during a slice it is the running slot.
+- Each slice starts with one ticks_us() reading, shared by the trace
+  (switch record) and the budget check.
+"""
+
+import time
+
+from micropython import const
+
+from . import abi, caps, fault, ipc, irq, notify, sched, task, tcb, timers, trace
+
+_NONE = const(0xFF)
+_RUNNABLE = const(0)
+_IN_SEND = const(1)
+_IN_REPLY = const(2)
+_FAULTED = const(6)
+_HELD = const(7)
+_DONE = const(8)
+
+# Syscalls are functions of the module that owns the concept, bound here
+# as Handle methods so a call costs one method dispatch.
+task.Handle.send = ipc.send
+task.Handle.recv = ipc.recv
+task.Handle.reply = ipc.reply
+task.Handle.notify = notify.notify
+task.Handle.wait = notify.wait
+task.Handle.sleep_ms = timers.sleep_ms
+task.Handle.yield_ = task.yield_
+task.Handle.log = task.log
+task.Handle.fault = task.fault_self
+
+echo = False  # also print log lines and faults as text (before the monitor exists)
+stopping = False
+idle_hook = None  # called with the ms to the next deadline (-1: none) when idle
+slice_hook = None  # called after every slice with (slot, slice_us) (budgets)
+exit_hook = None  # called as exit_hook(slot) when a task's coroutine returns
+ticks_us = time.ticks_us
+ticks_ms = time.ticks_ms
+ticks_diff = time.ticks_diff
+
+
+def now_ms():
+    return ticks_ms()
+
+
+def boot(max_msg=64, trace_records=256, echo_text=False):
+    """Reset every kernel table; the next spawn gets slot 0."""
+    global echo, stopping, idle_hook, slice_hook, exit_hook
+    tcb.reset()
+    sched.reset()
+    timers.reset()
+    fault.reset()
+    caps.reset()
+    trace.init(trace_records)
+    tcb.max_msg = max_msg
+    echo = echo_text
+    stopping = False
+    idle_hook = None
+    slice_hook = None
+    exit_hook = None
+    for s in range(irq.MAX_SLOTS):
+        irq.pending[s] = 0
+    irq.flag[0] = 0
+    trace.write(abi.TR_BOOT, abi.KERNEL_SLOT, abi.ABI_VERSION, 0)
+
+
+def spawn(fn, prio=4, name=None, args=()):
+    """Create a task running `fn(handle, *args)`; returns its task id."""
+    s = tcb.ntasks
+    if s >= tcb.MAX_TASKS:
+        raise ValueError("too many tasks (max %d)" % tcb.MAX_TASKS)
+    if not 0 <= prio < sched.NPRIO:
+        raise ValueError("priority must be 0..%d" % (sched.NPRIO - 1))
+    tcb.ntasks = s + 1
+    tcb.base[s] = prio
+    tcb.prio[s] = prio
+    tcb.name[s] = name or "task%d" % s
+    tcb.entry[s] = (fn, args)
+    tcb.handle[s] = task.Handle(s, tcb.max_msg)
+    _start(s)
+    return s  # generation 0
+
+
+def _start(s):
+    fn, args = tcb.entry[s]
+    h = tcb.handle[s]
+    h._p = 0
+    h.rc = 0
+    h.rlen = 0
+    tcb.coro[s] = fn(h, *args)
+    tcb.state[s] = _RUNNABLE
+    tcb.peer[s] = _NONE
+    tcb.prio[s] = tcb.base[s]
+    sched.push(s)
+
+
+def tid(s):
+    """The current task id of slot s."""
+    return tcb.gen[s] << 8 | s
+
+
+def retire(s):
+    """Close a stopped task's coroutine (deferred if it is running now)."""
+    if s == tcb.cur:
+        return  # the loop closes it when the slice ends
+    c = tcb.coro[s]
+    tcb.coro[s] = None
+    if c is not None:
+        try:
+            c.close()
+        except Exception:
+            pass
+
+
+def restart(s):
+    """Start slot s again from its entry with a new generation."""
+    st = tcb.state[s]
+    if st not in (_FAULTED, _DONE, _HELD):
+        fault.fault(s, abi.F_INJECTED, 0, "restart")
+    retire(s)
+    g = tcb.gen[s] + 1
+    tcb.gen[s] = g if g <= abi.GEN_MAX else 0
+    tcb.restarts[s] += 1
+    tcb.notes[s] = 0
+    tcb.owes[s] = 0
+    tcb.sq_head[s] = _NONE
+    _start(s)
+    trace.write(abi.TR_RESTART, s, tcb.gen[s] & 0xFFFF, tcb.restarts[s])
+    return tid(s)
+
+
+def hold(s):
+    """Stop slot s on purpose; clients waiting on it get E_DEAD."""
+    if tcb.state[s] in (_HELD, _DONE) or tcb.state[s] == abi.ST_EMPTY:
+        return
+    srv = fault.detach(s) if s != tcb.cur else _NONE
+    tcb.state[s] = _HELD
+    if srv != _NONE:
+        ipc.reprioritise(srv)
+    ipc.release_clients(s, abi.E_DEAD)
+    tcb.owes[s] = 0
+    retire(s)
+    trace.write(abi.TR_HOLD, s, 1, 0)
+
+
+def release(s):
+    """Let a held (or faulted) task run again, as a fresh instance."""
+    if tcb.state[s] in (_HELD, _FAULTED, _DONE):
+        trace.write(abi.TR_HOLD, s, 0, 0)
+        return restart(s)
+    return tid(s)
+
+
+def stop():
+    """Ask the loop to return after the current slice."""
+    global stopping
+    stopping = True
+
+
+def _irqs():
+    """Fold interrupt-posted bits into notifications."""
+    irq.flag[0] = 0
+    pend = irq.pending
+    for s in range(tcb.ntasks):
+        b = pend[s]
+        if b:
+            pend[s] = 0
+            notify.post(s, b)
+
+
+def _finish(s, coro_done):
+    """A slice ended with the task stopped: clean up what it leaves behind."""
+    if coro_done:
+        if tcb.state[s] < _FAULTED:
+            srv = fault.detach(s)
+            tcb.state[s] = _DONE
+            if srv != _NONE:
+                ipc.reprioritise(srv)
+            ipc.release_clients(s, abi.E_DEAD)
+            tcb.owes[s] = 0
+            tcb.coro[s] = None
+            if exit_hook is not None:
+                exit_hook(s)
+        return
+    c = tcb.coro[s]
+    tcb.coro[s] = None
+    if c is not None:
+        try:
+            c.close()
+        except Exception:
+            pass
+
+
+def run(duration_ms=None, until_idle=False):
+    """Schedule tasks until stop(), the duration passes, or (until_idle)
+    nothing is runnable and no deadline is armed."""
+    global stopping
+    stopping = False
+    state = tcb.state
+    coros = tcb.coro
+    handles = tcb.handle
+    gen = tcb.gen
+    pop = sched.pop
+    push = sched.push
+    tw = trace.write
+    flag = irq.flag
+    t_end = ticks_ms() + duration_ms if duration_ms is not None else 0
+    last = _NONE
+    while not stopping:
+        if flag[0]:
+            _irqs()
+        if timers.armed:
+            now = ticks_ms()
+            if timers.due(now):
+                timers.expire(now)
+        s = pop()
+        if s == _NONE:
+            now = ticks_ms()
+            if duration_ms is not None and ticks_diff(now, t_end) >= 0:
+                break
+            wait = timers.until_next(now)
+            if until_idle and wait < 0 and not flag[0]:
+                break
+            if idle_hook is not None:
+                idle_hook(wait)
+            elif wait != 0:
+                time.sleep_ms(1 if wait < 0 or wait > 1 else wait)
+            last = _NONE
+            continue
+        tcb.cur = s
+        now_us = ticks_us()
+        if s != last:
+            tw(1, s, gen[s] & 0xFFFF, now_us)  # abi.TR_SWITCH
+            last = s
+        h = handles[s]
+        try:
+            coros[s].send(None)
+            if h._p != 2 and state[s] < _FAULTED:
+                fault.fault(s, abi.F_MISUSE, 0, "awaited something that is not a Keep syscall")
+        except StopIteration:
+            _finish(s, True)
+        except Exception as e:
+            fault.fault(s, abi.F_EXCEPTION, 0, e)
+        tcb.cur = _NONE
+        st = state[s]
+        if st == _RUNNABLE:
+            push(s)
+        elif st >= _FAULTED:
+            _finish(s, False)
+        if slice_hook is not None:
+            slice_hook(s, ticks_diff(ticks_us(), now_us))
+        if duration_ms is not None and ticks_diff(ticks_ms(), t_end) >= 0:
+            break
+    tcb.cur = _NONE

@@ -1,0 +1,84 @@
+"""Notifications: 32-bit words of bits, posted without blocking.
+
+notify ORs bits into the target's word; a task waiting (wait, or recv with
+a mask) wakes when a bit in its mask is set, and takes — clears — exactly
+the bits it was woken by. Interrupts post bits through keep.irq, which
+the scheduler folds in here.
+
+Invariants:
+- A task IN_WAIT or IN_RECV never has pending bits inside its mask: post()
+  wakes it as soon as one arrives.
+- Delivering bits clears them; bits outside the mask stay pending.
+"""
+
+from micropython import const
+
+from . import abi, sched, task, tcb, timers, trace
+
+_IN_RECV = const(3)
+_IN_WAIT = const(4)
+_RUNNABLE = const(0)
+_FAULTED = const(6)
+
+
+def post(s, bits):
+    """Kernel-internal notify: set bits on slot s and wake it if it waits for them."""
+    notes = tcb.notes
+    notes[s] |= bits
+    st = tcb.state[s]
+    if st == _IN_WAIT or st == _IN_RECV:
+        pend = notes[s] & tcb.mask[s]
+        if pend:
+            notes[s] ^= pend
+            m = tcb.handle[s].m
+            m.bits = pend
+            m.rc = 0
+            if st == _IN_RECV:
+                m.sender = -1
+                m.op = -1
+                m.len = 0
+            tcb.timed[s] = 0
+            tcb.state[s] = _RUNNABLE
+            sched.push(s)
+            trace.write(abi.TR_WAKE, s, 0, pend)
+
+
+def notify(h, dest, bits):
+    """Set notification `bits` on task `dest`. Never blocks."""
+    if h._p:
+        return task.misuse(h)
+    if type(dest) is not int or type(bits) is not int or bits < 0 or bits > 0xFFFFFFFF:
+        return task.bad(h, abi.F_BADARG, 0, "notify: dest and bits (32-bit) must be ints")
+    s = dest & 0xFF
+    if dest < 0 or s >= tcb.ntasks or tcb.state[s] == abi.ST_EMPTY:
+        return task.bad(h, abi.F_NOTASK, dest & 0xFFFFFFFF, "notify: no task %d" % dest)
+    if tcb.gen[s] != dest >> 8 or tcb.state[s] >= _FAULTED:
+        return task.ret(h, abi.E_DEAD)
+    trace.write(abi.TR_NOTIFY, h.slot, s, bits)
+    post(s, bits)
+    return task.ret(h, 0)
+
+
+def wait(h, mask, timeout_ms=None):
+    """Wait for any notification bit in `mask`; m.bits says which arrived."""
+    if h._p:
+        return task.misuse(h)
+    if type(mask) is not int or mask <= 0 or mask > 0xFFFFFFFF or \
+            (timeout_ms is not None and (type(timeout_ms) is not int or timeout_ms < 0)):
+        return task.bad(h, abi.F_BADARG, 0, "wait: mask (non-zero, 32-bit) and timeout_ms must be ints")
+    me = h.slot
+    m = h.m
+    h._stop = h._mstop
+    h._p = 1
+    pend = tcb.notes[me] & mask
+    if pend:
+        tcb.notes[me] ^= pend
+        m.bits = pend
+        m.rc = 0
+        trace.write(abi.TR_WAKE, me, 0, pend)
+        return h
+    tcb.state[me] = _IN_WAIT
+    tcb.mask[me] = mask
+    if timeout_ms is not None:
+        timers.arm(me, timeout_ms)
+    return h

@@ -1,0 +1,150 @@
+"""Task-facing interface: the handle a task awaits its syscalls on.
+
+Every task receives one Handle. Each syscall method checks its arguments,
+does its work at once (the caller is the running task, so this is the
+"trap"), sets what the task waits for, and returns the handle itself. The
+handle is the awaitable: its first __next__ yields to the kernel, and when
+the kernel resumes the task the second raises a preallocated StopIteration
+carrying the result. Nothing on this path allocates.
+
+Results:
+- send  -> the handle: h.rc (kernel error < 0, or the server's rc),
+  h.rlen, h.rbody (memoryview of the reply body; valid until the next send)
+- recv / wait -> the task's Msg: m.rc (OK or E_TIMEOUT), m.sender, m.badge,
+  m.op, m.len, m.body, m.bits (notification bits that woke it), m.lease
+- reply / notify / sleep_ms / yield_ / log -> an int rc
+
+Invariants:
+- _p is 0 (no syscall outstanding), 1 (issued, not yet yielded) or 2
+  (yielded, waiting to be resumed). Issuing a syscall while _p != 0 is a
+  misuse fault (a missing `await`); yielding with _p != 2 means the task
+  awaited something that is not its handle, also a misuse fault.
+- A bad argument faults the calling task, never the kernel: the syscall
+  returns the handle in state 1 so the task yields and is never resumed.
+"""
+
+from micropython import const
+
+from . import abi, tcb
+
+HDR = const(4)  # abi.MSG_HDR
+BUFS = (bytes, bytearray, memoryview)
+
+# StopIteration for each kernel rc, preallocated: index rc - abi.RC_MIN.
+RCSTOP = tuple(StopIteration(rc) for rc in range(abi.RC_MIN, 1))
+_OK = const(10)  # -abi.RC_MIN
+
+
+class Msg:
+    """A received message or notification; reused for every recv/wait."""
+
+    def __init__(self, max_msg):
+        self.buf = bytearray(HDR + max_msg)  # header + body, as copied by the kernel
+        self.body = memoryview(self.buf)[HDR:]
+        self.rc = 0
+        self.sender = -1  # task id (gen << 8 | slot), -1 for a notification
+        self.badge = 0
+        self.op = -1
+        self.len = 0
+        self.bits = 0
+        self.lease = None
+
+    def data(self):
+        """A bytes copy of the body (convenience; allocates)."""
+        return bytes(self.body[: self.len])
+
+
+class Handle:
+    """A task's kernel interface. Methods are the syscalls (see ipc, notify)."""
+
+    def __init__(self, slot, max_msg):
+        self.slot = slot
+        self.m = Msg(max_msg)
+        self.rc = 0
+        self.rlen = 0
+        self.rbuf = bytearray(HDR + max_msg)
+        self.rbody = memoryview(self.rbuf)[HDR:]
+        self._p = 0
+        self._stop = None
+        self._hstop = StopIteration(self)
+        self._mstop = StopIteration(self.m)
+        self.regions = None  # name -> Region, set by the kernel from the manifest
+
+    @property
+    def id(self):
+        """This task's id (generation and slot)."""
+        return tcb.gen[self.slot] << 8 | self.slot
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._p == 1:
+            self._p = 2
+            return None
+        if self._p == 2:
+            self._p = 0
+            s = self._stop
+            s.__traceback__ = None
+            raise s
+        raise RuntimeError("await on a kernel handle without a syscall")
+
+    def reply_data(self):
+        """A bytes copy of the last reply body (convenience; allocates)."""
+        return bytes(self.rbody[: self.rlen])
+
+
+def ret(h, rc):
+    """Finish a syscall that returns the int rc without blocking."""
+    h._stop = RCSTOP[rc + _OK]
+    h._p = 1
+    return h
+
+
+def bad(h, kind, detail=0, info=None):
+    """Fault the calling task for a bad syscall; it yields and never resumes."""
+    from . import fault
+
+    h._p = 1
+    fault.fault(h.slot, kind, detail, info)
+    return h
+
+
+def misuse(h):
+    """A syscall while another is outstanding: the `await` was forgotten."""
+    from . import fault
+
+    h._p = 1
+    fault.fault(h.slot, abi.F_MISUSE, 0, "syscall without await")
+    return h
+
+
+def yield_(h):
+    """Give up the CPU; the task stays runnable (round-robin)."""
+    if h._p:
+        return misuse(h)
+    return ret(h, 0)
+
+
+def log(h, text):
+    """Put a line in the trace (bytes avoid the str -> bytes copy)."""
+    from . import kernel, trace
+
+    if h._p:
+        return misuse(h)
+    if isinstance(text, str):
+        text = text.encode()
+    elif not isinstance(text, BUFS):
+        return bad(h, abi.F_BADARG, 0, "log: text must be str or bytes")
+    n = len(text)
+    if n > 255:
+        n = 255
+    trace.write_text(h.slot, text, n)
+    if kernel.echo:
+        print("[%s] %s" % (tcb.name[h.slot], bytes(text[:n]).decode()))
+    return ret(h, 0)
+
+
+def fault_self(h, reason=None):
+    """Fault the calling task on purpose (its own assertion failed)."""
+    return bad(h, abi.F_SELF, 0, reason)

@@ -1,0 +1,83 @@
+"""Task control blocks: the kernel's per-task state, one array per field.
+
+Structure-of-arrays instead of an object per task: a bytearray slot costs
+one byte where an instance attribute costs a hash-map entry (16 bytes on a
+64-bit port), and viper code can read the arrays directly. Every array is
+allocated once, at import, for MAX_TASKS slots; reset() clears them so
+tests can boot several kernels in one process.
+
+Invariants (checked by the fuzzer's reference model):
+- state[s] is one of abi.ST_*; peer[s] is meaningful only in IN_SEND and
+  IN_REPLY, where it names the server the task waits on.
+- A task is linked on exactly one sender queue (sq_head/sq_next of its
+  peer) iff it is IN_SEND.
+- prio[s] (effective) is never less important than base[s], and equals
+  the most important of base[s] and the prio of every task IN_SEND or
+  IN_REPLY with peer == s (priority inheritance).
+- owes[s] has bit c set iff server s received a message from slot c and
+  has not replied to it yet.
+"""
+
+from array import array
+
+from micropython import const
+
+MAX_TASKS = const(16)
+NONE = const(0xFF)  # "no slot" in the link arrays
+
+cur = NONE  # the slot running now (NONE between slices)
+ntasks = 0  # slots 0..ntasks-1 are in use
+max_msg = 64  # message body limit, bytes (board / manifest config)
+
+state = bytearray(MAX_TASKS)
+peer = bytearray(MAX_TASKS)
+base = bytearray(MAX_TASKS)  # priority from the manifest (0 = most important)
+prio = bytearray(MAX_TASKS)  # effective priority, raised by inheritance
+gen = array("I", bytes(4 * MAX_TASKS))  # generation, bumped on restart
+nxt = bytearray(MAX_TASKS)  # ready-queue link
+sq_head = bytearray(MAX_TASKS)  # per server: first queued sender
+sq_next = bytearray(MAX_TASKS)  # sender-queue link
+sop = bytearray(MAX_TASKS)  # op of a queued (IN_SEND) message
+notes = array("I", bytes(4 * MAX_TASKS))  # pending notification bits
+mask = array("I", bytes(4 * MAX_TASKS))  # bits a waiting task wakes on
+owes = array("I", bytes(4 * MAX_TASKS))  # per server: slots owed a reply
+deadline = array("i", bytes(4 * MAX_TASKS))  # ticks_ms of a timeout
+timed = bytearray(MAX_TASKS)  # 1 while deadline[s] is armed
+restarts = array("H", bytes(2 * MAX_TASKS))
+# Object references (lists of MAX_TASKS, never resized).
+coro = [None] * MAX_TASKS  # the running coroutine
+handle = [None] * MAX_TASKS  # the task's Handle (its kernel interface)
+sdata = [None] * MAX_TASKS  # body of a queued message (the blocked sender's buffer)
+slease = [None] * MAX_TASKS  # lease offered with a queued message
+entry = [None] * MAX_TASKS  # (function, args) to (re)start the task
+name = [None] * MAX_TASKS
+
+
+def reset():
+    """Clear every slot (a fresh boot)."""
+    global cur, ntasks
+    cur = NONE
+    ntasks = 0
+    for s in range(MAX_TASKS):
+        state[s] = 9  # abi.ST_EMPTY
+        peer[s] = NONE
+        base[s] = 0
+        prio[s] = 0
+        gen[s] = 0
+        nxt[s] = NONE
+        sq_head[s] = NONE
+        sq_next[s] = NONE
+        notes[s] = 0
+        mask[s] = 0
+        owes[s] = 0
+        timed[s] = 0
+        restarts[s] = 0
+        coro[s] = None
+        handle[s] = None
+        sdata[s] = None
+        slease[s] = None
+        entry[s] = None
+        name[s] = None
+
+
+reset()

@@ -1,0 +1,125 @@
+"""Timers: one deadline per task, for sleeps and syscall timeouts.
+
+A task waits for at most one thing, so one deadline slot per task is
+enough (tcb.deadline / tcb.timed). `soonest` caches the earliest armed
+deadline so the scheduler checks the clock against a single number;
+cancelling just clears `timed` and leaves `soonest` early, which costs at
+most one spurious scan.
+
+Invariants:
+- timed[s] == 1 only while s is blocked (SLEEPING, IN_SEND, IN_REPLY,
+  IN_RECV, IN_WAIT) with a timeout.
+- If any timed[s] == 1 then armed is True and soonest is at or before
+  deadline[s].
+"""
+
+import time
+
+from micropython import const
+
+from . import abi, fault, sched, tcb, trace
+
+_RUNNABLE = const(0)
+_IN_SEND = const(1)
+_IN_REPLY = const(2)
+_IN_RECV = const(3)
+_IN_WAIT = const(4)
+_SLEEPING = const(5)
+
+armed = False
+soonest = 0
+
+ticks_ms = time.ticks_ms
+ticks_add = time.ticks_add
+ticks_diff = time.ticks_diff
+
+
+def reset():
+    global armed, soonest
+    armed = False
+    soonest = 0
+
+
+def arm(s, timeout_ms):
+    """Give blocked task s a deadline timeout_ms from now."""
+    global armed, soonest
+    d = ticks_add(ticks_ms(), timeout_ms)
+    tcb.deadline[s] = d
+    tcb.timed[s] = 1
+    if not armed or ticks_diff(d, soonest) < 0:
+        soonest = d
+        armed = True
+
+
+def due(now):
+    """True when the earliest deadline has passed."""
+    return armed and ticks_diff(now, soonest) >= 0
+
+
+def until_next(now):
+    """ms until the next deadline (0 if due), or -1 when none is armed."""
+    if not armed:
+        return -1
+    d = ticks_diff(soonest, now)
+    return d if d > 0 else 0
+
+
+def expire(now):
+    """Time out every task whose deadline has passed; recompute soonest."""
+    global armed, soonest
+    armed = False
+    for s in range(tcb.ntasks):
+        if not tcb.timed[s]:
+            continue
+        d = tcb.deadline[s]
+        if ticks_diff(now, d) >= 0:
+            tcb.timed[s] = 0
+            _timeout(s)
+        elif not armed or ticks_diff(d, soonest) < 0:
+            soonest = d
+            armed = True
+
+
+def _timeout(s):
+    from . import ipc
+
+    st = tcb.state[s]
+    h = tcb.handle[s]
+    if st == _SLEEPING:
+        tcb.state[s] = _RUNNABLE
+        sched.push(s)
+        return
+    trace.write(abi.TR_TIMEOUT, s, st, 0)
+    if st == _IN_SEND or st == _IN_REPLY:
+        srv = tcb.peer[s]
+        if st == _IN_SEND:
+            fault.unlink_sender(s)
+        h.rc = abi.E_TIMEOUT
+        h.rlen = 0
+        tcb.state[s] = _RUNNABLE
+        sched.push(s)
+        ipc.reprioritise(srv)
+    elif st == _IN_RECV or st == _IN_WAIT:
+        m = h.m
+        m.rc = abi.E_TIMEOUT
+        m.bits = 0
+        if st == _IN_RECV:
+            m.sender = -1
+            m.op = -1
+            m.len = 0
+        tcb.state[s] = _RUNNABLE
+        sched.push(s)
+
+
+def sleep_ms(h, ms):
+    """Sleep for ms milliseconds (0: just yield)."""
+    from . import task
+
+    if h._p:
+        return task.misuse(h)
+    if type(ms) is not int or ms < 0:
+        return task.bad(h, abi.F_BADARG, 0, "sleep_ms: ms must be an int >= 0")
+    if ms:
+        tcb.state[h.slot] = _SLEEPING
+        arm(h.slot, ms)
+    return task.ret(h, 0)
