@@ -215,6 +215,7 @@ def parse_board(text, source="board.toml", stem=None):
     spis = _buses(r, data, "spi", Spi, ("sck", "mosi", "miso"), gpio)
     i2cs = _buses(r, data, "i2c", I2c, ("sda", "scl"), gpio, optional=True)
 
+    _distinct_bus_pins(r, uarts, spis, i2cs)
     flasher = _flasher(r, data)
     usb = _usb(r, data)
     wiring = _wiring(r, data, gpio, uarts, spis)
@@ -268,6 +269,19 @@ def _buses(r, data, key, cls, pin_keys, gpio, extra=None, optional=False):
         if bid is not None and None not in pins.values():
             out.append(cls(bid, *pins.values(), **more))
     return tuple(out)
+
+
+def _distinct_bus_pins(r, uarts, spis, i2cs):
+    """No pin serves two bus definitions (a board file typo, caught here)."""
+    used = {}
+    for kind, buses, keys in (("uart", uarts, ("tx", "rx")), ("spi", spis, ("sck", "mosi", "miso")),
+                              ("i2c", i2cs, ("sda", "scl"))):
+        for b in buses:
+            for k in keys:
+                pin, me = getattr(b, k), f"{kind} {b.id} {k}"
+                if pin in used:
+                    r.add(kind, f"pin {pin} is both {used[pin]} and {me}")
+                used[pin] = me
 
 
 def _flasher(r, data):
