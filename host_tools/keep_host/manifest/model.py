@@ -23,6 +23,9 @@ class Region:
 
 @dataclass
 class Task:
+    """One declared task. While problems remain, a field that failed to read
+    is None; a Task reaching table.render() has every field set."""
+
     name: str
     slot: int
     module: str

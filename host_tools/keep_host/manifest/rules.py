@@ -54,6 +54,8 @@ def find_module(module, roots):
 
 def check_entries(app, roots):
     for t in app.tasks:
+        if t.module is None:
+            continue  # entry itself was malformed (reported by the schema)
         key = f"{t.key}.entry"
         src = find_module(t.module, roots)
         if src is None:
@@ -90,7 +92,7 @@ def check_grants(app, declared):
                 if not p.server:
                     yield Problem(key, f'"{peer}" is not a server (set server = true in '
                                   f"tasks.{peer} if it receives requests)")
-                elif p.priority > t.priority:
+                elif None not in (p.priority, t.priority) and p.priority > t.priority:
                     yield Problem(key, f'downhill send: "{t.name}" (priority {t.priority}) '
                                   f'is granted "{peer}" (priority {p.priority}), a less '
                                   "important server: priority inversion risk; make the "
@@ -209,7 +211,7 @@ def heap_estimate(app, board):
     per_task = {}
     for t in app.tasks:
         per_task[t.name] = (board.task_overhead_bytes + app.max_msg
-                            + sum(r.size for r in t.regions) + t.heap_budget)
+                            + sum(r.size for r in t.regions) + (t.heap_budget or 0))
     fixed = (board.kernel_bytes + app.trace_records * 8
              + board.task_overhead_bytes + app.max_msg)
     return fixed + sum(per_task.values()), per_task

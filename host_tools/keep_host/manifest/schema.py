@@ -131,8 +131,8 @@ def read_task(r, tname, t, slot, board):
     args = r.table(t, "args", path, default={})
     args = literal(r, args, f"{path}.args") if args else {}
 
-    if None in (module, function, prio, disp, server, heap_budget, slice_ms):
-        return None
+    # A field that failed to read stays None (its problem is already
+    # recorded); the task is kept so the rules still judge its other keys.
     return Task(name=tname, slot=slot, module=module, function=function, priority=prio,
                 disposition=disp, server=server, regions=regions, heap_budget=heap_budget,
                 slice_ms=slice_ms, owns=owns, grants=grants, args=args or {})
