@@ -20,7 +20,7 @@ from pathlib import Path
 from .. import paths
 from ..boards import load_board
 from ..errors import KeepError
-from ..tomldata import Problem, Reader, parse
+from ..tomldata import Problem, Reader, parse  # noqa: F401  (Problem is public)
 from . import rules, schema, table
 from .model import DISPOSITIONS, App, Task  # noqa: F401  (public names)
 from .table import TABLE_VERSION, render  # noqa: F401

@@ -8,7 +8,7 @@ rules.py's job, so each problem is reported once, by the module that knows.
 import math
 import re
 
-from ..tomldata import Reader, join
+from ..tomldata import join
 from .model import (DISPOSITIONS, PRIORITY_LEAST, PRIORITY_MOST, SUPERVISOR, App, Region,
                     Supervisor, Task)
 
