@@ -15,6 +15,9 @@ from .errors import KeepError
 # name -> module under keep_host.commands. Order is the order in --help.
 COMMANDS = {
     "demo": "demo",
+    "check": "check",
+    "flash": "flash",
+    "boards": "boards",
 }
 
 
