@@ -15,6 +15,7 @@ from .errors import KeepError
 # name -> module under keep_host.commands. Order is the order in --help.
 COMMANDS = {
     "demo": "demo",
+    "vboard": "vboard",
 }
 
 
