@@ -23,20 +23,11 @@ _TEMPLATE = r'''
 import sys as _keep_sys
 import os as _keep_os
 if {root!r}:
-    # The flash directory becomes the board's root, as on a board. The
-    # subclass adds file sizes to ilistdir() as board filesystems do
-    # (mpremote `fs ls` and deploy read them).
-    class _keep_Flash(_keep_os.VfsPosix):
-        def ilistdir(self, path):
-            base = '' if path in ('', '.') else path.rstrip('/') + '/'
-            for e in super().ilistdir(path):
-                try:
-                    yield (e[0], e[1], e[2], self.stat(base + e[0])[6])
-                except OSError:
-                    yield e
+    # The flash directory becomes the board's root, as on a board. (A
+    # VfsPosix subclass could add file sizes to ilistdir() but breaks
+    # imports on this port, so `fs ls` shows size 0 here.)
     _keep_os.umount('/')
-    _keep_os.mount(_keep_Flash({flash!r}), '/')
-    del _keep_Flash
+    _keep_os.mount(_keep_os.VfsPosix({flash!r}), '/')
     _keep_os.chdir('/')
     _keep_sys.path[:] = ['', '.frozen', '/lib']
 try:
