@@ -18,6 +18,7 @@ COMMANDS = {
     "check": "check",
     "flash": "flash",
     "boards": "boards",
+    "vboard": "vboard",
 }
 
 

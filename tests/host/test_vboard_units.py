@@ -1,0 +1,131 @@
+"""Virtual board pieces without a MicroPython process: fast and exact."""
+
+import socket
+
+import pytest
+
+from keep_host import cli
+from keep_host.errors import KeepError, UsageError
+from keep_host.vboard import bootcode, markers
+from keep_host.vboard.endpoints import SocketEndpoint, parse_listen
+from keep_host.vboard.faults import LinkFaults, parse_spec
+
+
+# ---- link faults -------------------------------------------------------------
+
+def test_fault_spec_parses_and_rejects_one_line():
+    assert parse_spec("drop=0.001,flip=0.002,dup=0.003") == {
+        "drop": 0.001, "flip": 0.002, "dup": 0.003}
+    assert parse_spec("") == {"drop": 0.0, "flip": 0.0, "dup": 0.0}
+    for bad in ("drop", "eat=0.1", "drop=x", "drop=2", "drop=0.6,dup=0.6"):
+        with pytest.raises(UsageError) as e:
+            parse_spec(bad)
+        assert "\n" not in str(e.value)
+
+
+def test_faults_off_is_identity():
+    f = LinkFaults()
+    data = bytes(range(256)) * 4
+    assert f.apply(data) == data
+    assert f.counts["bytes_in"] == f.counts["bytes_out"] == len(data)
+
+
+def test_faults_are_seeded_counted_and_consistent():
+    data = bytes(range(256)) * 200
+    a = LinkFaults(drop=0.01, flip=0.01, dup=0.01, seed=7)
+    b = LinkFaults(drop=0.01, flip=0.01, dup=0.01, seed=7)
+    out_a, out_b = a.apply(data), b.apply(data)
+    assert out_a == out_b and a.counts == b.counts          # replayable
+    c = a.counts
+    assert c["bytes_out"] == len(out_a) == len(data) - c["drop"] + c["dup"]
+    for kind in ("drop", "flip", "dup"):                    # ~512 each expected
+        assert 350 < c[kind] < 700, c
+    other = LinkFaults(drop=0.01, flip=0.01, dup=0.01, seed=8).apply(data)
+    assert other != out_a
+
+
+def test_flip_changes_exactly_one_bit():
+    f = LinkFaults(flip=1.0, seed=1)
+    out = f.apply(b"\x00" * 64)
+    assert len(out) == 64 and all(bin(b).count("1") == 1 for b in out)
+
+
+# ---- in-band markers ----------------------------------------------------------
+
+def test_marker_scanner_strips_markers_and_keeps_bytes():
+    s = markers.MarkerScanner()
+    clean, found = s.feed(b"abc" + markers.READY + b"def" + markers.RESET)
+    assert clean == b"abcdef" and found == ["ready", "reset"]
+
+
+def test_marker_split_across_reads_is_found():
+    stream = b"boot\x1b[0m" + markers.READY + b"after\x1b"
+    s = markers.MarkerScanner()
+    out, found = bytearray(), []
+    for i in range(len(stream)):
+        c, f = s.feed(stream[i:i + 1])
+        out += c
+        found += f
+    out += s.flush()
+    assert bytes(out) == b"boot\x1b[0mafter\x1b" and found == ["ready"]
+
+
+def test_marker_lookalike_binary_passes_through():
+    junk = markers.PREFIX + b"x" * 64 + b"tail"
+    s = markers.MarkerScanner()
+    clean, found = s.feed(junk)
+    assert found == [] and clean + s.flush() == junk
+
+
+# ---- boot code ------------------------------------------------------------------
+
+def test_boot_code_compiles_and_skips_main_when_asked():
+    full = bootcode.boot_code("/flash", run_main=True)
+    safe = bootcode.boot_code("/flash", run_main=False, note="safe")
+    compile(full, "boot", "exec")  # the template is valid Python syntax too
+    assert "'main.py'" in full and "'main.py'" not in safe
+    ready, reset = repr(markers.READY.decode()), repr(markers.RESET.decode())
+    assert ready in full and reset in full
+    assert full.index("VfsPosix") < full.index(ready)
+
+
+# ---- endpoints and CLI errors ---------------------------------------------------
+
+def test_parse_listen():
+    assert parse_listen("127.0.0.1:4000") == ("127.0.0.1", 4000)
+    assert parse_listen(":0") == ("127.0.0.1", 0)
+    assert parse_listen("5000") == ("127.0.0.1", 5000)
+    with pytest.raises(KeepError):
+        parse_listen("host:notaport")
+
+
+def test_port_in_use_is_one_line_error():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        with pytest.raises(KeepError, match="already in use"):
+            SocketEndpoint(f"127.0.0.1:{port}")
+
+
+def test_cli_port_in_use_exit_code_and_no_traceback(capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        rc = cli.main(["vboard", "--listen", f"127.0.0.1:{port}"])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert err.count("\n") == 1 and "already in use" in err and "Traceback" not in err
+
+
+def test_cli_bad_fault_spec(capsys):
+    assert cli.main(["vboard", "--link-faults", "drop=lots"]) == 2
+    assert "'lots' for drop" in capsys.readouterr().err
+
+
+def test_cli_flash_is_a_file(tmp_path, capsys):
+    f = tmp_path / "file"
+    f.write_text("x")
+    assert cli.main(["vboard", "--flash", str(f)]) == 1
+    assert "not a directory" in capsys.readouterr().err
