@@ -17,7 +17,9 @@ Boot configuration from the environment (read by start(), run on import):
                              the NOR flash; default when KEEP_SIM_CTL_PORT
                              is set: 1:13:65536:sim_nor0.bin (a file in the
                              working directory, the board's flash)
-  KEEP_SIM_STATE_DIR=<dir>   where the reset-cause file lives (default .)
+  KEEP_SIM_STATE_DIR=<dir>   where the reset-cause and world files live
+                             (default .); delete .keep_sim_world there for
+                             a power-on with nothing attached
 
 Invariants:
 - poll() allocates nothing when nothing happened; idle() = poll() plus a
@@ -97,7 +99,7 @@ def start():
         f = nor.split(":")
         attach_nor(int(f[0]), int(f[1]), int(f[2]), f[3] if len(f) > 3 and f[3] else None)
     if port and _ctl[0] is None:
-        listen(int(port))
+        listen(int(port)).restore_world()
 
 
 start()

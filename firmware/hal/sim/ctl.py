@@ -11,7 +11,7 @@ and may come between replies:
   {"ev": "pin", "pin": 5, "level": 1, "t_us": 123456}  every output change
   {"ev": "dropped", "n": 3}    output changes lost (ring overrun between polls)
   {"ev": "uart_tx", "uart": 1, "data": "6869"}    TX of a HOST-mode UART
-The ops are in OPS below and in docs/hal.md. Byte strings travel as hex.
+The ops are in _handle below and in docs/hal.md. Byte strings travel as hex.
 
 Invariants:
 - Everything runs inside poll(), never from an interrupt path; poll()
@@ -118,18 +118,59 @@ def _request(line):
     try:
         req = json.loads(line)
         rid = req.get("id")
-        fn = OPS.get(req.get("op"))
-        if fn is None:
-            raise ValueError("unknown op %s" % req.get("op"))
-        rep = fn(req) or {}
+        rep = _handle(req.get("op") or "", req)
         rep["ok"] = True
     except (ValueError, KeyError, TypeError, IndexError, OSError) as e:
         rep = {"ok": False, "error": "%s: %s" % (type(e).__name__, e)}
     rep["id"] = rid
+    if rep["ok"] and req.get("op") in _WORLD_OPS:
+        _remember(req)
     after = rep.pop("_then", None)
     send(rep)
     if after is not None:
         after()
+
+
+# ---- the world outlives a reboot ---------------------------------------------------
+# What the host did to the board's surroundings (driven levels, stuck pins,
+# wires, line modes and noise, failed devices) is kept in WORLD_FILE beside
+# the reset cause, so the next boot starts with it in place *before* the
+# firmware sets up its pins: an input held low stays low across a reset
+# instead of showing a fresh edge when the host re-applies it.
+WORLD_FILE = ".keep_sim_world"
+_WORLD_OPS = ("pin_drive", "stuck", "wire", "uart_mode", "uart_noise", "spi_fault")
+
+
+def _world_path():
+    return wdt._path().replace(wdt.CAUSE_FILE, WORLD_FILE)
+
+
+def _remember(req):
+    r = dict(req)
+    r.pop("id", None)
+    op = r["op"]
+    key = "%s %s" % (op, r.get("pin", r.get("dst", r.get("uart", "%s/%s" % (r.get("bus"), r.get("cs"))))))
+    world = load_world()
+    world[key] = r
+    with open(_world_path(), "w") as f:
+        f.write(json.dumps(world))
+
+
+def load_world():
+    try:
+        with open(_world_path()) as f:
+            return json.loads(f.read())
+    except (OSError, ValueError):
+        return {}
+
+
+def restore_world():
+    """Boot: re-apply the remembered world (called before the firmware runs)."""
+    for r in load_world().values():
+        try:
+            _handle(r["op"], r)
+        except (ValueError, KeyError, TypeError, OSError):
+            pass
 
 
 def _events():
@@ -163,122 +204,70 @@ def poll():
 
 
 # ---- ops ---------------------------------------------------------------------------
-def _pin(req):
-    p = req["pin"]
-    if not 0 <= p < pins.NPINS:
-        raise ValueError("pin out of range")
-    return p
+# One function with an if-chain rather than a function per op: on the unix
+# port every function object costs ~200 bytes of heap, and this runs rarely.
+def _handle(op, r):
+    if op == "ping":
+        return {}
+    if op == "status":
+        from time import ticks_ms
 
-
-def _lvl(v):
-    return None if v is None else (1 if v else 0)
-
-
-def _opt(b):
-    return None if b == pins.NONE else b
-
-
-def op_ping(req):
-    return {}
-
-
-def op_status(req):
-    from time import ticks_ms
-
-    return {"name": "sim", "npins": pins.NPINS, "ticks_ms": ticks_ms(),
-            "reset_cause": RESET_NAMES[wdt.reset_cause()],
-            "uarts": [None if u is None else {"any": u._cnt, "overruns": u.overruns}
-                      for u in uart.uarts],
-            "spi": [{"bus": d.bus, "cs": d.cs, "fault": spi.FAULT_NAMES[d.fault]}
-                    for d in spi.devices]}
-
-
-def op_pin_drive(req):
-    pins.set_drive(_pin(req), _lvl(req.get("level")))
-    return {"level": pins.level[req["pin"]]}
-
-
-def op_pin_read(req):
-    p = _pin(req)
-    return {"level": pins.level[p], "mode": "out" if pins.pmode[p] else "in",
-            "driven": _opt(pins.drive[p]), "stuck": _opt(pins.stuck[p])}
-
-
-def op_pin_history(req):
-    p = req.get("pin")
-    return {"changes": [list(c) for c in pins.history(p)], "total": pins.hist_n[0]}
-
-
-def op_stuck(req):
-    pins.set_stuck(_pin(req), _lvl(req.get("level")))
-    return {"level": pins.level[req["pin"]]}
-
-
-def op_wire(req):
-    dst = req["dst"]
-    src = req.get("src")
-    pins.set_wire(src, dst)
-    return {"level": pins.level[dst]}
-
-
-def _uid(req):
-    u = req["uart"]
-    if not 0 <= u < uart.NUARTS:
-        raise ValueError("uart out of range")
-    return u
-
-
-def op_uart_inject(req):
-    uid = _uid(req)
-    if uart.uarts[uid] is None:
-        raise ValueError("uart %d is not open" % uid)
-    return {"n": uart.inject(uid, unhexlify(req["data"]))}
-
-
-def op_uart_noise(req):
-    kind = req.get("kind", "flip")
-    uart.set_noise(_uid(req), float(req["rate"]), uart.INSERT if kind == "insert" else uart.FLIP,
-                   req.get("seed"))
-    return {}
-
-
-def op_uart_mode(req):
-    mode = {"loop": uart.LOOP, "host": uart.HOST, "bridge": uart.BRIDGE}[req["mode"]]
-    uart.set_mode(_uid(req), mode, req.get("host", "127.0.0.1"), req.get("port"))
-    return {}
-
-
-def _dev(req):
-    d = spi.find(req["bus"], req["cs"])
-    if d is None:
-        raise ValueError("no spi device on bus %s cs %s" % (req["bus"], req["cs"]))
-    return d
-
-
-def op_spi_fault(req):
-    f = req.get("fault")
-    _dev(req).fault = {None: 0, "dead": spi.DEAD, "busy": spi.NEVER_READY}[f]
-    return {}
-
-
-def op_spi_peek(req):
-    d = _dev(req)
-    n = req.get("n", 16)
-    if not 0 < n <= 1024:
-        raise ValueError("n must be 1..1024")
-    return {"data": hexlify(d.peek(req.get("addr", 0), n)).decode()}
-
-
-def op_wdt(req):
-    return {"_then": wdt.fire}
-
-
-def op_reset(req):
-    return {"_then": wdt.reset}
-
-
-OPS = {"ping": op_ping, "status": op_status, "pin_drive": op_pin_drive,
-       "pin_read": op_pin_read, "pin_history": op_pin_history, "stuck": op_stuck,
-       "wire": op_wire, "uart_inject": op_uart_inject, "uart_noise": op_uart_noise,
-       "uart_mode": op_uart_mode, "spi_fault": op_spi_fault, "spi_peek": op_spi_peek,
-       "wdt": op_wdt, "reset": op_reset}
+        return {"name": "sim", "npins": pins.NPINS, "ticks_ms": ticks_ms(),
+                "reset_cause": RESET_NAMES[wdt.reset_cause()],
+                "uarts": [None if u is None else {"any": u._cnt, "overruns": u.overruns}
+                          for u in uart.uarts],
+                "spi": [{"bus": d.bus, "cs": d.cs, "fault": spi.FAULT_NAMES[d.fault]}
+                        for d in spi.devices]}
+    if op in ("pin_drive", "pin_read", "stuck"):
+        p = r["pin"]
+        if not 0 <= p < pins.NPINS:
+            raise ValueError("pin out of range")
+        v = r.get("level")
+        v = None if v is None else (1 if v else 0)
+        if op == "pin_drive":
+            pins.set_drive(p, v)
+        elif op == "stuck":
+            pins.set_stuck(p, v)
+        d = pins.drive[p]
+        s = pins.stuck[p]
+        return {"level": pins.level[p], "mode": "out" if pins.pmode[p] else "in",
+                "driven": None if d == pins.NONE else d, "stuck": None if s == pins.NONE else s}
+    if op == "pin_history":
+        return {"changes": [list(c) for c in pins.history(r.get("pin"))],
+                "total": pins.hist_n[0]}
+    if op == "wire":
+        pins.set_wire(r.get("src"), r["dst"])
+        return {"level": pins.level[r["dst"]]}
+    if op.startswith("uart_"):
+        uid = r["uart"]
+        if not 0 <= uid < uart.NUARTS:
+            raise ValueError("uart out of range")
+        if op == "uart_inject":
+            if uart.uarts[uid] is None:
+                raise ValueError("uart %d is not open" % uid)
+            return {"n": uart.inject(uid, unhexlify(r["data"]))}
+        if op == "uart_noise":
+            uart.set_noise(uid, float(r["rate"]),
+                           uart.INSERT if r.get("kind") == "insert" else uart.FLIP, r.get("seed"))
+            return {}
+        if op == "uart_mode":
+            mode = {"loop": uart.LOOP, "host": uart.HOST, "bridge": uart.BRIDGE}[r["mode"]]
+            uart.set_mode(uid, mode, r.get("host", "127.0.0.1"), r.get("port"))
+            return {}
+    if op.startswith("spi_"):
+        d = spi.find(r["bus"], r["cs"])
+        if d is None:
+            raise ValueError("no spi device on bus %s cs %s" % (r["bus"], r["cs"]))
+        if op == "spi_fault":
+            d.fault = {None: 0, "dead": spi.DEAD, "busy": spi.NEVER_READY}[r.get("fault")]
+            return {}
+        if op == "spi_peek":
+            n = r.get("n", 16)
+            if not 0 < n <= 1024:
+                raise ValueError("n must be 1..1024")
+            return {"data": hexlify(d.peek(r.get("addr", 0), n)).decode()}
+    if op == "wdt":
+        return {"_then": wdt.fire}
+    if op == "reset":
+        return {"_then": wdt.reset}
+    raise ValueError("unknown op %s" % op)
