@@ -219,3 +219,21 @@ def test_reset_and_wdt_ops(ctl, board):
 def test_unreachable_board_is_one_clear_error():
     with pytest.raises(SimError, match="not answering"):
         SimControl(port=free_port(), reconnect_timeout=0.3)
+
+
+def test_uart_bridge_to_host_socket(ctl):
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    srv.settimeout(5)
+    ctl.uart_mode(1, "bridge", port=srv.getsockname()[1])
+    conn, _ = srv.accept()
+    conn.settimeout(5)
+    conn.sendall(b"br")
+    got = b""
+    while len(got) < 2:
+        got += conn.recv(16)
+    assert got == b"BR"
+    conn.close()
+    srv.close()
+    ctl.uart_mode(1, "loop")
