@@ -1,0 +1,105 @@
+"""HAL for the unix port: simulated pins, UARTs, SPI devices, watchdog.
+
+Same interface as hal.esp32 / hal.rp2 (see hal/__init__.py), so servers
+run unchanged on the virtual board. Extra, sim-only calls let tests and
+the control channel play the outside world:
+
+  drive(pin, level|None)   the host drives an input (None releases it)
+  stuck(pin, level|None)   fault: pin held at level whatever drives it
+  wire(src, dst)           dst follows output src (loopback wiring)
+  attach_nor(bus, cs, size=65536, path=None, prog_us=700, erase_us=30000)
+  listen(port)             open the control channel (hal.sim.ctl)
+  serve(ms=None)           poll in a loop (tests / a bare board script)
+
+Boot configuration from the environment (read by start(), run on import):
+  KEEP_SIM_CTL_PORT=<port>   listen for the host on 127.0.0.1:<port>
+  KEEP_SIM_NOR=bus:cs:size[:path] | none
+                             the NOR flash; default when KEEP_SIM_CTL_PORT
+                             is set: 1:13:65536:sim_nor0.bin (a file in the
+                             working directory, the board's flash)
+  KEEP_SIM_STATE_DIR=<dir>   where the reset-cause and world files live
+                             (default .); delete .keep_sim_world there for
+                             a power-on with nothing attached
+
+Invariants:
+- poll() allocates nothing when nothing happened; idle() = poll() plus a
+  1 ms sleep, the simulated "wait for the next interrupt".
+"""
+
+import os
+from time import sleep_ms, ticks_add, ticks_diff, ticks_ms, ticks_us  # noqa: F401
+
+from hal.sim import pins
+from hal.sim import spi as _spi
+from hal.sim import uart as _uart
+from hal.sim import wdt as _wdt
+from hal.sim.pins import Pin  # noqa: F401
+from hal.sim.spi import SPI  # noqa: F401
+from hal.sim.uart import UART  # noqa: F401
+from hal.sim.wdt import WDT, reset, reset_cause, reset_culprit  # noqa: F401
+
+NAME = "sim"
+DEFAULT_NOR = "1:13:65536:sim_nor0.bin"
+
+_ctl = [None]
+
+
+def drive(pin, level):
+    pins.set_drive(pin, level)
+
+
+def stuck(pin, level):
+    pins.set_stuck(pin, level)
+
+
+def wire(src, dst):
+    pins.set_wire(src, dst)
+
+
+def attach_nor(bus, cs, size=65536, path=None, prog_us=700, erase_us=30000):
+    from hal.sim.nor import NorFlash
+
+    return _spi.attach(bus, cs, NorFlash(size, path, prog_us, erase_us))
+
+
+def listen(port, host="127.0.0.1"):
+    from hal.sim import ctl
+
+    ctl.listen(port, host)
+    _ctl[0] = ctl
+    return ctl
+
+
+def poll():
+    c = _ctl[0]
+    if c is not None:
+        c.poll()
+    _uart.poll()
+    _wdt.check()
+
+
+def idle():
+    poll()
+    sleep_ms(1)
+
+
+def serve(ms=None):
+    """Run poll() every millisecond, for `ms` ms or forever."""
+    t0 = ticks_ms()
+    while ms is None or ticks_diff(ticks_ms(), t0) < ms:
+        idle()
+
+
+def start():
+    port = os.getenv("KEEP_SIM_CTL_PORT")
+    nor = os.getenv("KEEP_SIM_NOR")
+    if nor is None and port:
+        nor = DEFAULT_NOR
+    if nor and nor != "none":
+        f = nor.split(":")
+        attach_nor(int(f[0]), int(f[1]), int(f[2]), f[3] if len(f) > 3 and f[3] else None)
+    if port and _ctl[0] is None:
+        listen(int(port)).restore_world()
+
+
+start()

@@ -1,0 +1,219 @@
+"""A 25-series SPI NOR flash model (W25Q-like), small enough for the sim.
+
+Commands (first byte after CS falls; the effect happens when CS rises):
+  0x9F  JEDEC id: manufacturer 0xEF, type 0x40, capacity log2(size)
+  0x05  read status: bit 0 WIP (busy), bit 1 WEL (write enabled), repeated
+  0x06  write enable (sets WEL)          0x04  write disable (clears WEL)
+  0x03  read: 24-bit address, then data for as long as CS stays low;
+        the address wraps at the end of the chip
+  0x0B  fast read: like 0x03 with one dummy byte after the address
+  0x02  page program: address, then up to 256 data bytes; bytes past the
+        page end wrap to the page start (the last one sent wins); program
+        only clears bits (new = old AND data)
+  0x20  4 KB sector erase to 0xFF      0xC7 / 0x60  chip erase
+Program and erase need WEL, then keep the chip busy (WIP=1) for prog_us /
+erase_us of ticks_us; while busy every command but 0x05 is ignored and
+MISO reads 0xFF; WEL clears when the operation completes.
+
+Storage is a bytearray (path=None; costs `size` bytes of heap) or a file
+in the board's flash directory read and written through one 256-byte
+page buffer (costs ~300 bytes of heap, survives a reboot of the sim).
+
+Invariants:
+- xfer() allocates nothing; program/erase of a file-backed chip writes
+  the file at CS rise and may.
+- Contents only change through program (AND) and erase (set to 0xFF).
+"""
+
+from time import ticks_add, ticks_diff, ticks_us
+
+from micropython import const
+
+from hal.sim.spi import DEAD, NEVER_READY
+
+PAGE = const(256)
+SECTOR = const(4096)
+_IGNORED = const(0x100)  # command byte that was not accepted
+
+
+class NorFlash:
+    def __init__(self, size=65536, path=None, prog_us=700, erase_us=30000):
+        if size & (SECTOR - 1) or size < SECTOR:
+            raise ValueError("nor size must be a multiple of 4096")
+        self.size = size
+        self.prog_us = prog_us
+        self.erase_us = erase_us
+        self.fault = 0
+        self.bus = self.cs = 0
+        cap = 0
+        while (1 << cap) < size:
+            cap += 1
+        self.jedec = bytes((0xEF, 0x40, cap))
+        self._pbuf = bytearray(PAGE)  # page program latch / file page cache
+        self._mem = None
+        self._f = None
+        self._cached = -1  # page address held in _pbuf (file mode)
+        if path is None:
+            self._mem = bytearray(size)
+            self._erase(0, size)
+        else:
+            self._open(path)
+        self._cmd = 0
+        self._n = 0
+        self._addr = 0
+        self._wel = 0
+        self._busy = 0
+        self._busy_until = 0
+        self._latched = 0  # page program: data bytes received
+
+    # ---- storage ----------------------------------------------------------
+    def _open(self, path):
+        try:
+            f = open(path, "r+b")
+        except OSError:
+            f = open(path, "w+b")
+        f.seek(0, 2)
+        have = f.tell()
+        if have < self.size:
+            for i in range(PAGE):
+                self._pbuf[i] = 0xFF
+            while have < self.size:
+                f.write(self._pbuf)
+                have += PAGE
+            f.flush()
+        self._f = f
+
+    def _read(self, a):
+        if self._mem is not None:
+            return self._mem[a]
+        page = a & ~(PAGE - 1)
+        if page != self._cached:
+            self._f.seek(page)
+            self._f.readinto(self._pbuf)
+            self._cached = page
+        return self._pbuf[a & (PAGE - 1)]
+
+    def peek(self, addr, n):
+        """Contents for the host/tests, bypassing the bus (bytes)."""
+        out = bytearray(n)
+        for i in range(n):
+            out[i] = self._read((addr + i) % self.size)
+        return bytes(out)
+
+    def _program(self, page, data):
+        if self._mem is not None:
+            m = self._mem
+            for i in range(PAGE):
+                m[page + i] &= data[i]
+            return
+        # file mode: data is in a scratch copy, the cache gets the page
+        f = self._f
+        f.seek(page)
+        f.readinto(self._pbuf)
+        for i in range(PAGE):
+            self._pbuf[i] &= data[i]
+        f.seek(page)
+        f.write(self._pbuf)
+        f.flush()
+        self._cached = page
+
+    def _erase(self, start, n):
+        for i in range(PAGE):
+            self._pbuf[i] = 0xFF
+        if self._mem is not None:
+            mv = memoryview(self._mem)
+            for off in range(start, start + n, PAGE):
+                mv[off:off + PAGE] = self._pbuf
+            return
+        f = self._f
+        f.seek(start)
+        for _ in range(n // PAGE):
+            f.write(self._pbuf)
+        f.flush()
+        self._cached = start + n - PAGE
+
+    # ---- status -------------------------------------------------------------
+    def _is_busy(self):
+        if self.fault == NEVER_READY:
+            return 1
+        if self._busy and ticks_diff(ticks_us(), self._busy_until) >= 0:
+            self._busy = 0
+            self._wel = 0
+        return self._busy
+
+    def status(self):
+        return self._is_busy() | self._wel << 1
+
+    def _start_busy(self, us):
+        self._busy = 1
+        self._busy_until = ticks_add(ticks_us(), us)
+
+    # ---- bus ------------------------------------------------------------------
+    def select(self):
+        self._n = 0
+
+    def xfer(self, b):
+        if self.fault == DEAD:
+            return 0xFF
+        n = self._n
+        self._n = n + 1
+        if n == 0:
+            self._addr = 0
+            self._latched = 0
+            if b != 0x05 and self._is_busy():
+                self._cmd = _IGNORED
+            else:
+                self._cmd = b
+                if b == 0x02 and self._mem is not None:
+                    for i in range(PAGE):
+                        self._pbuf[i] = 0xFF
+            return 0xFF
+        c = self._cmd
+        if c == 0x05:
+            return self.status()
+        if c == 0x9F:
+            return self.jedec[n - 1] if n <= 3 else 0
+        if c == 0x03 or c == 0x0B or c == 0x02 or c == 0x20:
+            if n <= 3:
+                self._addr = (self._addr << 8 | b) & 0xFFFFFF
+                return 0xFF
+            if c == 0x03 or (c == 0x0B and n > 4):
+                a = self._addr % self.size
+                self._addr = a + 1
+                return self._read(a)
+            if c == 0x02:
+                if self._latched == 0 and self._mem is None:
+                    # file mode: _pbuf becomes the latch (cache invalid)
+                    self._cached = -1
+                    for i in range(PAGE):
+                        self._pbuf[i] = 0xFF
+                self._pbuf[(self._addr + n - 4) & (PAGE - 1)] = b
+                self._latched += 1
+        return 0xFF
+
+    def deselect(self):
+        c = self._cmd
+        n = self._n
+        self._n = 0
+        if n == 0 or self.fault:
+            return
+        if c == 0x06:
+            self._wel = 1
+        elif c == 0x04:
+            self._wel = 0
+        elif not self._wel:
+            return
+        elif c == 0x02 and self._latched:
+            page = (self._addr % self.size) & ~(PAGE - 1)
+            if self._mem is not None:
+                self._program(page, self._pbuf)
+            else:
+                latch = bytes(self._pbuf)  # file mode needs _pbuf as cache
+                self._program(page, latch)
+            self._start_busy(self.prog_us)
+        elif c == 0x20 and n == 4:
+            self._erase((self._addr % self.size) & ~(SECTOR - 1), SECTOR)
+            self._start_busy(self.erase_us)
+        elif (c == 0xC7 or c == 0x60) and n == 1:
+            self._erase(0, self.size)
+            self._start_busy(self.erase_us * 4)

@@ -1,0 +1,113 @@
+"""Simulated SPI buses: devices are picked by their chip-select pin.
+
+A device model is attached to (bus, cs pin). The firmware drives the CS
+pin low through an ordinary hal Pin; the pin block tells the device
+(select / deselect, where commands take effect), and while it is selected
+every byte the bus clocks goes to it. With nothing selected, MISO floats
+high and reads 0xFF, as on a board with a pull-up.
+
+Device model interface: select(), deselect(), xfer(byte) -> byte, and a
+`fault` attribute (0 = healthy, DEAD = MISO stuck at 0xFF and commands
+ignored, NEVER_READY = the device answers but stays busy forever).
+
+Invariants:
+- A transfer allocates nothing (bytes move one at a time through xfer).
+- Only one device per bus is selected; selecting a second one while the
+  first is still selected takes over the bus (real hardware would garble).
+"""
+
+from micropython import const
+
+from hal.sim import pins
+
+NBUSES = const(4)
+DEAD = const(1)
+NEVER_READY = const(2)
+FAULT_NAMES = ("ok", "dead", "busy")
+
+devices = []  # attached models, index + 1 stored in pins.cs_dev
+_sel = bytearray(NBUSES)  # per bus: 1 + index of the selected device, 0 = none
+
+
+def _cs_changed(d, level):
+    dev = devices[d]
+    if level:
+        if _sel[dev.bus] == d + 1:
+            _sel[dev.bus] = 0
+        dev.deselect()
+    else:
+        _sel[dev.bus] = d + 1
+        dev.select()
+
+
+pins._cs_hook = _cs_changed
+
+
+def attach(bus, cs, dev):
+    """Put device model `dev` on `bus` with chip select pin `cs`."""
+    dev.bus = bus
+    dev.cs = cs
+    devices.append(dev)
+    pins.cs_dev[cs] = len(devices)
+    if pins.stuck[cs] == pins.NONE and pins.pmode[cs] != 1:
+        pins.ppull[cs] = 1  # CS lines have a pull-up: deselected at boot
+        pins.update(cs)
+    return dev
+
+
+def find(bus, cs):
+    for dev in devices:
+        if dev.bus == bus and dev.cs == cs:
+            return dev
+    return None
+
+
+def detach_all():
+    """Remove every device (tests)."""
+    for dev in devices:
+        pins.cs_dev[dev.cs] = 0
+    del devices[:]
+    for b in range(NBUSES):
+        _sel[b] = 0
+
+
+class SPI:
+    """hal SPI bus on the simulator."""
+
+    def __init__(self, bus, baudrate=1000000, polarity=0, phase=0,
+                 sck=None, mosi=None, miso=None):
+        if not 0 <= bus < NBUSES:
+            raise ValueError("sim spi bus out of range")
+        self.bus = bus
+        self.baudrate = baudrate
+        self.polarity = polarity
+        self.phase = phase
+
+    def init(self, baudrate=None, polarity=None, phase=None):
+        if baudrate is not None:
+            self.baudrate = baudrate
+        if polarity is not None:
+            self.polarity = polarity
+        if phase is not None:
+            self.phase = phase
+
+    def _xfer(self, b):
+        d = _sel[self.bus]
+        if not d:
+            return 0xFF
+        return devices[d - 1].xfer(b)
+
+    def write(self, buf):
+        for i in range(len(buf)):
+            self._xfer(buf[i])
+
+    def readinto(self, buf, fill=0xFF):
+        for i in range(len(buf)):
+            buf[i] = self._xfer(fill)
+
+    def write_readinto(self, wbuf, rbuf):
+        for i in range(len(wbuf)):
+            rbuf[i] = self._xfer(wbuf[i])
+
+    def deinit(self):
+        pass
