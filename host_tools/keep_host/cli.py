@@ -15,6 +15,8 @@ from .errors import KeepError
 # name -> module under keep_host.commands. Order is the order in --help.
 COMMANDS = {
     "demo": "demo",
+    "monitor": "monitor",
+    "trace": "trace",
 }
 
 
