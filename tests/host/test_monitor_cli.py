@@ -4,6 +4,7 @@ import csv
 import json
 import socket
 import threading
+import time
 
 import pytest
 from rich.console import Console
@@ -55,6 +56,9 @@ def test_monitor_socket_records_and_decodes(tmp_path, capsys):
 
     def serve():
         conn, _ = srv.accept()
+        # pyserial's socket:// open() ends by flushing its input: bytes that
+        # arrive before it returns are discarded, so let it finish opening.
+        time.sleep(0.2)
         for i in range(0, len(data), 500):  # arbitrary chunks
             conn.sendall(data[i:i + 500])
         conn.recv(1)  # hold the line open until the monitor hangs up
@@ -63,7 +67,7 @@ def test_monitor_socket_records_and_decodes(tmp_path, capsys):
     threading.Thread(target=serve, daemon=True).start()
     rec = tmp_path / "rec.bin"
     url = f"socket://127.0.0.1:{srv.getsockname()[1]}"
-    rc, out, err = run(["monitor", "--port", url, "--duration", "0.6", "--json",
+    rc, out, err = run(["monitor", "--port", url, "--duration", "0.8", "--json",
                         "--record", str(rec)], capsys)
     srv.close()
     assert rc == 0
