@@ -69,18 +69,18 @@ def render(board, rows=8, title="keep monitor"):
                       str(t.restarts), faults, str(t.max_slice_us), over, str(t.run_us),
                       )
     ipc = Table(title="recent IPC", expand=True, title_justify="left", show_header=False)
-    ipc.add_column("t")
+    ipc.add_column("t", no_wrap=True, width=12)
     ipc.add_column("what")
     for ev in list(board.ipc)[-rows:]:
         ipc.add_row(f"{ev.t_us}", f"{ev.task}: {describe(ev, board)}")
     inc = Table(title="faults and restarts", expand=True, title_justify="left",
                 show_header=False)
-    inc.add_column("t")
+    inc.add_column("t", no_wrap=True, width=12)
     inc.add_column("what", style="red")
     for ev in list(board.incidents)[-rows:]:
         inc.add_row(f"{ev.t_us}", f"{ev.task}: {describe(ev, board)}")
     logs = Table(title="log", expand=True, title_justify="left", show_header=False)
-    logs.add_column("source", no_wrap=True)
+    logs.add_column("source", no_wrap=True, width=12)
     logs.add_column("text")
     for _, src, text in list(board.logs)[-rows:]:
         logs.add_row(src, RText(text))
