@@ -19,6 +19,8 @@ COMMANDS = {
     "flash": "flash",
     "boards": "boards",
     "vboard": "vboard",
+    "monitor": "monitor",
+    "trace": "trace",
 }
 
 

@@ -1,0 +1,178 @@
+"""keep monitor: watch a board's console - trace decoded, text shown, damage counted.
+
+Layers: transport (pyserial serial_for_url: /dev/ttyUSB0, COM3, socket://host:port)
+-> keep_host.trace.Decoder (text lines and trace events) -> BoardState (the
+model) -> a view: rich live view on a terminal, plain lines otherwise, or
+JSON lines with --json. --replay decodes a file made by --record.
+"""
+
+import errno
+import sys
+import time
+
+from ..errors import KeepError
+from ..trace import BoardState, Decoder
+from ..trace import view
+from ..trace.names import parse_names
+
+HELP = "watch a board: task table, IPC, faults, logs and counters from the console trace"
+READ_TIMEOUT_S = 0.1
+PARTIAL_LINE_S = 0.3  # show a line without its newline (a prompt) after this much quiet
+
+
+def add_arguments(p):
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--port", help="serial port or URL: /dev/ttyUSB0, COM3, socket://HOST:PORT")
+    src.add_argument("--replay", metavar="FILE", help="decode a recording (from --record) at full speed")
+    p.add_argument("--record", metavar="FILE", help="also write the raw console bytes to FILE")
+    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    p.add_argument("--json", action="store_true", help="one JSON object per event or text line")
+    p.add_argument("--plain", action="store_true", help="plain lines even on a terminal")
+    p.add_argument("--baud", type=int, default=115200, help="baud rate (default: %(default)s)")
+    p.add_argument("--names", metavar="SPEC",
+                   help="task names: 0=supervisor,1=gpio or a JSON file {\"0\": \"supervisor\"}")
+
+
+def _port_hint(err):
+    text = str(err)
+    code = getattr(err, "errno", None)
+    low = text.lower()
+    if code == errno.ENOENT or "no such file" in low:
+        return "no such port; is the board plugged in? (python -m serial.tools.list_ports)"
+    if code == errno.EACCES or "permission denied" in low:
+        return "permission denied; on Linux add yourself to the dialout group"
+    if code == errno.EBUSY or "lock" in low or "busy" in low:
+        return "the port is busy; close mpremote, screen or another monitor using it"
+    if "refused" in low:
+        return "nothing is listening there; is `keep vboard` running?"
+    if "url" in low or "protocol" in low or "not known" in low:
+        return f"not a port or URL pyserial understands ({text})"
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def open_port(url, baud=115200, timeout=READ_TIMEOUT_S):
+    """A pyserial port for a device path or URL; KeepError (one line) if it can't open."""
+    import serial
+
+    kwargs = {"baudrate": baud, "timeout": timeout}
+    if "://" not in url:
+        kwargs["exclusive"] = True  # a second monitor gets "busy", not half the bytes
+    try:
+        return serial.serial_for_url(url, **kwargs)
+    except (serial.SerialException, ValueError, OSError) as err:
+        raise KeepError(f"cannot open {url}: {_port_hint(err)}")
+
+
+def _port_chunks(port, url, deadline):
+    import serial
+
+    while deadline is None or time.monotonic() < deadline:
+        try:
+            yield port.read(max(1, port.in_waiting))
+        except (serial.SerialException, OSError) as err:
+            raise KeepError(f"lost {url}: {_port_hint(err)}")
+
+
+def _file_chunks(path, size=1 << 16):
+    try:
+        f = open(path, "rb")
+    except OSError as err:
+        raise KeepError(f"cannot read recording {path}: {err.strerror or err}")
+    with f:
+        while True:
+            data = f.read(size)
+            if not data:
+                return
+            yield data
+
+
+class _Output:
+    """Where items go: JSON lines, plain lines, or the live view."""
+
+    def __init__(self, board, mode, live=None):
+        self.board = board
+        self.mode = mode
+        self.live = live
+        self._shown = 0.0
+
+    def items(self, items):
+        board = self.board
+        for it in items:
+            board.apply(it)
+            if self.mode == "json":
+                print(view.json_line(it))
+            elif self.mode == "plain":
+                print(view.plain_line(it, board))
+        if self.live is not None and time.monotonic() - self._shown > 0.2:
+            self.live.update(view.render(board))
+            self._shown = time.monotonic()
+
+
+def main(args):
+    names = parse_names(args.names)
+    dec = Decoder(names)
+    board = BoardState(names, dec.counters)
+    tty = sys.stdout.isatty()
+    mode = "json" if args.json else ("live" if tty and not args.plain and not args.replay
+                                     else "plain")
+    deadline = None if args.duration is None else time.monotonic() + args.duration
+    port = None
+    if args.replay:
+        chunks = _file_chunks(args.replay)
+    else:
+        port = open_port(args.port, args.baud)
+        chunks = _port_chunks(port, args.port, deadline)
+    record = None
+    if args.record:
+        try:
+            record = open(args.record, "wb")
+        except OSError as err:
+            if port:
+                port.close()
+            raise KeepError(f"cannot write recording {args.record}: {err.strerror or err}")
+    live = None
+    try:
+        if mode == "live":
+            from rich.live import Live
+
+            live = Live(view.render(board), refresh_per_second=4, screen=False)
+            live.start()
+        out = _Output(board, mode, live)
+        quiet_since = time.monotonic()
+        for data in chunks:
+            if data:
+                if record:
+                    record.write(data)
+                out.items(dec.feed(data))
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since > PARTIAL_LINE_S:
+                out.items(dec.flush_text())
+                if record:
+                    record.flush()
+        out.items(dec.finish())
+    except BrokenPipeError:  # `keep monitor ... | head`
+        sys.stderr.close()
+        return 0
+    finally:
+        if live is not None:
+            live.update(view.render(board))
+            live.stop()
+        if record:
+            record.close()
+        if port:
+            port.close()
+    _summary(board, mode, tty and args.replay and not args.json)
+    return 0
+
+
+def _summary(board, mode, show_board):
+    c = board.counters
+    if mode == "json":
+        print(view.json.dumps({"type": "counters", **c.as_dict()}))
+        return
+    if show_board:
+        from rich.console import Console
+
+        Console().print(view.render(board, title="keep monitor (replay)"))
+    else:
+        print("# " + view.counters_line(c), file=sys.stderr)
