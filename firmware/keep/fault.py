@@ -108,6 +108,10 @@ def detach(s):
         unlink_sender(s)
     elif st == abi.ST_IN_REPLY:
         srv = tcb.peer[s]
+    if tcb.alease[s] is not None:
+        lease = tcb.alease[s]
+        tcb.alease[s] = None
+        lease.end()
     tcb.timed[s] = 0
     return srv
 

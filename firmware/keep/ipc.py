@@ -21,7 +21,7 @@ from micropython import const
 
 from . import abi, caps, sched, task, tcb, timers, trace
 from .sched import push
-from .tcb import gen, owes, peer, sdata, slease, sop, sq_head, sq_next, state, timed
+from .tcb import alease, gen, owes, peer, sdata, slease, sop, sq_head, sq_next, state, timed
 from .trace import write as tw
 
 _NONE = const(0xFF)
@@ -132,6 +132,7 @@ def deliver(s, c, op, data, n, lease, badge):
     m.rc = 0
     m.lease = lease
     if lease is not None:
+        alease[c] = lease
         lease.grant(s)
     tw(3, s, c | op << 8, n)  # abi.TR_RECV
 
@@ -219,6 +220,8 @@ def reply(h, client, rc=0, data=None):
         tw(4, me, c | (abi.E_TOOBIG & 0xFF) << 8, n)
         return _ret(h, abi.E_TOOBIG)
     owes[me] &= ~(1 << c)
+    if alease[c] is not None:
+        end_lease(c)
     if state[c] == _IN_REPLY and peer[c] == me and gen[c] == client >> 8:
         hc = tcb.handle[c]
         b = hc.rbuf
@@ -240,6 +243,13 @@ def reply(h, client, rc=0, data=None):
     if tcb.prio[me] != tcb.base[me]:
         reprioritise(me)
     return _ret(h, 0)
+
+
+def end_lease(c):
+    """The call that lent client c's lease is over: the server loses access."""
+    lease = alease[c]
+    alease[c] = None
+    lease.end()
 
 
 # ---- priority inheritance ---------------------------------------------------
@@ -293,6 +303,8 @@ def release_clients(s, rc):
             tcb.sdata[t] = None
             tcb.slease[t] = None
             tcb.sq_next[t] = _NONE
+            if alease[t] is not None:
+                end_lease(t)
             hc = tcb.handle[t]
             hc.rc = rc
             hc.rlen = 0

@@ -15,6 +15,7 @@ Invariants:
   (switch record) and the budget check.
 """
 
+import gc
 import time
 
 from micropython import const
@@ -40,12 +41,19 @@ task.Handle.sleep_ms = timers.sleep_ms
 task.Handle.yield_ = task.yield_
 task.Handle.log = task.log
 task.Handle.fault = task.fault_self
+task.Handle.lookup = lambda h, name: lookup(name)
 
 echo = False  # also print log lines and faults as text (before the monitor exists)
 stopping = False
 idle_hook = None  # called with the ms to the next deadline (-1: none) when idle
-slice_hook = None  # called after every slice with (slot, slice_us) (budgets)
+tick_hook = None  # called every TICK_MS while tasks run (HAL polling, trace drain)
 exit_hook = None  # called as exit_hook(slot) when a task's coroutine returns
+budgets = False  # True once any task has a heap or time budget
+TICK_MS = const(5)
+# The slot running now, in a preallocated byte a watchdog handler can read
+# without allocating (the sim WDT reports it after a watchdog reset).
+running = bytearray(b"\xff")
+names = {}  # task name -> slot, for lookup()
 ticks_us = time.ticks_us
 ticks_ms = time.ticks_ms
 ticks_diff = time.ticks_diff
@@ -57,7 +65,7 @@ def now_ms():
 
 def boot(max_msg=64, trace_records=256, echo_text=False):
     """Reset every kernel table; the next spawn gets slot 0."""
-    global echo, stopping, idle_hook, slice_hook, exit_hook
+    global echo, stopping, idle_hook, tick_hook, exit_hook, budgets
     tcb.reset()
     sched.reset()
     timers.reset()
@@ -68,16 +76,23 @@ def boot(max_msg=64, trace_records=256, echo_text=False):
     echo = echo_text
     stopping = False
     idle_hook = None
-    slice_hook = None
+    tick_hook = None
     exit_hook = None
+    budgets = False
+    names.clear()
     for s in range(irq.MAX_SLOTS):
         irq.pending[s] = 0
     irq.flag[0] = 0
     trace.write(abi.TR_BOOT, abi.KERNEL_SLOT, abi.ABI_VERSION, 0)
 
 
-def spawn(fn, prio=4, name=None, args=()):
-    """Create a task running `fn(handle, *args)`; returns its task id."""
+def spawn(fn, prio=4, name=None, args=(), heap_budget=0, slice_ms=0):
+    """Create a task running `fn(handle, *args)` (or `**args` for a dict).
+
+    Returns its task id. heap_budget (bytes allocated per slice) and
+    slice_ms (longest slice) fault the task when exceeded; 0 = unchecked.
+    """
+    global budgets
     s = tcb.ntasks
     if s >= tcb.MAX_TASKS:
         raise ValueError("too many tasks (max %d)" % tcb.MAX_TASKS)
@@ -87,7 +102,12 @@ def spawn(fn, prio=4, name=None, args=()):
     tcb.base[s] = prio
     tcb.prio[s] = prio
     tcb.name[s] = name or "task%d" % s
+    names[tcb.name[s]] = s
     tcb.entry[s] = (fn, args)
+    tcb.bud_heap[s] = heap_budget
+    tcb.bud_us[s] = slice_ms * 1000
+    if heap_budget or slice_ms:
+        budgets = True
     tcb.handle[s] = task.Handle(s, tcb.max_msg)
     _start(s)
     return s  # generation 0
@@ -99,7 +119,7 @@ def _start(s):
     h._p = 0
     h.rc = 0
     h.rlen = 0
-    tcb.coro[s] = fn(h, *args)
+    tcb.coro[s] = fn(h, **args) if isinstance(args, dict) else fn(h, *args)
     tcb.state[s] = _RUNNABLE
     tcb.peer[s] = _NONE
     tcb.prio[s] = tcb.base[s]
@@ -109,6 +129,12 @@ def _start(s):
 def tid(s):
     """The current task id of slot s."""
     return tcb.gen[s] << 8 | s
+
+
+def lookup(name):
+    """The current id of the task called `name`, or -1 (no allocation)."""
+    s = names.get(name, -1)
+    return -1 if s < 0 else tcb.gen[s] << 8 | s
 
 
 def retire(s):
@@ -216,7 +242,10 @@ def run(duration_ms=None, until_idle=False):
     push = sched.push
     tw = trace.write
     flag = irq.flag
+    run_b = running
+    mem_alloc = gc.mem_alloc
     t_end = ticks_ms() + duration_ms if duration_ms is not None else 0
+    next_tick = ticks_ms()
     last = _NONE
     while not stopping:
         if flag[0]:
@@ -231,20 +260,24 @@ def run(duration_ms=None, until_idle=False):
             if duration_ms is not None and ticks_diff(now, t_end) >= 0:
                 break
             wait = timers.until_next(now)
-            if until_idle and wait < 0 and not flag[0]:
+            if until_idle and wait < 0 and not flag[0] and not sched.ready[0]:
                 break
             if idle_hook is not None:
                 idle_hook(wait)
             elif wait != 0:
                 time.sleep_ms(1 if wait < 0 or wait > 1 else wait)
             last = _NONE
+            next_tick = ticks_ms()
             continue
         tcb.cur = s
+        run_b[0] = s
         now_us = ticks_us()
         if s != last:
             tw(1, s, gen[s] & 0xFFFF, now_us)  # abi.TR_SWITCH
             last = s
         h = handles[s]
+        if budgets:
+            a0 = mem_alloc()
         try:
             coros[s].send(None)
             if h._p != 2 and state[s] < _FAULTED:
@@ -254,13 +287,45 @@ def run(duration_ms=None, until_idle=False):
         except Exception as e:
             fault.fault(s, abi.F_EXCEPTION, 0, e)
         tcb.cur = _NONE
+        run_b[0] = _NONE
+        if budgets:
+            _check_budgets(s, mem_alloc() - a0, ticks_diff(ticks_us(), now_us))
         st = state[s]
         if st == _RUNNABLE:
             push(s)
         elif st >= _FAULTED:
             _finish(s, False)
-        if slice_hook is not None:
-            slice_hook(s, ticks_diff(ticks_us(), now_us))
-        if duration_ms is not None and ticks_diff(ticks_ms(), t_end) >= 0:
-            break
+        if duration_ms is not None or tick_hook is not None:
+            now = ticks_ms()
+            if tick_hook is not None and ticks_diff(now, next_tick) >= 0:
+                next_tick = now + TICK_MS
+                tick_hook()
+            if duration_ms is not None and ticks_diff(now, t_end) >= 0:
+                break
     tcb.cur = _NONE
+    run_b[0] = _NONE
+
+
+def _check_budgets(s, alloc, slice_us):
+    """Fault a task that allocated or ran more than its budget this slice.
+
+    alloc is a gc.mem_alloc() delta: exact unless a collection ran during
+    the slice (then it reads low, never high), so an overrun is never
+    reported falsely. The time is measured around the slice, so a task that
+    never yields is caught only by the watchdog.
+    """
+    if tcb.state[s] >= _FAULTED:
+        return
+    b = tcb.bud_heap[s]
+    if b and alloc > b:
+        trace.write(abi.TR_BUDGET, s, 1, alloc)
+        fault.fault(s, abi.F_BUDGET_HEAP, alloc, "allocated %d bytes in one slice (budget %d)" % (alloc, b))
+        return
+    b = tcb.bud_us[s]
+    if b and slice_us > b:
+        trace.write(abi.TR_BUDGET, s, 2, slice_us)
+        fault.fault(s, abi.F_BUDGET_TIME, slice_us,
+                    "ran %d us without yielding (budget %d us)" % (slice_us, b))
+
+
+from . import svc  # noqa: E402,F401  (binds the supervisor calls onto Handle)

@@ -49,6 +49,9 @@ coro = [None] * MAX_TASKS  # the running coroutine
 handle = [None] * MAX_TASKS  # the task's Handle (its kernel interface)
 sdata = [None] * MAX_TASKS  # body of a queued message (the blocked sender's buffer)
 slease = [None] * MAX_TASKS  # lease offered with a queued message
+alease = [None] * MAX_TASKS  # per client: the lease its server holds until it replies
+bud_heap = array("I", bytes(4 * MAX_TASKS))  # heap bytes one slice may allocate, 0 = unchecked
+bud_us = array("I", bytes(4 * MAX_TASKS))  # longest slice in us, 0 = unchecked
 entry = [None] * MAX_TASKS  # (function, args) to (re)start the task
 name = [None] * MAX_TASKS
 
@@ -76,6 +79,9 @@ def reset():
         handle[s] = None
         sdata[s] = None
         slease[s] = None
+        alease[s] = None
+        bud_heap[s] = 0
+        bud_us[s] = 0
         entry[s] = None
         name[s] = None
 

@@ -94,6 +94,8 @@ def _timeout(s):
         srv = tcb.peer[s]
         if st == _IN_SEND:
             fault.unlink_sender(s)
+        if tcb.alease[s] is not None:
+            ipc.end_lease(s)
         h.rc = abi.E_TIMEOUT
         h.rlen = 0
         tcb.state[s] = _RUNNABLE
