@@ -27,6 +27,9 @@ SLOT_BITS = const(8)
 SLOT_MASK = const(0xFF)
 GEN_MAX = const(0x3FFFFF)  # keeps ids small ints (no allocation) on 32-bit ports
 
+# Names for these numbers live in abinames.py: the device loads them only
+# to format a fault, the host always (keep_host.abi merges both files).
+
 # ---- task states: named after what the task waits for -------------------------
 ST_RUNNABLE = const(0)  # ready to run (or running)
 ST_IN_SEND = const(1)  # queued at a server, waiting for it to receive (peer = server)
@@ -38,8 +41,6 @@ ST_FAULTED = const(6)  # stopped by a fault; the fault record keeps the prior st
 ST_HELD = const(7)  # stopped on purpose (supervisor hold / flap detection)
 ST_DONE = const(8)  # the task's coroutine returned
 ST_EMPTY = const(9)  # slot not in use
-STATE_NAMES = ("runnable", "in_send", "in_reply", "in_recv", "in_wait",
-               "sleeping", "faulted", "held", "done", "empty")
 
 # ---- kernel return codes --------------------------------------------------------
 OK = const(0)
@@ -54,8 +55,6 @@ E_MEM = const(-8)  # lease or region access out of bounds / not permitted
 E_BUSY = const(-9)  # server: resource busy or owned by another client
 E_IO = const(-10)  # server: the device did not answer
 RC_MIN = const(-10)
-RC_NAMES = {0: "ok", -1: "dead", -2: "deadlock", -3: "timeout", -4: "toobig",
-            -5: "denied", -6: "notsup", -7: "badarg", -8: "mem", -9: "busy", -10: "io"}
 
 # ---- fault kinds (fault record and trace) --------------------------------------
 F_EXCEPTION = const(1)  # the task raised
@@ -69,9 +68,6 @@ F_BUDGET_TIME = const(8)  # ran longer than its slice budget without yielding
 F_INJECTED = const(9)  # fault injected by the supervisor / host
 F_SELF = const(10)  # the task called fault() on itself
 F_WATCHDOG = const(11)  # the board was reset by the watchdog while it ran
-FAULT_NAMES = {1: "exception", 2: "badarg", 3: "badreply", 4: "notask", 5: "misuse",
-               6: "memory", 7: "budget_heap", 8: "budget_time", 9: "injected",
-               10: "self", 11: "watchdog"}
 
 # ---- memory access kinds (memory fault detail) ----------------------------------
 ACC_READ = const(1)
@@ -122,10 +118,6 @@ TR_HOLD = const(21)  # a = 1 held / 0 released, b = 0
 TR_PIN = const(22)  # a = pin, b = level | ticks_ms << 1 (gpio server or sim pins)
 TR_KIND_MAX = const(22)
 
-TR_NAMES = {1: "switch", 2: "send", 3: "recv", 4: "reply", 5: "notify", 6: "wake",
-            7: "timeout", 8: "deadlock", 9: "fault", 10: "restart", 11: "log",
-            12: "text", 13: "dropped", 14: "syscall", 15: "denied", 16: "memfault",
-            17: "heap", 18: "budget", 19: "state", 20: "boot", 21: "hold", 22: "pin"}
 
 KERNEL_SLOT = const(0xFF)
 

@@ -51,10 +51,12 @@ class FaultRecord:
         return lines[-1] if lines else ""
 
     def text(self):
-        st = abi.STATE_NAMES[self.prev_state]
+        from .abinames import FAULT_NAMES, STATE_NAMES
+
+        st = STATE_NAMES[self.prev_state]
         if self.prev_state in (abi.ST_IN_SEND, abi.ST_IN_REPLY):
             st += "(%d)" % self.prev_peer
-        msg = "%s: %s fault (%s)" % (tcb.name[self.slot], abi.FAULT_NAMES.get(self.kind, "?"), st)
+        msg = "%s: %s fault (%s)" % (tcb.name[self.slot], FAULT_NAMES.get(self.kind, "?"), st)
         if self.info is not None:
             info = self.info
             if isinstance(info, BaseException):

@@ -28,9 +28,9 @@ _NONE = const(0xFF)
 _IN_SEND = const(1)  # abi.ST_IN_SEND
 _IN_REPLY = const(2)  # abi.ST_IN_REPLY
 _IN_RECV = const(3)  # abi.ST_IN_RECV
-_RUNNABLE = const(0)
-_FAULTED = const(6)  # states >= this are not alive for IPC
-_HDR = const(4)
+_RUNNABLE = const(0)  # abi.ST_RUNNABLE
+_FAULTED = const(6)  # abi.ST_FAULTED; states >= this are not alive for IPC
+_HDR = const(4)  # abi.MSG_HDR
 _VER = const(1)  # abi.MSG_VERSION
 _BUFS = task.BUFS
 _ret = task.ret

@@ -23,12 +23,12 @@ from micropython import const
 from . import abi, caps, fault, ipc, irq, notify, sched, task, tcb, timers, trace
 
 _NONE = const(0xFF)
-_RUNNABLE = const(0)
-_IN_SEND = const(1)
-_IN_REPLY = const(2)
-_FAULTED = const(6)
-_HELD = const(7)
-_DONE = const(8)
+_RUNNABLE = const(0)  # abi.ST_RUNNABLE
+_IN_SEND = const(1)  # abi.ST_IN_SEND
+_IN_REPLY = const(2)  # abi.ST_IN_REPLY
+_FAULTED = const(6)  # abi.ST_FAULTED
+_HELD = const(7)  # abi.ST_HELD
+_DONE = const(8)  # abi.ST_DONE
 
 # Syscalls are functions of the module that owns the concept, bound here
 # as Handle methods so a call costs one method dispatch.

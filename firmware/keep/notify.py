@@ -15,10 +15,10 @@ from micropython import const
 
 from . import abi, sched, task, tcb, timers, trace
 
-_IN_RECV = const(3)
-_IN_WAIT = const(4)
-_RUNNABLE = const(0)
-_FAULTED = const(6)
+_IN_RECV = const(3)  # abi.ST_IN_RECV
+_IN_WAIT = const(4)  # abi.ST_IN_WAIT
+_RUNNABLE = const(0)  # abi.ST_RUNNABLE
+_FAULTED = const(6)  # abi.ST_FAULTED
 
 
 def post(s, bits):

@@ -19,12 +19,12 @@ from micropython import const
 
 from . import abi, fault, sched, tcb, trace
 
-_RUNNABLE = const(0)
-_IN_SEND = const(1)
-_IN_REPLY = const(2)
-_IN_RECV = const(3)
-_IN_WAIT = const(4)
-_SLEEPING = const(5)
+_RUNNABLE = const(0)  # abi.ST_RUNNABLE
+_IN_SEND = const(1)  # abi.ST_IN_SEND
+_IN_REPLY = const(2)  # abi.ST_IN_REPLY
+_IN_RECV = const(3)  # abi.ST_IN_RECV
+_IN_WAIT = const(4)  # abi.ST_IN_WAIT
+_SLEEPING = const(5)  # abi.ST_SLEEPING
 
 armed = False
 soonest = 0

@@ -12,15 +12,16 @@ import importlib.util
 from .paths import FIRMWARE
 
 ABI_PATH = FIRMWARE / "keep" / "abi.py"
+NAMES_PATH = FIRMWARE / "keep" / "abinames.py"
 
 
-def _load():
-    spec = importlib.util.spec_from_file_location("_keep_firmware_abi", ABI_PATH)
+def _load(path, name):
+    spec = importlib.util.spec_from_file_location(name, path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
 
 
-_mod = _load()
-globals().update({k: v for k, v in vars(_mod).items()
-                  if not k.startswith("_") and k != "const"})
+for _mod in (_load(ABI_PATH, "_keep_firmware_abi"), _load(NAMES_PATH, "_keep_firmware_abinames")):
+    globals().update({k: v for k, v in vars(_mod).items()
+                      if not k.startswith("_") and k != "const"})

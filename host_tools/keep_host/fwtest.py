@@ -40,7 +40,7 @@ class UnixPort:
 
     name = "unix"
 
-    def __init__(self, heap=unixport.DEFAULT_HEAP, timeout=120):
+    def __init__(self, heap=unixport.TEST_HEAP, timeout=120):
         self.heap = heap
         self.timeout = timeout
 
