@@ -34,3 +34,13 @@ def recs(kind):
 
 def state(slot):
     return abinames.STATE_NAMES[tcb.state[slot]]
+
+
+def count(kind):
+    """How many held records are of `kind` (no list built: big rings fit)."""
+    n = 0
+    cap = trace.st[trace.CAP]
+    for k in range(trace.st[trace.COUNT]):
+        if trace.ring[((trace.st[trace.HEAD] + k) % cap) * 8] == kind:
+            n += 1
+    return n
