@@ -1,6 +1,6 @@
 # Faults stop one task, keep what it was doing, and never stop the kernel.
 from kt import boot, check, done, recs, state
-from keep import abi, fault, kernel, tcb
+from keep import abi, fault, kernel, svc, tcb
 
 hooked = []
 results = {}
@@ -136,7 +136,6 @@ async def quitter(k):
     await k.fault("gave up")
 
 
-from keep import svc
 
 svc.set_supervisor(kernel.spawn(sup, 0, "sup"))
 q = kernel.spawn(quitter, 3, "quitter")

@@ -13,7 +13,7 @@ async def srv(k):
 
 async def cli(k, s):
     await k.log("hello from the client")
-    r = await k.send(s, 7, b"abc")
+    await k.send(s, 7, b"abc")
     await k.notify(s, 4)
     await k.sleep_ms(5)
     raise RuntimeError("deliberate")
