@@ -14,9 +14,10 @@ Invariants:
 from . import abi, trace, wire
 
 _out = bytearray(wire.FRAME_BUF_LEN)
-_view = memoryview(_out)
 seq = 0
-sink = None  # has write(buf): sys.stdout.buffer on a board, a socket or file in tests
+# has write(buf, n) (MicroPython streams take a max length, so no slice is
+# built): sys.stdout.buffer on a board, a file or socket in tests
+sink = None
 frames = 0
 
 
@@ -40,7 +41,7 @@ def drain(max_frames=4):
             break
         k = n if n < abi.FRAME_MAX_RECORDS else abi.FRAME_MAX_RECORDS
         ln = wire.encode(trace.ring, st[trace.HEAD], k, st[trace.CAP], seq, _out)
-        sink.write(_view[:ln])
+        sink.write(_out, ln)
         trace.release(k)
         seq = (seq + 1) & 0xFFFF
         frames += 1

@@ -32,7 +32,8 @@ def run(args, heap=DEFAULT_HEAP, path=(FIRMWARE,), cwd=None, timeout=60, merge_s
     tracebacks land in stdout where a test's expected output is compared.
     """
     env = dict(os.environ)
-    env["MICROPYPATH"] = ":".join(str(p) for p in path)
+    # ".frozen" keeps the modules built into the port (asyncio) importable.
+    env["MICROPYPATH"] = ":".join([".frozen"] + [str(p) for p in path])
     cmd = [micropython_exe(), "-X", f"heapsize={heap}", *args]
     return subprocess.run(cmd, cwd=cwd, env=env, timeout=timeout, text=True,
                           stdout=subprocess.PIPE,
