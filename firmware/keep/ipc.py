@@ -19,7 +19,7 @@ Invariants (with tcb's):
 
 from micropython import const
 
-from . import abi, caps, sched, task, tcb, timers, trace
+from . import abi, caps, mem, sched, task, tcb, timers, trace
 from .sched import push
 from .tcb import alease, gen, owes, peer, sdata, slease, sop, sq_head, sq_next, state, timed
 from .trace import write as tw
@@ -35,6 +35,7 @@ _VER = const(1)  # abi.MSG_VERSION
 _BUFS = task.BUFS
 _ret = task.ret
 _bad = task.bad
+_offer = mem.offer
 
 
 def send(h, dest, op, data=None, lease=None, timeout_ms=None):
@@ -53,6 +54,8 @@ def send(h, dest, op, data=None, lease=None, timeout_ms=None):
         return _bad(h, abi.F_NOTASK, dest & 0xFFFFFFFF, "send: no task %d" % dest)
     if n and not isinstance(data, _BUFS):
         return _bad(h, abi.F_BADARG, 0, "send: data must be bytes-like")
+    if lease is not None and not _offer(h, lease):  # not this task's lease: it faulted
+        return h
     badge = 0
     if caps.grants is not None:
         badge = caps.grants[me].get(s, -1)
