@@ -25,6 +25,9 @@ demo: setup
 bench: setup
 	$(BIN)/python bench/run.py
 
+chaos: setup
+	$(BIN)/python bench/chaos.py
+
 lint: setup
 	$(BIN)/ruff check .
 

@@ -38,7 +38,8 @@ class FaultRecord:
         self.t_ms = t_ms
 
     def where(self):
-        """The innermost traceback line of an exception fault, else ''."""
+        """The innermost traceback line of an exception fault outside the
+        kernel (a MemoryFault is raised inside keep/mem.py), else ''."""
         exc = self.info
         if not isinstance(exc, BaseException):
             return ""
@@ -48,6 +49,8 @@ class FaultRecord:
         buf = io.StringIO()
         sys.print_exception(exc, buf)
         lines = [ln.strip() for ln in buf.getvalue().split("\n") if ln.strip().startswith("File")]
+        while len(lines) > 1 and "keep/" in lines[-1]:
+            lines.pop()
         return lines[-1] if lines else ""
 
     def text(self):

@@ -26,7 +26,7 @@ its frame on the C stack, so the round trip touches the heap not at all
 import micropython
 from micropython import const
 
-from . import abi, caps, sched, task, tcb, timers, trace
+from . import abi, caps, mem, sched, task, tcb, timers, trace
 from .sched import push
 from .tcb import alease, gen, owes, peer, sdata, slease, sop, sq_head, sq_next, state, timed
 from .trace import write as tw
@@ -42,6 +42,8 @@ _VER = const(1)  # abi.MSG_VERSION
 _BUFS = task.BUFS
 _ret = task.ret
 _bad = task.bad
+_offer = mem.offer
+_recvs = tcb.recvs
 
 
 @micropython.native
@@ -61,6 +63,8 @@ def send(h, dest, op, data=None, lease=None, timeout_ms=None):
         return _bad(h, abi.F_NOTASK, dest & 0xFFFFFFFF, "send: no task %d" % dest)
     if n and not isinstance(data, _BUFS):
         return _bad(h, abi.F_BADARG, 0, "send: data must be bytes-like")
+    if lease is not None and not _offer(h, lease):  # not this task's lease: it faulted
+        return h
     badge = 0
     if caps.grants is not None:
         badge = caps.grants[me].get(s, -1)
@@ -172,6 +176,7 @@ def recv(h, timeout_ms=None, mask=0):
     m = h.m
     h._stop = h._mstop
     h._p = 1
+    _recvs[me] += 1  # a server that keeps calling recv is alive (supervisor heartbeat)
     if mask:
         pend = tcb.notes[me] & mask
         if pend:

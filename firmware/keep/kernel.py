@@ -86,11 +86,13 @@ def boot(max_msg=64, trace_records=256, echo_text=False):
     trace.write(abi.TR_BOOT, abi.KERNEL_SLOT, abi.ABI_VERSION, 0)
 
 
-def spawn(fn, prio=4, name=None, args=(), heap_budget=0, slice_ms=0):
+def spawn(fn, prio=4, name=None, args=(), heap_budget=0, slice_ms=0, regions=None):
     """Create a task running `fn(handle, *args)` (or `**args` for a dict).
 
     Returns its task id. heap_budget (bytes allocated per slice) and
     slice_ms (longest slice) fault the task when exceeded; 0 = unchecked.
+    regions ((name, size, writable), ...) are carved from the arena set up
+    with mem.init (keep.mem); the task reaches them with k.region(name).
     """
     global budgets
     s = tcb.ntasks
@@ -109,6 +111,10 @@ def spawn(fn, prio=4, name=None, args=(), heap_budget=0, slice_ms=0):
     if heap_budget or slice_ms:
         budgets = True
     tcb.handle[s] = task.Handle(s, tcb.max_msg)
+    if regions:
+        from . import mem
+
+        tcb.handle[s].regions = mem.carve(s, regions)
     _start(s)
     return s  # generation 0
 

@@ -44,6 +44,7 @@ owes = array("I", bytes(4 * MAX_TASKS))  # per server: slots owed a reply
 deadline = array("i", bytes(4 * MAX_TASKS))  # ticks_ms of a timeout
 timed = bytearray(MAX_TASKS)  # 1 while deadline[s] is armed
 restarts = array("H", bytes(2 * MAX_TASKS))
+recvs = array("H", bytes(2 * MAX_TASKS))  # recv calls, mod 2**16 (the supervisor's heartbeat)
 # Object references (lists of MAX_TASKS, never resized).
 coro = [None] * MAX_TASKS  # the running coroutine
 handle = [None] * MAX_TASKS  # the task's Handle (its kernel interface)
@@ -75,6 +76,7 @@ def reset():
         owes[s] = 0
         timed[s] = 0
         restarts[s] = 0
+        recvs[s] = 0
         coro[s] = None
         handle[s] = None
         sdata[s] = None

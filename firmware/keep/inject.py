@@ -1,0 +1,127 @@
+"""Fault injection, hold and release for tests and users (host-facing).
+
+The console command channel (keep/console.py) calls these between slices,
+from the kernel's tick or idle hook, as `keep fault/hold/release` do on the
+host. Tasks use the supervisor calls instead (k.sv_inject, k.sv_hold).
+Each returns 0 or a negative abi.E_* code; `last` holds a one-line reason.
+
+Kinds (inject):
+- "exception": the task faults as if it raised (F_EXCEPTION).
+- "memory":    a memory fault of the task (F_MEMORY, with a TR_MEMFAULT).
+- "budget":    a slice-budget overrun (F_BUDGET_TIME, with a TR_BUDGET).
+- "stale":     restart the task with a new generation, so every id others
+               hold for it is stale: their next send gets E_DEAD.
+- "malformed": corrupt the oldest message queued at a server (its body
+               replaced by 5 garbage bytes, its op by 0xEE, which no server
+               knows); the server must answer it with an error, or fault.
+- "injected":  a plain injected fault (F_INJECTED).
+A fault reaches the supervisor like any other (NOTE_FAULT), which then
+applies the task's disposition.
+
+Invariants:
+- Never called during a slice (tcb.cur != NONE): the running task's state
+  is the kernel loop's to change. Refused with E_BUSY.
+- Slot 0 (the supervisor) cannot be faulted from here: E_DENIED.
+"""
+
+from micropython import const
+
+from . import abi, fault, kernel, tcb, trace
+
+_NONE = const(0xFF)
+KINDS = ("exception", "memory", "budget", "stale", "malformed", "injected")
+last = ""
+_GARBAGE = b"\xff\xfe\x00\x13\x37"
+
+
+class InjectedFault(Exception):
+    pass
+
+
+def slot_of(target):
+    """A slot from a slot number, task id or name; -1 if there is none."""
+    if isinstance(target, str):
+        return kernel.names.get(target, -1)
+    if isinstance(target, int) and target >= 0:
+        s = target & 0xFF
+        return s if s < tcb.ntasks else -1
+    return -1
+
+
+def _check(target, allow_sup=False):
+    global last
+    if tcb.cur != _NONE:
+        last = "busy: a task is running (call between slices)"
+        return -1, abi.E_BUSY
+    s = slot_of(target)
+    if s < 0 or tcb.state[s] == abi.ST_EMPTY:
+        last = "no task %r" % (target,)
+        return -1, abi.E_BADARG
+    if s == fault.supervisor and not allow_sup:
+        last = "the supervisor cannot be faulted or held from here"
+        return -1, abi.E_DENIED
+    return s, 0
+
+
+def inject(target, kind="exception"):
+    """Inject a fault of `kind` (see KINDS) into a task."""
+    global last
+    s, rc = _check(target)
+    if rc:
+        return rc
+    st = tcb.state[s]
+    if kind == "malformed":
+        c = tcb.sq_head[s]
+        if c == _NONE:
+            last = "%s has no queued message to corrupt" % tcb.name[s]
+            return abi.E_BUSY
+        tcb.sdata[c] = _GARBAGE
+        tcb.sop[c] = 0xEE
+        last = "corrupted the message from %s queued at %s" % (tcb.name[c], tcb.name[s])
+        return 0
+    if st >= abi.ST_FAULTED and kind != "stale":
+        last = "%s is not running (%s)" % (tcb.name[s], abi.STATE_NAMES[st])
+        return abi.E_DEAD
+    if kind == "exception":
+        fault.fault(s, abi.F_EXCEPTION, 0, InjectedFault("injected exception"))
+    elif kind == "memory":
+        from . import mem
+
+        mem.violation(s, 0, abi.ACC_WRITE, 0xFFFF, 1, "injected memory fault")
+    elif kind == "budget":
+        trace.write(abi.TR_BUDGET, s, 2, 0)
+        fault.fault(s, abi.F_BUDGET_TIME, 0, "injected budget overrun")
+    elif kind == "stale":
+        if st == abi.ST_HELD:
+            last = "%s is held" % tcb.name[s]
+            return abi.E_DEAD
+        kernel.restart(s)
+    elif kind == "injected":
+        fault.fault(s, abi.F_INJECTED, 0, "injected")
+    else:
+        last = "unknown kind %r (one of %s)" % (kind, ", ".join(KINDS))
+        return abi.E_BADARG
+    last = "%s: %s injected" % (tcb.name[s], kind)
+    return 0
+
+
+def hold(target):
+    """Stop a task until released; its clients get E_DEAD."""
+    global last
+    s, rc = _check(target)
+    if rc:
+        return rc
+    kernel.hold(s)
+    last = "%s held" % tcb.name[s]
+    return 0
+
+
+def release(target):
+    """Start a held or faulted task again as a fresh instance."""
+    global last
+    s, rc = _check(target)
+    if rc:
+        return rc
+    kernel.release(s)
+    last = "%s released (gen %d)" % (tcb.name[s], tcb.gen[s])
+    return 0

@@ -1,0 +1,137 @@
+# heapsize: 256K
+# Boot from a compiled app table: slot order, the supervisor first, regions
+# carved, grants and badges, denied sends (E_DENIED + trace), heap and slice
+# budgets, STATE records, the trace drained as frames, and a stale id.
+import sys
+
+from iso_util import frec, records, state
+
+from keep import abi, boot, kernel, trace
+
+import os as _os
+import time as _time
+
+TMP = "/tmp/keep_iso_%d" % _time.ticks_us()
+_os.mkdir(TMP)
+
+TABLE = """
+TABLE_VERSION = 1
+ABI_VERSION = 1
+APP = 'isoboot'
+BOARD = 'unix'
+HAL = 'sim'
+MAX_MSG = 64
+TRACE_RECORDS = 512
+SUPERVISOR = (3, 10000, 0, 0, 0)
+DISPOSITIONS = ('restart', 'hold', 'reboot')
+E = {'pins': (), 'uart': (), 'spi': (), 'i2c': ()}
+TASKS = (
+    ('supervisor', 'servers.supervisor', 'main', 0, 2, False, (), (), E, 0, 0, {}),
+    ('echo', 'iso_boot_app', 'echo', 1, 0, True, (('scratch', 256, True),), (), E, 0, 0, {}),
+    ('client', 'iso_boot_app', 'client', 2, 0, False, (('io', 512, True), ('ro', 256, False)),
+     ((1, 7),), E, 0, 0, {'rounds': 3}),
+    ('rogue', 'iso_boot_app', 'rogue', 3, 1, False, (), (), E, 0, 0, {}),
+    ('hog', 'iso_boot_app', 'hog', 3, 1, False, (), ((1, 9),), E, 256, 0, {}),
+    ('spin', 'iso_boot_app', 'spin', 3, 1, False, (), (), E, 0, 5, {}),
+)
+"""
+
+APP = '''
+from keep import abi
+import time
+seen = []
+
+
+async def echo(k):
+    while True:
+        m = await k.recv()
+        seen.append((m.sender & 0xFF, m.badge, m.op))
+        await k.reply(m.sender, 0, m.body[:m.len])
+
+
+async def client(k, rounds):
+    io = k.region("io")
+    old = k.lookup("echo")
+    for i in range(rounds):
+        await k.send(old, 1, b"hi%d" % i)
+        seen.append(("client", k.rc, k.reply_data()))
+    seen.append(("regions", io.size, k.region("ro").writable))
+    await k.sleep_ms(30)
+    # echo was restarted meanwhile (injected below): the old id is stale
+    await k.send(old, 1, b"x")
+    seen.append(("stale", k.rc))
+    await k.send(k.lookup("echo"), 2, b"y")
+    seen.append(("fresh", k.rc))
+
+
+async def rogue(k):
+    await k.send(k.lookup("echo"), 1, b"no grant")
+    seen.append(("rogue", k.rc))
+
+
+async def hog(k):
+    junk = []
+    for i in range(20):
+        junk.append(bytearray(64))
+    await k.yield_()
+
+
+async def spin(k):
+    t0 = time.ticks_ms()
+    while time.ticks_diff(time.ticks_ms(), t0) < 20:
+        pass
+    await k.yield_()
+'''
+
+with open(TMP + "/iso_boot_table.py", "w") as f:
+    f.write(TABLE)
+with open(TMP + "/iso_boot_app.py", "w") as f:
+    f.write(APP)
+sys.path.insert(0, TMP)
+import iso_boot_app  # noqa: E402
+
+
+class Sink:
+    def __init__(self):
+        self.n = 0
+        self.frames = 0
+
+    def write(self, b):
+        self.n += len(b)
+        self.frames += 1
+        return len(b)
+
+
+sink = Sink()
+t = boot.load_table("iso_boot_table")
+boot.setup(t, out=sink)
+from keep import drain  # noqa: E402
+
+drain.reset(None)  # keep the records in the ring to look at them; drained at the end
+print("tasks", [kernel.tcb.name[s] for s in range(kernel.tcb.ntasks)])
+print("boot", [(a, b & 0xFF, b >> 8) for _s, a, b in records(abi.TR_BOOT)])
+print("states", [(s, a & 0xFF, a >> 8) for s, a, _b in records(abi.TR_STATE)])
+held = []
+trace_kinds = []
+
+
+def watch():
+    # run a little, then inject a fault into echo (restarted by the supervisor)
+    trace_kinds.extend(r[0] for r in trace.records())
+
+
+kernel.run(duration_ms=10)
+from keep import fault  # noqa: E402
+
+fault.fault(1, abi.F_INJECTED, 0, "test")
+kernel.run(duration_ms=60)
+watch()
+for x in iso_boot_app.seen:
+    print(x)
+for s in range(6):
+    print(s, kernel.tcb.name[s], state(s), frec(s))
+print("denied record", abi.TR_DENIED in trace_kinds, "budget records", trace_kinds.count(abi.TR_BUDGET))
+drain.reset(sink)
+drain.drain(64)
+print("frames drained", sink.frames > 0, "bytes", sink.n > 100, "left", trace.pending())
+print("grant-less send is E_DENIED", ("rogue", abi.E_DENIED) in iso_boot_app.seen)
