@@ -80,6 +80,9 @@ class Client:
                 self.restarts_seen += 1
                 await self.reconnected()  # its sends reuse the handle r
                 if idempotent:
+                    if lease is not None and hasattr(lease, "region"):
+                        # keep.mem leases end at the reply: re-arm the same one
+                        lease = lease.region.lease(lease.off, lease.len, lease.writable, lease)
                     r = await k.send(self.sid, op, data, lease, t)
                     rc = r.rc
                     if rc == _E_DEAD:

@@ -14,7 +14,8 @@ raises MemoryError (the real one faults the server with a memory fault).
 
 
 class StubLease:
-    def __init__(self, buf, off, n, writable):
+    def __init__(self, buf, off, n, writable, region=None):
+        self.region = region
         self.buf = buf
         self.off = off
         self.len = n
@@ -52,13 +53,32 @@ class StubLease:
 
 
 class StubRegion:
+    """keep.mem.Region's task-side calls, over a plain bytearray."""
+
     def __init__(self, size):
         self.buf = bytearray(size)
+        self.size = size
 
-    def lease(self, off, n, writable=False):
+    def read(self, off, n, into=None):
+        if into is None:
+            return bytes(self.buf[off:off + n])
+        into[:n] = self.buf[off:off + n]
+        return n
+
+    def write(self, off, data):
+        self.buf[off:off + len(data)] = data
+        return len(data)
+
+    def fill(self, v=0, off=0, n=None):
+        if n is None:
+            n = self.size - off
+        for i in range(off, off + n):
+            self.buf[i] = v
+
+    def lease(self, off, n, writable=False, reuse=None):
         if off < 0 or off + n > len(self.buf):
             raise ValueError("lease outside the region")
-        return StubLease(self.buf, off, n, writable)
+        return StubLease(self.buf, off, n, writable, self)
 
 
 _regions = {}
