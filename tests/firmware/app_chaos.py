@@ -3,7 +3,7 @@
 # the supervisor (test stand-in) restarts it, the client keeps working and
 # loses nothing; the real drivers keep answering throughout.
 import hal
-from keep import abi, caps, kernel, task
+from keep import caps, kernel, task
 
 import stub_sup
 from apps.chaos import flaky
