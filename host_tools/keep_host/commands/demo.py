@@ -1,26 +1,28 @@
-"""keep demo: boot the unix port and show what it is (the kernel demo grows here)."""
+"""keep demo: the chaos app on a virtual board, watched through the trace."""
 
-from .. import unixport
-from ..errors import KeepError
+from .. import demo
 
-HELP = "run the demo on a virtual board"
-
-_PROBE = (
-    "import sys, gc, micropython\n"
-    "gc.collect()\n"
-    "print('MicroPython', '.'.join(str(v) for v in sys.implementation.version[:3]),"
-    " sys.implementation._build, 'heap', gc.mem_free() + gc.mem_alloc(), 'bytes')\n"
-)
+HELP = "run the chaos demo on a virtual board (a buggy server crashes, nothing is lost)"
 
 
 def add_arguments(p):
-    p.add_argument("--heap", default=unixport.DEFAULT_HEAP,
-                   help="MicroPython heap size, e.g. 64K (default: %(default)s)")
+    p.add_argument("--seconds", type=float, default=30.0,
+                   help="how long to run (default: %(default)s); Ctrl-C ends it earlier")
+    p.add_argument("--heap", default=demo.DEMO_HEAP,
+                   help="MicroPython heap of the virtual board (default: %(default)s)")
+    p.add_argument("--app", default="chaos", help="app to run (default: %(default)s)")
+    p.add_argument("--live", action="store_true",
+                   help="the monitor's live view (task table, IPC, faults, log) instead of lines")
+    p.add_argument("-v", "--verbose", action="store_true", help="print every trace event")
 
 
 def main(args):
-    res = unixport.run(["-c", _PROBE], heap=args.heap)
-    if res.returncode:
-        raise KeepError(f"the unix port failed to start: {res.stderr.strip() or res.stdout.strip()}")
-    print(res.stdout.strip())
+    res = demo.run_demo(seconds=args.seconds, app=args.app, heap=args.heap,
+                        verbose=args.verbose, live=args.live)
+    print()
+    for line in res.summary_lines():
+        print(line)
+    c = res.chaos
+    if args.app == "chaos" and (not c or c.get("lost", 0)):
+        return 1
     return 0

@@ -1,0 +1,48 @@
+"""Run the chaos demo for a few seconds and merge its live-heap peak into
+bench/results.json as `demo_peak_heap_bytes` (other keys are kept).
+
+    .venv/bin/python bench/demo_heap.py [--seconds 10]
+
+The number comes from the board: main.py samples gc.mem_alloc() after a
+collection from the kernel's tick hook and prints the high-water mark.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from keep_host import demo
+
+RESULTS = Path(__file__).resolve().parent / "results.json"
+
+
+def merge(path, values):
+    data = {}
+    if path.exists():
+        try:
+            data = json.loads(path.read_text() or "{}")
+        except json.JSONDecodeError:
+            sys.exit(f"{path} is not valid JSON; fix or remove it")
+    data.update(values)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    tmp.replace(path)
+    return data
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    args = ap.parse_args(argv)
+    res = demo.run_demo(seconds=args.seconds, out=lambda s: None)
+    if res.heap_peak is None:
+        sys.exit("the demo did not report a heap peak")
+    merge(args.out, {"demo_peak_heap_bytes": res.heap_peak})
+    print(f"demo_peak_heap_bytes={res.heap_peak}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

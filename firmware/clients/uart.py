@@ -1,0 +1,89 @@
+"""uart client: bytes through the uart server, without packing them.
+
+    from clients.uart import Uart
+    u = Uart(k)                       # the server named "uart"
+    n = await u.write(b"hello")       # inline (up to the message limit)
+    n = await u.write(lease=ls)       # bulk: a readable lease of the app's region
+    data = await u.read(32)           # bytes, possibly b"" (never blocks)
+    n = await u.read(lease=ls)        # bulk into a writable lease -> count
+    await u.subscribe(bit=2)          # "data arrived" as notification 1 << 2
+    await u.config(9600, bits=8, parity=None, stop=1)   # parity None/'even'/'odd'
+    waiting, overruns = await u.status()
+
+write and read are not retried after E_DEAD (bytes could be sent twice or
+lost from the reply): they raise ServerError(E_DEAD) and the app decides.
+subscribe, config and status are retried once; a subscription is sent
+again to a restarted server before the next call reaches it.
+"""
+
+from micropython import const
+
+from clients.base import Client
+
+_WRITE = const(1)
+_READ = const(2)
+_SUBSCRIBE = const(3)
+_CONFIG = const(4)
+_STATUS = const(5)
+_PARITY = {None: 0, "even": 1, "odd": 2, 0: 1, 1: 2}
+
+
+class Uart(Client):
+    def __init__(self, k, name="uart", timeout_ms=1000):
+        super().__init__(k, name, timeout_ms)
+        self._b = bytearray(7)
+        self._bit = -1
+
+    def _span(self, off, n):
+        b = self._b
+        b[0] = off & 0xFF
+        b[1] = off >> 8
+        b[2] = n & 0xFF
+        b[3] = n >> 8
+        return memoryview(b)[:4]
+
+    async def write(self, data=None, lease=None, off=0, n=None):
+        if lease is None:
+            r = await self.call(_WRITE, data, None, False)
+        else:
+            r = await self.call(_WRITE, self._span(off, lease.len - off if n is None else n),
+                                lease, False)
+        return r.rbody[0] | r.rbody[1] << 8
+
+    async def read(self, max_n=None, lease=None, off=0):
+        if lease is None:
+            if max_n is None:
+                max_n = 64
+            b = self._b
+            b[0] = max_n & 0xFF
+            b[1] = max_n >> 8
+            r = await self.call(_READ, memoryview(b)[:2], None, False)
+            return r.reply_data()
+        r = await self.call(_READ, self._span(off, lease.len - off if max_n is None else max_n),
+                            lease, False)
+        return r.rbody[0] | r.rbody[1] << 8
+
+    async def subscribe(self, bit):
+        self._b[0] = 255 if bit is None else bit
+        await self.call(_SUBSCRIBE, memoryview(self._b)[:1])
+        self._bit = -1 if bit is None else bit
+
+    async def reconnected(self):
+        if self._bit >= 0:
+            await self.call(_SUBSCRIBE, bytes((self._bit,)))
+
+    async def config(self, baud, bits=8, parity=None, stop=1):
+        b = self._b
+        b[0] = baud & 0xFF
+        b[1] = baud >> 8 & 0xFF
+        b[2] = baud >> 16 & 0xFF
+        b[3] = baud >> 24 & 0xFF
+        b[4] = bits
+        b[5] = _PARITY[parity]
+        b[6] = stop
+        await self.call(_CONFIG, b)
+
+    async def status(self):
+        r = await self.call(_STATUS)
+        b = r.rbody
+        return b[0] | b[1] << 8, b[2] | b[3] << 8

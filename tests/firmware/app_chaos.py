@@ -1,0 +1,44 @@
+# heapsize: 256K
+# The chaos app end to end on the unix port: flaky crashes in all four ways,
+# the supervisor (test stand-in) restarts it, the client keeps working and
+# loses nothing; the real drivers keep answering throughout.
+import hal
+from keep import caps, kernel, task
+
+import stub_sup
+from apps.chaos import flaky
+from apps.chaos import main as chaos
+from servers import gpio, spi, uart
+
+hal.load().attach_nor(1, 13, 4096)
+lines = []
+_log = task.Handle.log
+
+
+def log(h, text):
+    lines.append(text)
+    return _log(h, text)
+
+
+task.Handle.log = log
+kernel.boot()
+kernel.spawn(stub_sup.supervisor, 0, "supervisor", {"backoff_ms": 10})
+kernel.spawn(gpio.main, 1, "gpio", {"owns": {"pins": (2,)}, "rights": {"1": [2]}})
+kernel.spawn(uart.main, 1, "uart", {"owns": {"uart": (1,)}, "rights": {"1": 1}, "rxbuf": 64})
+kernel.spawn(spi.main, 1, "spi", {"owns": {"spi": ((1, 13),)}, "devices": {"1": 13}})
+kernel.spawn(flaky.main, 2, "flaky", {"crash_every_ms": 500, "first_ms": 300})
+kernel.spawn(chaos.main, 3, "chaos", {"period_ms": 2, "report_ms": 500})
+caps.load(((), (), (), (), (), ((1, 1), (2, 1), (3, 1), (4, 1))))
+kernel.run(duration_ms=2600)
+
+bugs = sorted(set(ln for ln in lines if ln.startswith("flaky: bug")))
+print(bugs)
+last = [ln for ln in lines if ln.startswith("chaos:")][-1]
+f = dict(kv.split("=") for kv in last.split()[1:])
+f = {k: int(v) for k, v in f.items()}
+print("lost", f["lost"], "drivers", f["drivers"])
+print("served > 100:", f["served"] > 100)
+print("requests = served + errors + lost:", f["requests"] == f["served"] + f["errors"] + f["lost"])
+print("restarts seen >= 4:", f["restarts"] >= 4, "dead >= 3:", f["dead"] >= 3, "bad >= 1:", f["bad"] >= 1)
+print("flaky restarts by the kernel >= 4:", kernel.tcb.restarts[4] >= 4)
+print("servers never faulted:", [kernel.tcb.restarts[s] for s in (1, 2, 3)])

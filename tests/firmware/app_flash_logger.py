@@ -1,0 +1,19 @@
+# heapsize: 256K
+# flash_logger writes 40 records through the spi server (pages through
+# leases of its region), reads them back and verifies; the flash model
+# holds them afterwards.
+import hal
+from keep import caps, kernel
+
+import stub_lease
+from apps.flash_logger import main as logger
+from servers import spi
+
+nor = hal.load().attach_nor(1, 13, 8192)
+stub_lease.install({"page": 256})
+kernel.boot(echo_text=True)
+kernel.spawn(spi.main, 1, "spi", {"owns": {"spi": ((1, 13),)}, "devices": {"1": 13}})
+kernel.spawn(logger.main, 3, "logger", {"records": 40, "period_ms": 1})
+caps.load(((), ((0, 1),)))
+kernel.run(duration_ms=1000)
+print("record 39 in the chip:", bytes(nor._mem[39 * 16:39 * 16 + 4]))

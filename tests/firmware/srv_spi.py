@@ -1,0 +1,115 @@
+# heapsize: 256K
+# spi server: a NOR flash shared through per-badge chip selects, leases,
+# bad input, a device that stops answering, and crashes mid-call.
+import hal
+from hal.sim import pins
+from hal.sim import spi as simspi
+from keep import abi, caps, fault, kernel
+
+import stub_lease
+import stub_sup
+from clients.base import ServerError
+from clients.spi import Flash, Spi
+from servers import spi
+
+h = hal.load()
+nor = h.attach_nor(1, 13, 8192)
+kernel.boot()
+kernel.spawn(stub_sup.supervisor, prio=0, name="supervisor")
+kernel.spawn(spi.main, prio=1, name="spi",
+             args={"owns": {"spi": ((1, 13), (1, 12))}, "devices": {"1": 13, "2": 12}})
+stub_lease.install({"buf": 512})
+
+
+def rc_of(e):
+    return abi.RC_NAMES[e.args[0]]
+
+
+async def app(k):
+    f = Flash(k)
+    print("jedec %06x" % await f.check())
+    await f.erase(0)
+    await f.program(0x10, b"hello flash")
+    print("read ->", await f.read(0x10, 11))
+    reg = k.region("buf")
+    for i in range(256):
+        reg.buf[i] = i
+    await f.program(0x100, lease=reg.lease(0, 256, False))
+    await f.read(0x100, lease=reg.lease(256, 256, True))
+    print("256 B through leases ->", reg.buf[256:512] == reg.buf[0:256])
+    await f.spi.config(2000000, 3)
+    print("config ->", await f.read(0x10, 5))
+    sid = k.lookup("spi")
+    for what, body, ls in (("lease too short", b"\x00\x00\x00\x00\x00\x02\x03\x00\x00\x00",
+                            reg.lease(0, 16, True)),
+                           ("ln without a lease", b"\x00\x00\x00\x00\x04\x00", None),
+                           ("short header", b"\x01", None),
+                           ("rlen too big", b"\xff\x00\x00\x00\x00\x00", None),
+                           ("bad mode", b"\x40\x42\x0f\x00\x07", None)):
+        r = await k.send(sid, 2 if what == "bad mode" else 1, body, ls)
+        print(what, "->", abi.RC_NAMES[r.rc])
+    r = await k.send(sid, 9)
+    print("op 9 ->", abi.RC_NAMES[r.rc])
+    # a device that stops answering
+    nor.fault = simspi.DEAD
+    try:
+        await f.check()
+    except ServerError as e:
+        print("dead flash: check ->", rc_of(e))
+    nor.fault = simspi.NEVER_READY
+    try:
+        await f.erase(0x1000)
+    except ServerError as e:
+        print("never-ready flash: erase ->", rc_of(e))
+    # the server crashes while it waits in POLL: the caller gets E_DEAD
+    kernel.spawn(killer, prio=0, name="killer")
+    r = await k.send(k.lookup("spi"), 3, b"\x05\x01\x00\xe8\x03")
+    print("poll in flight when the server crashed ->", abi.RC_NAMES[r.rc],
+          "cs high:", pins.level[13])
+    nor.fault = 0
+    print("read after restart ->", await f.read(0x10, 5),
+          "restarts seen by the client (config re-sent):", f.spi.restarts_seen)
+    # crash in the middle of a transaction with CS low: the finally and the
+    # restart leave the chip deselected, and a read is retried once
+    real = simspi.SPI.readinto
+
+    def broken(self, buf, fill=0xFF):
+        simspi.SPI.readinto = real
+        raise OSError(5)
+
+    simspi.SPI.readinto = broken
+    print("read through a crash ->", await f.read(0x10, 5), "cs high:", pins.level[13])
+    simspi.SPI.readinto = broken
+    try:
+        await f.spi.xfer(b"\x03\x00\x00\x10", 4)
+    except ServerError as e:
+        print("non-idempotent xfer through a crash ->", rc_of(e))
+    print("restarts", stub_sup.restarts[0])
+
+
+async def killer(k):
+    await k.sleep_ms(20)
+    fault.fault(kernel.lookup("spi") & 0xFF, abi.F_INJECTED, 0, "test: kill mid-call")
+
+
+async def other(k):
+    await k.sleep_ms(5)
+    f = Flash(k)
+    try:
+        await f.check()
+    except ServerError as e:
+        print("client on CS 12 (no device) ->", rc_of(e))
+
+
+async def stranger(k):
+    try:
+        await Spi(k).xfer(b"\x9f", 3)
+    except ServerError as e:
+        print("badge without a device ->", rc_of(e))
+
+
+kernel.spawn(app, prio=2, name="app")
+kernel.spawn(other, prio=2, name="other")
+kernel.spawn(stranger, prio=3, name="stranger")
+caps.load(((), (), ((1, 1),), ((1, 2),), ((1, 9),), ((1, 0),)))
+kernel.run(duration_ms=2000)

@@ -1,0 +1,39 @@
+"""make demo: the chaos app on a real virtual board, numbers from the board."""
+
+import re
+
+from keep_host import abi, cli, demo
+from keep_host.trace import encode_frame, log_records, record
+
+
+def test_demo_survives_restarts_and_loses_nothing(capsys):
+    assert cli.main(["demo", "--seconds", "6"]) == 0
+    out = capsys.readouterr().out
+    # the trace showed the flaky server faulting and being restarted
+    assert "FAULT    flaky" in out and "RESTART  flaky" in out
+    summary = out[out.index("chaos demo:"):]
+    restarts = int(re.search(r"server restarts\s+(\d+)", summary).group(1))
+    lost = int(re.search(r"messages lost\s+(\d+)", summary).group(1))
+    served = re.search(r"requests served\s+(\d+) of (\d+)", summary)
+    assert restarts >= 1
+    assert lost == 0
+    assert int(served.group(1)) > 100
+    peak = int(re.search(r"demo_peak_heap_bytes=(\d+)", summary).group(1))
+    assert 20_000 < peak < 1_000_000
+
+
+def test_summary_numbers_come_from_the_board_lines():
+    w = demo._Watcher({4: "flaky", 5: "chaos"}, out=lambda s: None)
+
+    recs = log_records(5, b"chaos: requests=10 served=7 errors=3 lost=0 dead=2 bad=1 "
+                          b"restarts=2 drivers=0")
+    recs += [record(abi.TR_RESTART, 4, 1, 1), record(abi.TR_RESTART, 4, 2, 2)]
+    w.feed(b"keep-demo: heap peak 12345 bytes\n" + encode_frame(recs, 0))
+    w.finish()
+    r = w.res
+    assert r.chaos == {"requests": 10, "served": 7, "errors": 3, "lost": 0, "dead": 2,
+                       "bad": 1, "restarts": 2, "drivers": 0}
+    assert r.restarts == {"flaky": 2}
+    assert r.heap_peak == 12345
+    lines = "\n".join(r.summary_lines())
+    assert "requests served       7 of 10" in lines and "messages lost         0" in lines
