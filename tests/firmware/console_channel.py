@@ -1,7 +1,10 @@
 # The console command channel inside one process: requests come in on a
 # file (pollable like stdin), replies go to a list, the kernel keeps running.
 import json
+import os
 import time
+
+import micropython
 
 from kt import boot, check, done
 from keep import abi, console, fault, kernel, tcb
@@ -124,8 +127,6 @@ req(12, "call echo 2 00")
 kernel.run(duration_ms=30)
 check(replies()[12]["rc"] == abi.E_DEAD, "call to a faulted server is dead")
 # Nothing to read: poll() allocates nothing (it runs on every tick).
-import micropython
-
 n = 10
 ok = None
 micropython.heap_lock()
@@ -140,7 +141,5 @@ micropython.heap_unlock()
 check(ok, "poll with nothing pending allocates nothing")
 w.close()
 r.close()
-import os
-
 os.remove(path)
 done()

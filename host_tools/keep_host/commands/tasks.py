@@ -21,7 +21,7 @@ def format_table(rows):
     widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head) - 1)]
     lines = []
     for r in [head, *body]:
-        lines.append("  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1])
+        lines.append("  ".join(c.ljust(w) for c, w in zip(r[:-1], widths, strict=True)) + "  " + r[-1])
     return "\n".join(lines)
 
 
