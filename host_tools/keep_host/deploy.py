@@ -176,7 +176,9 @@ def build(app, board=None, firmware=None, apps_root=None, cache=CACHE):
 # ---- the board side ------------------------------------------------------------------
 
 # One exchange: .mpy version, the last deploy's record, size and sha256 of
-# every file named (and of every file the record names). Prints one JSON line.
+# every file named (and of every file the record names), one line each.
+# (Lines, not one json.dumps: on the unix port a 4 KB json.dumps of a dict
+# of lists raised MemoryError with 100 KB free.)
 _QUERY = r"""
 import os, sys, json
 os.chdir('/')
@@ -204,23 +206,46 @@ def _k_info(p):
     return [sz, ''.join('%02x' % x for x in h.digest())]
 try:
     with open(RECORD) as f:
-        rec = json.loads(f.read())
+        rec = f.read()
+    names = NAMES + [n for n in json.loads(rec).get('files', ()) if n not in NAMES]
 except Exception:
-    rec = None
-names = NAMES + [n for n in (rec or {}).get('files', ()) if n not in NAMES]
-print(json.dumps({'mpy': getattr(sys.implementation, '_mpy', None), 'hashlib': hashlib is not None,
-                  'record': rec, 'files': {n: _k_info(n) for n in names}}))
+    rec = 'null'
+    names = NAMES
+print('MPY', getattr(sys.implementation, '_mpy', -1), int(hashlib is not None))
+print('REC', rec.replace('\n', ' '))
+for n in names:
+    i = _k_info(n)
+    print('F', n, i[0] if i else -1, (i[1] or '-') if i else '-')
 """
 
 
 def _query(repl, names):
     code = f"RECORD = {RECORD!r}\nNAMES = {list(names)!r}\n" + _QUERY
-    out = repl.exec(code, timeout=60).decode(errors="replace").strip().splitlines()
+    out = repl.exec(code, timeout=60).decode(errors="replace").splitlines()
+    info = {"files": {}}
     try:
-        return json.loads(out[-1])
-    except (ValueError, IndexError):
+        for line in out:
+            kind, _, rest = line.strip().partition(" ")
+            if kind == "MPY":
+                mpy, has = rest.split()
+                info["mpy"] = None if int(mpy) < 0 else int(mpy)
+                info["hashlib"] = has == "1"
+            elif kind == "REC":
+                try:  # a damaged record only costs the stale-file cleanup
+                    info["record"] = json.loads(rest)
+                except ValueError:
+                    info["record"] = None
+                if not isinstance(info["record"], dict):
+                    info["record"] = None
+            elif kind == "F":
+                name, size, sha = rest.rsplit(" ", 2)
+                info["files"][name] = None if int(size) < 0 else [int(size), None if sha == "-" else sha]
+        if "mpy" not in info or "record" not in info:
+            raise ValueError
+    except ValueError:
         raise KeepError(f"the board's file listing was garbled ({out[-1][-60:] if out else ''!r}); "
                         "a damaged link? try again")
+    return info
 
 
 def check_mpy(mpy, plan):
@@ -260,7 +285,11 @@ def deploy(port, app, board=None, *, firmware=None, apps_root=None, progress=Non
         repl = RawRepl(port)
     try:
         if own:
-            repl.__enter__()
+            repl.open()
+        # A soft reset first: the interrupted kernel's objects would crowd the
+        # heap the hash query and the uploads need (main.py does not run on
+        # a reset from the raw REPL).
+        repl.enter(soft_reset=True)
         twins = [n[:-4] + ".py" for n in plan.files if n.endswith(".mpy")]
         info = _query(repl, list(plan.files) + twins)
         problem = check_mpy(info.get("mpy"), plan)
@@ -314,7 +343,7 @@ def _with_parents(dirs):
         while str(p) not in ("/", ".", ""):
             out.add(str(p))
             p = p.parent
-    return sorted(out, key=lambda s: s.count("/"))
+    return sorted(out, key=lambda s: (s.count("/"), s))
 
 
 def boot_kernel(repl, wait_s=3.0):

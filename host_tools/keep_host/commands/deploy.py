@@ -12,6 +12,8 @@ def add_arguments(p):
                    help="serial port or URL: /dev/ttyUSB0, COM3, socket://HOST:PORT")
     p.add_argument("--app", required=True, help="app name (firmware/apps/NAME), directory or app.toml")
     p.add_argument("--board", help="board to compile for (default: the manifest's)")
+    p.add_argument("--firmware", metavar="DIR",
+                   help="firmware tree to deploy (default: the project's firmware/)")
     p.add_argument("--no-boot", action="store_true",
                    help="copy only; leave the board in the raw REPL without resetting it")
     p.add_argument("--plain", action="store_true", help="plain lines even on a terminal")
@@ -52,7 +54,8 @@ class _Bar:
 def main(args):
     show = _Plain() if args.plain or not sys.stdout.isatty() else _Bar()
     try:
-        result = dep.deploy(args.port, args.app, args.board, progress=show, boot=not args.no_boot)
+        result = dep.deploy(args.port, args.app, args.board, progress=show,
+                            boot=not args.no_boot, firmware=args.firmware)
     finally:
         if isinstance(show, _Bar):
             show.stop()

@@ -14,13 +14,13 @@ async def echo(k):
 
 
 async def ticker(k):
-    """Calls echo every 20 ms and prints a line every 50 calls."""
+    """Calls echo every 20 ms and prints a line every 25 calls."""
     echo_id = k.lookup("echo")
     while True:
         r = await k.send(echo_id, 2, b"tick", timeout_ms=200)
         if r.rc == -1:
             echo_id = k.lookup("echo")  # restarted: a new generation
         count[0] += 1
-        if count[0] % 50 == 0:
+        if count[0] % 25 == 0:
             print("ticker", count[0])
         await k.sleep_ms(20)
