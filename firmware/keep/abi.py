@@ -149,3 +149,17 @@ TR_WIRE_LEN = b"\x08\x08\x06\x06\x06\x08\x08\x04\x04\x08\x06\x04\x08\x08\x08\x04
 FRAME_START = const(0x1E)  # ASCII record separator; never printed by the kernel
 FRAME_VERSION = const(1)
 FRAME_MAX_RECORDS = const(32)
+
+# ---- console command channel (keep/console.py, keep_host/console.py) ---------------------
+# A request is one line the host writes to the board's stdin, a reply one line
+# the board prints; both start with CONSOLE_START, a byte the kernel never
+# prints and no terminal binds (Ctrl-C, 0x03, stays the interrupt char):
+#   request  0x1F '?' SEQ ' ' COMMAND [' ' ARG]... '*' CRC '\n'
+#   reply    0x1F '=' SEQ ' ' JSON '*' CRC '\n'
+# SEQ is 4 hex digits, CRC 4 hex digits of CRC-16/CCITT-FALSE over the bytes
+# from '?' / '=' up to (not including) '*'. docs/tools.md has the commands.
+CONSOLE_START = const(0x1F)  # ASCII unit separator
+CONSOLE_REQ = const(0x3F)  # '?'
+CONSOLE_REP = const(0x3D)  # '='
+CONSOLE_BADGE = const(0xFFFF)  # badge the console's host proxy stamps on its calls
+CONSOLE_LINE_MAX = const(200)  # longest request line, bytes

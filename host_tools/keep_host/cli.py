@@ -21,6 +21,12 @@ COMMANDS = {
     "vboard": "vboard",
     "monitor": "monitor",
     "trace": "trace",
+    "deploy": "deploy",
+    "tasks": "tasks",
+    "hold": "hold",
+    "release": "release",
+    "fault": "fault",
+    "call": "call",
 }
 
 

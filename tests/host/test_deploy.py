@@ -1,0 +1,109 @@
+"""Deploy without a board: planning, version checks and one-line errors."""
+
+import pytest
+
+from keep_host import cli
+from keep_host.deploy import _with_parents, build, check_mpy, mpy_cross_version
+from vboard_app import APP, firmware_tree
+
+
+@pytest.fixture(scope="module")
+def fw(tmp_path_factory):
+    return firmware_tree(tmp_path_factory.mktemp("fw"))
+
+
+def test_plan_has_the_board_modules_and_main_last(fw):
+    plan = build(APP, firmware=fw)
+    names = list(plan.files)
+    assert names[-1] == "main.py" and plan.files["main.py"].startswith(b"#")
+    assert {"keep/kernel.mpy", "keep/console.mpy", "app_table.mpy", "demo/tasks.mpy",
+            "hal/sim/pins.mpy"} <= set(names)
+    assert not any(n.startswith(("hal/esp32", "hal/rp2")) for n in names), "other chips' HALs"
+    assert all(n.endswith(".mpy") for n in names[:-1])
+    assert plan.files["keep/sched.mpy"][:4] == bytes([ord("M"), 6, 2 << 2 | 3, 31])  # x64, v6.3
+
+
+def test_plan_for_another_board_uses_its_arch_and_hal(fw):
+    plan = build(APP, board="esp32_devkitc", firmware=fw)
+    assert "hal/esp32.mpy" in plan.files and "hal/sim/pins.mpy" not in plan.files
+    assert plan.files["keep/sched.mpy"][2] >> 2 == 10  # xtensawin
+
+
+def test_build_is_cached(fw, tmp_path):
+    import time
+
+    build(APP, firmware=fw, cache=tmp_path)
+    t = time.monotonic()
+    build(APP, firmware=fw, cache=tmp_path)
+    assert time.monotonic() - t < 0.5
+
+
+class _Plan:
+    def __init__(self, arch):
+        from keep_host.boards import load_board
+
+        self.board = load_board({"x64": "unix", "armv6m": "rpi_pico", "xtensawin": "esp32_devkitc"}[arch])
+        self.mpy_version = mpy_cross_version()
+
+
+@pytest.mark.parametrize("mpy, arch, want", [
+    (6 | 3 << 8 | 2 << 10, "x64", None),
+    (6 | 3 << 8 | 0 << 10, "x64", None),  # a port without native code loads any arch-less .mpy
+    (6 | 3 << 8 | 10 << 10, "xtensawin", None),
+    (6 | 3 << 8 | 4 << 10, "xtensawin", "the board is armv6m but esp32_devkitc compiles for xtensawin"),
+    (6 | 2 << 8 | 4 << 10, "armv6m", "the board loads .mpy v6.2 but mpy-cross emits v6.3"),
+    (5 | 4 << 10, "armv6m", "the board loads .mpy v5.0"),
+    (None, "armv6m", "does not report its .mpy version"),
+])
+def test_mpy_check(mpy, arch, want):
+    got = check_mpy(mpy, _Plan(arch))
+    assert (got is None) if want is None else (want in got and "\n" not in got)
+
+
+def test_parents_come_first():
+    assert _with_parents(["hal/sim", "keep"]) == ["hal", "keep", "hal/sim"]
+
+
+@pytest.mark.parametrize("argv, want", [
+    (["--app", "no_such_app"], 'unknown app "no_such_app"'),
+    (["--app", str(APP), "--board", "nosuch"], "nosuch"),
+    (["--app", str(APP), "--firmware", "/nonexistent"], "main.py is missing"),
+])
+def test_errors_before_touching_a_board_are_one_line(capsys, argv, want):
+    assert cli.main(["deploy", "--port", "socket://127.0.0.1:1", *argv]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and want in err[0], err
+
+
+def test_manifest_error_is_one_line(tmp_path, capsys):
+    app = tmp_path / "bad"
+    app.mkdir()
+    (app / "app.toml").write_text('name = "bad"\nboard = "unix"\n[tasks.x]\nentry = "nowhere:main"\npriority = 9\n')
+    assert cli.main(["deploy", "--port", "socket://127.0.0.1:1", "--app", str(app)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "tasks.x" in err[0]
+
+
+def test_port_nobody_listens_on_is_one_line(fw, capsys):
+    rc = cli.main(["deploy", "--port", "socket://127.0.0.1:1", "--app", str(APP), "--firmware", str(fw)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 1 and len(err) == 1 and "cannot open socket://127.0.0.1:1" in err[0]
+
+
+def test_busy_serial_port_is_one_line(fw, capsys):
+    import os
+    import pty
+
+    import serial
+
+    master, slave = pty.openpty()
+    path = os.ttyname(slave)
+    holder = serial.Serial(path, exclusive=True)
+    try:
+        rc = cli.main(["deploy", "--port", path, "--app", str(APP), "--firmware", str(fw)])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert rc == 1 and len(err) == 1 and "busy" in err[0]
+    finally:
+        holder.close()
+        os.close(master)
+        os.close(slave)
