@@ -11,7 +11,7 @@ repeated behind the app's back: the app gets ServerError(E_DEAD) and
 decides.
 
 Errors: a negative rc becomes ServerError(rc); `e.args[0]` is the rc
-(abi.E_*), `abi.RC_NAMES[rc]` its name. Non-negative rcs are results.
+(abi.E_*), `_names().RC_NAMES[rc]` its name. Non-negative rcs are results.
 
 Invariants:
 - At most one retry per call, and only for idempotent ops.
@@ -25,7 +25,6 @@ Invariants:
 
 from micropython import const
 
-from keep import abi
 
 _E_DEAD = const(-1)
 RESTART_WAIT_MS = const(500)  # how long to wait for a new instance after E_DEAD
@@ -98,4 +97,11 @@ class Client:
 
 
 def rc_name(rc):
-    return abi.RC_NAMES.get(rc, str(rc))
+    return _names().RC_NAMES.get(rc, str(rc))
+
+
+def _names():
+    """The name tables, loaded only when a message needs one (saves RAM)."""
+    from keep import abinames
+
+    return abinames

@@ -80,7 +80,7 @@ def inject(target, kind="exception"):
         last = "corrupted the message from %s queued at %s" % (tcb.name[c], tcb.name[s])
         return 0
     if st >= abi.ST_FAULTED and kind != "stale":
-        last = "%s is not running (%s)" % (tcb.name[s], abi.STATE_NAMES[st])
+        last = "%s is not running (%s)" % (tcb.name[s], _names().STATE_NAMES[st])
         return abi.E_DEAD
     if kind == "exception":
         fault.fault(s, abi.F_EXCEPTION, 0, InjectedFault("injected exception"))
@@ -125,3 +125,10 @@ def release(target):
     kernel.release(s)
     last = "%s released (gen %d)" % (tcb.name[s], tcb.gen[s])
     return 0
+
+
+def _names():
+    """The name tables, loaded only when a message needs one (saves RAM)."""
+    from keep import abinames
+
+    return abinames

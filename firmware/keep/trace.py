@@ -14,6 +14,7 @@ Invariants:
   copied them out.
 """
 
+import gc
 from array import array
 
 import micropython
@@ -31,10 +32,20 @@ st = array("I", [0, 0, 0, 64])
 
 
 def init(capacity):
-    """Allocate the ring for `capacity` records (boot time only)."""
+    """Size the ring for `capacity` records (boot time only).
+
+    The old ring is reused when it is the right size, and released before
+    a new one is allocated, so rebooting the kernel never needs two rings.
+    """
     global ring, st
-    ring = bytearray(abi.TR_SIZE * capacity)
-    st = array("I", [0, 0, 0, capacity])
+    if len(ring) != abi.TR_SIZE * capacity:
+        ring = None
+        gc.collect()
+        ring = bytearray(abi.TR_SIZE * capacity)
+    st[HEAD] = 0
+    st[COUNT] = 0
+    st[DROPPED] = 0
+    st[CAP] = capacity
 
 
 @micropython.viper

@@ -130,7 +130,7 @@ async def main(k, flap_restarts=5, flap_window_ms=10000, backoff_ms=10, backoff_
                 continue
             if state == _FAULTED:
                 rec = st[4]
-                why = abi.FAULT_NAMES.get(rec.kind, "?") if rec is not None else "?"
+                why = _names().FAULT_NAMES.get(rec.kind, "?") if rec is not None else "?"
                 d = disp[s]
                 if d == HOLD:
                     k.sv_hold(s)
@@ -189,3 +189,10 @@ async def main(k, flap_restarts=5, flap_window_ms=10000, backoff_ms=10, backoff_
                                 % (name, ticks_diff(now, hb_since[s])))
                     k.sv_inject(s, abi.F_INJECTED)  # its disposition applies next round
         m.bits = 0
+
+
+def _names():
+    """The name tables, loaded only when a message needs one (saves RAM)."""
+    from keep import abinames
+
+    return abinames

@@ -3,7 +3,7 @@
 # notifications, bad input, and a crash in the middle of a call.
 import hal
 from hal.sim import pins
-from keep import abi, caps, kernel
+from keep import abinames, caps, kernel
 
 import stub_sup
 from clients.base import ServerError
@@ -18,7 +18,7 @@ kernel.spawn(gpio.main, prio=1, name="gpio",
 
 
 def rc_of(e):
-    return abi.RC_NAMES[e.args[0]]
+    return abinames.RC_NAMES[e.args[0]]
 
 
 async def app(k):
@@ -38,15 +38,15 @@ async def app(k):
     for op, body in ((9, b"\x02"), (1, b""), (2, b"\x02"), (2, b"\x02\x05"),
                      (4, b"\x04\x07\x00"), (5, b"\x04\x01\x40")):
         r = await k.send(sid, op, body)
-        print("op", op, body, abi.RC_NAMES[r.rc])
+        print("op", op, body, abinames.RC_NAMES[r.rc])
     # edges become notification bits
     await g.subscribe(4, g.FALLING, bit=3)
     h.drive(4, 0)
     m = await k.wait(1 << 3, 200)
-    print("falling edge ->", abi.RC_NAMES[m.rc], m.bits == 1 << 3)
+    print("falling edge ->", abinames.RC_NAMES[m.rc], m.bits == 1 << 3)
     h.drive(4, 1)
     m = await k.wait(1 << 3, 50)
-    print("rising edge ignored ->", abi.RC_NAMES[m.rc])
+    print("rising edge ignored ->", abinames.RC_NAMES[m.rc])
     # crash mid-call: the sim pin raises inside the server's READ
     real = pins.Pin.value
 
@@ -56,16 +56,16 @@ async def app(k):
 
     pins.Pin.value = broken
     r = await k.send(sid, 1, b"\x02")
-    print("call in flight when the server crashed ->", abi.RC_NAMES[r.rc])
+    print("call in flight when the server crashed ->", abinames.RC_NAMES[r.rc])
     r = await k.send(sid, 1, b"\x02")
-    print("same id afterwards ->", abi.RC_NAMES[r.rc])
+    print("same id afterwards ->", abinames.RC_NAMES[r.rc])
     # the client library re-looks-up, retries READ once, and resubscribes
     pins.Pin.value = broken
     print("client read through a crash ->", await g.read(4), "dead seen", g.dead_seen)
     print("restarts", stub_sup.restarts[0])
     h.drive(4, 0)
     m = await k.wait(1 << 3, 200)
-    print("edge after restart ->", abi.RC_NAMES[m.rc])
+    print("edge after restart ->", abinames.RC_NAMES[m.rc])
     pins.Pin.value = broken
     try:
         print("toggle returned", await g.toggle(2))
@@ -90,4 +90,4 @@ kernel.spawn(app, prio=2, name="app")
 kernel.spawn(other, prio=3, name="other")
 caps.load(((), (), ((1, 1),), ((1, 2),)))
 kernel.run(duration_ms=1500)
-print("faults", [abi.FAULT_NAMES[r.kind] for r in kernel.fault.records.values()])
+print("faults", [abinames.FAULT_NAMES[r.kind] for r in kernel.fault.records.values()])

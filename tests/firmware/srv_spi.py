@@ -4,7 +4,7 @@
 import hal
 from hal.sim import pins
 from hal.sim import spi as simspi
-from keep import abi, caps, fault, kernel
+from keep import abi, abinames, caps, fault, kernel
 
 import stub_lease
 import stub_sup
@@ -22,7 +22,7 @@ stub_lease.install({"buf": 512})
 
 
 def rc_of(e):
-    return abi.RC_NAMES[e.args[0]]
+    return abinames.RC_NAMES[e.args[0]]
 
 
 async def app(k):
@@ -47,9 +47,9 @@ async def app(k):
                            ("rlen too big", b"\xff\x00\x00\x00\x00\x00", None),
                            ("bad mode", b"\x40\x42\x0f\x00\x07", None)):
         r = await k.send(sid, 2 if what == "bad mode" else 1, body, ls)
-        print(what, "->", abi.RC_NAMES[r.rc])
+        print(what, "->", abinames.RC_NAMES[r.rc])
     r = await k.send(sid, 9)
-    print("op 9 ->", abi.RC_NAMES[r.rc])
+    print("op 9 ->", abinames.RC_NAMES[r.rc])
     # a device that stops answering
     nor.fault = simspi.DEAD
     try:
@@ -64,7 +64,7 @@ async def app(k):
     # the server crashes while it waits in POLL: the caller gets E_DEAD
     kernel.spawn(killer, prio=0, name="killer")
     r = await k.send(k.lookup("spi"), 3, b"\x05\x01\x00\xe8\x03")
-    print("poll in flight when the server crashed ->", abi.RC_NAMES[r.rc],
+    print("poll in flight when the server crashed ->", abinames.RC_NAMES[r.rc],
           "cs high:", pins.level[13])
     nor.fault = 0
     print("read after restart ->", await f.read(0x10, 5),

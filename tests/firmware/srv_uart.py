@@ -2,7 +2,7 @@
 # uart server: inline and leased transfers, RX notifications, config/status,
 # rights by badge, bad input, and a crash in the middle of a call.
 from hal.sim import uart as simuart
-from keep import abi, caps, kernel
+from keep import abinames, caps, kernel
 
 import stub_lease
 import stub_sup
@@ -18,7 +18,7 @@ regions = stub_lease.install({"buf": 256})
 
 
 def rc_of(e):
-    return abi.RC_NAMES[e.args[0]]
+    return abinames.RC_NAMES[e.args[0]]
 
 
 async def app(k):
@@ -26,7 +26,7 @@ async def app(k):
     await u.subscribe(bit=2)
     print("write ->", await u.write(b"hello"))
     m = await k.wait(1 << 2, 200)
-    print("rx notification ->", abi.RC_NAMES[m.rc])
+    print("rx notification ->", abinames.RC_NAMES[m.rc])
     print("read ->", await u.read(3), await u.read(10), await u.read())
     # bulk through leases (loopback: what goes out comes back in)
     reg = k.region("buf")
@@ -39,15 +39,15 @@ async def app(k):
                            ("read-only for READ", reg.lease(0, 8, False), b""),
                            ("bad span", reg.lease(0, 8, True), b"\x01")):
         r = await k.send(k.lookup("uart"), 2 if what != "too short" else 1, body, ls)
-        print("lease", what, "->", abi.RC_NAMES[r.rc])
+        print("lease", what, "->", abinames.RC_NAMES[r.rc])
     await u.config(9600, 7, "even", 2)
     su = simuart.uarts[1]
     print("config ->", su.baudrate, su.bits, su.parity, su.stop)
     for body in (b"\x00\x00\x00\x00\x08\x00\x01", b"\x80\x25\x00\x00\x09\x00\x01", b"\x01"):
         r = await k.send(k.lookup("uart"), 4, body)
-        print("config", body, "->", abi.RC_NAMES[r.rc])
+        print("config", body, "->", abinames.RC_NAMES[r.rc])
     r = await k.send(k.lookup("uart"), 77, b"")
-    print("op 77 ->", abi.RC_NAMES[r.rc])
+    print("op 77 ->", abinames.RC_NAMES[r.rc])
     await u.write(b"x" * 40)  # overruns the 32-byte ring
     print("status ->", await u.status())
     await u.read(lease=reg.lease(0, 64, True))
@@ -66,7 +66,7 @@ async def app(k):
     print("status after restart ->", await u.status(), "dead seen", u.dead_seen)
     print("write after restart ->", await u.write(b"again"))
     m = await k.wait(1 << 2, 200)
-    print("rx notification after restart ->", abi.RC_NAMES[m.rc], await u.read())
+    print("rx notification after restart ->", abinames.RC_NAMES[m.rc], await u.read())
     print("restarts", stub_sup.restarts[0])
 
 
@@ -81,4 +81,4 @@ kernel.spawn(app, prio=2, name="app")
 kernel.spawn(stranger, prio=3, name="stranger")
 caps.load(((), (), ((1, 1),), ((1, 7),)))
 kernel.run(duration_ms=1000)
-print("faults", [abi.FAULT_NAMES[r.kind] for r in kernel.fault.records.values()])
+print("faults", [abinames.FAULT_NAMES[r.kind] for r in kernel.fault.records.values()])

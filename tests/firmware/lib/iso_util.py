@@ -1,5 +1,5 @@
 # Helpers for the iso_* firmware tests (isolation and supervision).
-from keep import abi, fault, kernel, trace
+from keep import abi, abinames, fault, kernel, trace
 
 
 def boot(max_msg=64, trace_records=256):
@@ -20,13 +20,13 @@ def frec(slot):
     r = fault.records.get(slot)
     if r is None:
         return None
-    return abi.FAULT_NAMES[r.kind], abi.STATE_NAMES[r.prev_state]
+    return abinames.FAULT_NAMES[r.kind], abinames.STATE_NAMES[r.prev_state]
 
 
 def state(slot):
     from keep import tcb
 
-    return abi.STATE_NAMES[tcb.state[slot]]
+    return abinames.STATE_NAMES[tcb.state[slot]]
 
 
 def logs(slot=None):
