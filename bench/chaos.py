@@ -15,12 +15,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "host_tools"))
+sys.path.insert(0, str(HERE))
 
 from keep_host import unixport  # noqa: E402
 from keep_host.paths import FIRMWARE  # noqa: E402
-
-RESULTS = HERE / "results.json"
-
+from resultsfile import RESULTS, merge  # noqa: E402
 
 def run(faults=1200):
     res = unixport.run([str(HERE / "chaos_mp.py"), str(faults)], heap="512K",
@@ -29,17 +28,6 @@ def run(faults=1200):
     if res.returncode or not lines:
         raise SystemExit("chaos: the unix port run failed (exit %s):\n%s" % (res.returncode, res.stdout))
     return json.loads(lines[-1])
-
-
-def merge(figures, path=RESULTS):
-    data = {}
-    if path.exists():
-        try:
-            data = json.loads(path.read_text())
-        except ValueError:
-            data = {}
-    data.update(figures)
-    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def main(argv=None):

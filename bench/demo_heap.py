@@ -14,21 +14,9 @@ from pathlib import Path
 
 from keep_host import demo
 
-RESULTS = Path(__file__).resolve().parent / "results.json"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from resultsfile import RESULTS, merge  # noqa: E402
 
-
-def merge(path, values):
-    data = {}
-    if path.exists():
-        try:
-            data = json.loads(path.read_text() or "{}")
-        except json.JSONDecodeError:
-            sys.exit(f"{path} is not valid JSON; fix or remove it")
-    data.update(values)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-    tmp.replace(path)
-    return data
 
 
 def main(argv=None):
@@ -39,7 +27,7 @@ def main(argv=None):
     res = demo.run_demo(seconds=args.seconds, out=lambda s: None)
     if res.heap_peak is None:
         sys.exit("the demo did not report a heap peak")
-    merge(args.out, {"demo_peak_heap_bytes": res.heap_peak})
+    merge({"demo_peak_heap_bytes": res.heap_peak}, args.out)
     print(f"demo_peak_heap_bytes={res.heap_peak}")
     return 0
 

@@ -54,13 +54,10 @@ def main():
         "deploy_files": files,
     }
     print(json.dumps(fig))
-    path = ROOT / "bench" / "results.json"
-    try:
-        results = json.loads(path.read_text())
-    except (OSError, ValueError):
-        results = {}
-    results.update(fig)
-    path.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    sys.path.insert(0, str(ROOT / "bench"))
+    from resultsfile import merge
+
+    merge(fig)
 
 
 if __name__ == "__main__":

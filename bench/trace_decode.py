@@ -84,6 +84,10 @@ def main(argv=None):
         "trace_wire_bytes_per_record": round(mean_rec, 2),
     }
     out.update(encode_on_unix_port())
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from resultsfile import merge
+
+    merge(out)
     json.dump(out, sys.stdout, indent=1)
     print()
     return 0
