@@ -8,7 +8,6 @@ collection from the kernel's tick hook and prints the high-water mark.
 """
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
