@@ -16,6 +16,13 @@ Invariants (with tcb's):
   that sent; a reply to a client that timed out or restarted is dropped
   and traced, never delivered to its successor.
 
+Why the hot functions take trailing defaults such as `_state=state`:
+every module-global or builtin name is a hash-map lookup on each use,
+while a positional default is bound once, at import, and read as a local
+(keyword-only defaults would be looked up by name on every call). The
+profile (callgrind, docs/performance.md) showed dictionary lookups were
+the largest cost of a round trip. Callers never pass these.
+
 Why @micropython.native on send/recv/reply/deliver: a bytecode function
 whose frame is larger than the VM's on-stack limit (11 words) gets its
 frame from the heap on every call and frees it on return. Native code keeps
@@ -28,7 +35,8 @@ from micropython import const
 
 from . import abi, caps, mem, sched, task, tcb, timers, trace
 from .sched import push
-from .tcb import alease, gen, owes, peer, sdata, slease, sop, sq_head, sq_next, state, timed
+from .tcb import (alease, base, gen, handle, notes, owes, peer, prio, sdata, slease, sop,
+                  sq_head, sq_next, state, timed)
 from .trace import write as tw
 
 _NONE = const(0xFF)
@@ -36,7 +44,9 @@ _IN_SEND = const(1)  # abi.ST_IN_SEND
 _IN_REPLY = const(2)  # abi.ST_IN_REPLY
 _IN_RECV = const(3)  # abi.ST_IN_RECV
 _RUNNABLE = const(0)  # abi.ST_RUNNABLE
-_FAULTED = const(6)  # abi.ST_FAULTED; states >= this are not alive for IPC
+_FAULTED = const(6)  # abi.ST_FAULTED
+_EMPTY = const(9)  # abi.ST_EMPTY
+_MAX_TASKS = const(16)  # tcb.MAX_TASKS (checked by tests/host/test_abi_consistency.py); states >= this are not alive for IPC
 _HDR = const(4)  # abi.MSG_HDR
 _VER = const(1)  # abi.MSG_VERSION
 _BUFS = task.BUFS
@@ -44,10 +54,13 @@ _ret = task.ret
 _bad = task.bad
 _offer = mem.offer
 _recvs = tcb.recvs
+_RC_OK_STOP = task.RCSTOP[-abi.RC_MIN]
 
 
 @micropython.native
-def send(h, dest, op, data=None, lease=None, timeout_ms=None):
+def send(h, dest, op, data=None, lease=None, timeout_ms=None, _state=state, _peer=peer,
+         _gen=gen, _owes=owes, _timed=timed, _prio=prio, _push=push, _tw=tw, _len=len,
+         _isinstance=isinstance):
     """Call server `dest` with `op` and `data`; wait for its reply."""
     if h._p:
         return task.misuse(h)
@@ -56,12 +69,13 @@ def send(h, dest, op, data=None, lease=None, timeout_ms=None):
         s = dest & 0xFF
         if op < 0 or op > 255 or dest < 0 or (timeout_ms is not None and timeout_ms < 0):
             raise TypeError
-        n = 0 if data is None else len(data)
+        n = 0 if data is None else _len(data)
     except TypeError:
         return _bad(h, abi.F_BADARG, 0, "send(dest, op, data, lease, timeout_ms): bad argument")
-    if s >= tcb.ntasks or state[s] == abi.ST_EMPTY:
+    # Slots past the last task are EMPTY; past MAX_TASKS there is no slot at all.
+    if s >= _MAX_TASKS or _state[s] == _EMPTY:
         return _bad(h, abi.F_NOTASK, dest & 0xFFFFFFFF, "send: no task %d" % dest)
-    if n and not isinstance(data, _BUFS):
+    if n and not _isinstance(data, _BUFS):
         return _bad(h, abi.F_BADARG, 0, "send: data must be bytes-like")
     if lease is not None and not _offer(h, lease):  # not this task's lease: it faulted
         return h
@@ -69,33 +83,33 @@ def send(h, dest, op, data=None, lease=None, timeout_ms=None):
     if caps.grants is not None:
         badge = caps.grants[me].get(s, -1)
         if badge < 0:
-            tw(abi.TR_DENIED, me, s, 0)
+            _tw(abi.TR_DENIED, me, s, 0)
             return _rc(h, abi.E_DENIED)
-    tw(2, me, s | op << 8, n)  # abi.TR_SEND
+    _tw(2, me, s | op << 8, n)  # abi.TR_SEND
     if n > tcb.max_msg:
         return _rc(h, abi.E_TOOBIG)
-    if gen[s] != dest >> 8 or state[s] >= _FAULTED:
+    if _gen[s] != dest >> 8 or _state[s] >= _FAULTED:
         return _rc(h, abi.E_DEAD)
     # Deadlock: follow who `s` waits for; reaching the caller closes a cycle.
     t = s
     while True:
         if t == me:
-            tw(abi.TR_DEADLOCK, me, s, 0)
+            _tw(abi.TR_DEADLOCK, me, s, 0)
             return _rc(h, abi.E_DEADLOCK)
-        ts = state[t]
+        ts = _state[t]
         if ts != _IN_SEND and ts != _IN_REPLY:
             break
-        t = peer[t]
-    peer[me] = s
+        t = _peer[t]
+    _peer[me] = s
     if ts == _IN_RECV:  # t == s here: the server waits, hand it over now
         deliver(s, me, op, data, n, lease, badge)
-        state[me] = _IN_REPLY
-        owes[s] |= 1 << me
-        timed[s] = 0
-        state[s] = _RUNNABLE
-        push(s)
+        _state[me] = _IN_REPLY
+        _owes[s] |= 1 << me
+        _timed[s] = 0
+        _state[s] = _RUNNABLE
+        _push(s)
     else:
-        state[me] = _IN_SEND
+        _state[me] = _IN_SEND
         sdata[me] = data
         sop[me] = op
         slease[me] = lease
@@ -108,8 +122,8 @@ def send(h, dest, op, data=None, lease=None, timeout_ms=None):
             while sq_next[q] != _NONE:
                 q = sq_next[q]
             sq_next[q] = me
-    if tcb.prio[me] < tcb.prio[s]:  # sched.more_important, inlined on the hot path
-        boost(s, tcb.prio[me])
+    if _prio[me] < _prio[s]:  # sched.more_important, inlined on the hot path
+        boost(s, _prio[me])
     if timeout_ms is not None:
         timers.arm(me, timeout_ms)
     h._stop = h._hstop
@@ -139,9 +153,9 @@ def _rc(h, rc):
 
 
 @micropython.native
-def deliver(s, c, op, data, n, lease, badge):
+def deliver(s, c, op, data, n, lease, badge, _handle=handle, _gen=gen, _copy=_copy, _tw=tw):
     """Copy client c's message into server s's receive buffer."""
-    m = tcb.handle[s].m
+    m = _handle[s].m
     b = m.buf
     b[0] = _VER
     b[1] = op
@@ -149,7 +163,7 @@ def deliver(s, c, op, data, n, lease, badge):
     b[3] = n >> 8
     if n:
         _copy(b, _HDR, data, n)
-    m.sender = gen[c] << 8 | c
+    m.sender = _gen[c] << 8 | c
     m.badge = badge
     m.op = op
     m.len = n
@@ -159,11 +173,12 @@ def deliver(s, c, op, data, n, lease, badge):
     if lease is not None:
         alease[c] = lease
         lease.grant(s)
-    tw(3, s, c | op << 8, n)  # abi.TR_RECV
+    _tw(3, s, c | op << 8, n)  # abi.TR_RECV
 
 
 @micropython.native
-def recv(h, timeout_ms=None, mask=0):
+def recv(h, timeout_ms=None, mask=0, _state=state, _sq_head=sq_head, _recvs=_recvs, _len=len,
+         _deliver=deliver):
     """Wait for a message, or for notification bits in `mask`."""
     if h._p:
         return task.misuse(h)
@@ -178,9 +193,9 @@ def recv(h, timeout_ms=None, mask=0):
     h._p = 1
     _recvs[me] += 1  # a server that keeps calling recv is alive (supervisor heartbeat)
     if mask:
-        pend = tcb.notes[me] & mask
+        pend = notes[me] & mask
         if pend:
-            tcb.notes[me] ^= pend
+            notes[me] ^= pend
             m.bits = pend
             m.sender = -1
             m.op = -1
@@ -188,9 +203,9 @@ def recv(h, timeout_ms=None, mask=0):
             m.rc = 0
             tw(abi.TR_WAKE, me, 0, pend)
             return h
-    c = sq_head[me]
+    c = _sq_head[me]
     if c == _NONE:
-        state[me] = _IN_RECV
+        _state[me] = _IN_RECV
         tcb.mask[me] = mask
         if timeout_ms is not None:
             timers.arm(me, timeout_ms)
@@ -199,9 +214,8 @@ def recv(h, timeout_ms=None, mask=0):
     best = c
     q = sq_next[c]
     if q == _NONE:
-        sq_head[me] = _NONE
+        _sq_head[me] = _NONE
     else:
-        prio = tcb.prio
         prev_best = _NONE
         prev = c
         while q != _NONE:
@@ -211,7 +225,7 @@ def recv(h, timeout_ms=None, mask=0):
             prev = q
             q = sq_next[q]
         if prev_best == _NONE:
-            sq_head[me] = sq_next[best]
+            _sq_head[me] = sq_next[best]
         else:
             sq_next[prev_best] = sq_next[best]
         sq_next[best] = _NONE
@@ -219,15 +233,17 @@ def recv(h, timeout_ms=None, mask=0):
     sdata[best] = None
     lease = slease[best]
     slease[best] = None
-    deliver(me, best, sop[best], data, 0 if data is None else len(data), lease,
+    _deliver(me, best, sop[best], data, 0 if data is None else _len(data), lease,
             0 if caps.grants is None else caps.grants[best].get(me, 0))
-    state[best] = _IN_REPLY
+    _state[best] = _IN_REPLY
     owes[me] |= 1 << best
     return h
 
 
 @micropython.native
-def reply(h, client, rc=0, data=None):
+def reply(h, client, rc=0, data=None, _state=state, _peer=peer, _gen=gen, _owes=owes,
+          _timed=timed, _handle=handle, _alease=alease, _prio=prio, _base=base, _push=push,
+          _tw=tw, _copy=_copy, _len=len, _isinstance=isinstance, _ok=_RC_OK_STOP):
     """Answer `client` (a task id from m.sender) with rc and data. Never blocks."""
     if h._p:
         return task.misuse(h)
@@ -236,22 +252,22 @@ def reply(h, client, rc=0, data=None):
         c = client & 0xFF
         if rc < -128 or rc > 127 or client < 0:
             raise TypeError
-        n = 0 if data is None else len(data)
+        n = 0 if data is None else _len(data)
     except TypeError:
         return _bad(h, abi.F_BADARG, 0, "reply(client, rc -128..127, data): bad argument")
-    if c >= tcb.ntasks or not (owes[me] >> c) & 1:
+    if c >= _MAX_TASKS or not (_owes[me] >> c) & 1:
         return _bad(h, abi.F_BADREPLY, client & 0xFFFFFFFF,
                     "reply to task %d, which is not waiting for a reply from it" % client)
-    if n and not isinstance(data, _BUFS):
+    if n and not _isinstance(data, _BUFS):
         return _bad(h, abi.F_BADARG, 0, "reply: data must be bytes-like")
     if n > tcb.max_msg:
-        tw(4, me, c | (abi.E_TOOBIG & 0xFF) << 8, n)
+        _tw(4, me, c | (abi.E_TOOBIG & 0xFF) << 8, n)
         return _ret(h, abi.E_TOOBIG)
-    owes[me] &= ~(1 << c)
-    if alease[c] is not None:
+    _owes[me] &= ~(1 << c)
+    if _alease[c] is not None:
         end_lease(c)
-    if state[c] == _IN_REPLY and peer[c] == me and gen[c] == client >> 8:
-        hc = tcb.handle[c]
+    if _state[c] == _IN_REPLY and _peer[c] == me and _gen[c] == client >> 8:
+        hc = _handle[c]
         b = hc.rbuf
         b[0] = _VER
         b[1] = rc & 0xFF
@@ -261,16 +277,18 @@ def reply(h, client, rc=0, data=None):
             _copy(b, _HDR, data, n)
         hc.rc = rc
         hc.rlen = n
-        timed[c] = 0
-        state[c] = _RUNNABLE
-        push(c)
-        tw(4, me, c | (rc & 0xFF) << 8, n)  # abi.TR_REPLY
+        _timed[c] = 0
+        _state[c] = _RUNNABLE
+        _push(c)
+        _tw(4, me, c | (rc & 0xFF) << 8, n)  # abi.TR_REPLY
     else:
         # The client gave up (timeout) or restarted: drop, and say so.
-        tw(4, me, c | (rc & 0xFF) << 8, n | 0x10000)
-    if tcb.prio[me] != tcb.base[me]:
+        _tw(4, me, c | (rc & 0xFF) << 8, n | 0x10000)
+    if _prio[me] != _base[me]:
         reprioritise(me)
-    return _ret(h, 0)
+    h._stop = _ok
+    h._p = 1
+    return h
 
 
 def end_lease(c):

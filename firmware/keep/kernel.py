@@ -54,6 +54,9 @@ TICK_MS = const(5)
 # without allocating (the sim WDT reports it after a watchdog reset).
 running = bytearray(b"\xff")
 names = {}  # task name -> slot, for lookup()
+# Set when the loop must look at its slow-path globals (stop requested, a
+# budget added): one byte tested per slice instead of dictionary lookups.
+_ctl = bytearray(1)
 ticks_us = time.ticks_us
 ticks_ms = time.ticks_ms
 ticks_diff = time.ticks_diff
@@ -110,6 +113,7 @@ def spawn(fn, prio=4, name=None, args=(), heap_budget=0, slice_ms=0, regions=Non
     tcb.bud_us[s] = slice_ms * 1000
     if heap_budget or slice_ms:
         budgets = True
+        _ctl[0] = 1
     tcb.handle[s] = task.Handle(s, tcb.max_msg)
     if regions:
         from . import mem
@@ -199,6 +203,8 @@ def stop():
     """Ask the loop to return after the current slice."""
     global stopping
     stopping = True
+    _ctl[0] = 1
+
 
 
 def _irqs():
@@ -237,9 +243,16 @@ def _finish(s, coro_done):
 
 def run(duration_ms=None, until_idle=False):
     """Schedule tasks until stop(), the duration passes, or (until_idle)
-    nothing is runnable and no deadline is armed."""
+    nothing is runnable and no deadline is armed.
+
+    Hooks and the budget switch are read when the loop starts and after
+    every idle pass or tick, not on every slice (each read of a module
+    global is a dictionary lookup, and this loop runs per slice).
+    """
     global stopping
     stopping = False
+    _ctl[0] = 0
+    ctl = _ctl
     state = tcb.state
     coros = tcb.coro
     handles = tcb.handle
@@ -248,15 +261,30 @@ def run(duration_ms=None, until_idle=False):
     push = sched.push
     tw = trace.write
     flag = irq.flag
+    tflag = timers.flag
     run_b = running
     mem_alloc = gc.mem_alloc
+    us = ticks_us
+    fault_ = fault.fault
+    finish = _finish
     t_end = ticks_ms() + duration_ms if duration_ms is not None else 0
     next_tick = ticks_ms()
+    tick = tick_hook
+    check = budgets
+    timed_loop = duration_ms is not None or tick is not None
     last = _NONE
-    while not stopping:
+    a0 = 0
+    while True:
+        if ctl[0]:  # slow path: stop requested, or the snapshots above are stale
+            if stopping:
+                break
+            ctl[0] = 0
+            tick = tick_hook
+            check = budgets
+            timed_loop = duration_ms is not None or tick is not None
         if flag[0]:
             _irqs()
-        if timers.armed:
+        if tflag[0]:
             now = ticks_ms()
             if timers.due(now):
                 timers.expire(now)
@@ -274,38 +302,44 @@ def run(duration_ms=None, until_idle=False):
                 time.sleep_ms(1 if wait < 0 or wait > 1 else wait)
             last = _NONE
             next_tick = ticks_ms()
+            tick = tick_hook
+            check = budgets
+            timed_loop = duration_ms is not None or tick is not None
             continue
         tcb.cur = s
         run_b[0] = s
-        now_us = ticks_us()
+        now_us = us()
         if s != last:
             tw(1, s, gen[s] & 0xFFFF, now_us)  # abi.TR_SWITCH
             last = s
         h = handles[s]
-        if budgets:
+        if check:
             a0 = mem_alloc()
         try:
             coros[s].send(None)
             if h._p != 2 and state[s] < _FAULTED:
-                fault.fault(s, abi.F_MISUSE, 0, "awaited something that is not a Keep syscall")
+                fault_(s, abi.F_MISUSE, 0, "awaited something that is not a Keep syscall")
         except StopIteration:
-            _finish(s, True)
+            finish(s, True)
         except Exception as e:
-            fault.fault(s, abi.F_EXCEPTION, 0, e)
+            fault_(s, abi.F_EXCEPTION, 0, e)
         tcb.cur = _NONE
         run_b[0] = _NONE
-        if budgets:
-            _check_budgets(s, mem_alloc() - a0, ticks_diff(ticks_us(), now_us))
+        if check:
+            _check_budgets(s, mem_alloc() - a0, ticks_diff(us(), now_us))
         st = state[s]
         if st == _RUNNABLE:
             push(s)
         elif st >= _FAULTED:
-            _finish(s, False)
-        if duration_ms is not None or tick_hook is not None:
+            finish(s, False)
+            check = budgets
+        if timed_loop:
             now = ticks_ms()
-            if tick_hook is not None and ticks_diff(now, next_tick) >= 0:
+            if tick is not None and ticks_diff(now, next_tick) >= 0:
                 next_tick = now + TICK_MS
-                tick_hook()
+                tick()
+                tick = tick_hook
+                check = budgets
             if duration_ms is not None and ticks_diff(now, t_end) >= 0:
                 break
     tcb.cur = _NONE

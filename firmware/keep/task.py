@@ -23,6 +23,7 @@ Invariants:
   returns the handle in state 1 so the task yields and is never resumed.
 """
 
+import micropython
 from micropython import const
 
 from . import abi, tcb
@@ -75,10 +76,13 @@ class Handle:
         """This task's id (generation and slot)."""
         return tcb.gen[self.slot] << 8 | self.slot
 
+    @micropython.native
     def __iter__(self):
         return self
 
+    @micropython.native
     def __next__(self):
+        # native: no bytecode frame, so the raise below adds no traceback
         if self._p == 1:
             self._p = 2
             return None

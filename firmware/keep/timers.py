@@ -28,6 +28,8 @@ _SLEEPING = const(5)  # abi.ST_SLEEPING
 
 armed = False
 soonest = 0
+# armed, as a byte the scheduler loop can test without a dictionary lookup
+flag = bytearray(1)
 
 ticks_ms = time.ticks_ms
 ticks_add = time.ticks_add
@@ -37,6 +39,7 @@ ticks_diff = time.ticks_diff
 def reset():
     global armed, soonest
     armed = False
+    flag[0] = 0
     soonest = 0
 
 
@@ -49,6 +52,7 @@ def arm(s, timeout_ms):
     if not armed or ticks_diff(d, soonest) < 0:
         soonest = d
         armed = True
+        flag[0] = 1
 
 
 def due(now):
@@ -68,6 +72,7 @@ def expire(now):
     """Time out every task whose deadline has passed; recompute soonest."""
     global armed, soonest
     armed = False
+    flag[0] = 0
     for s in range(tcb.ntasks):
         if not tcb.timed[s]:
             continue
@@ -78,6 +83,7 @@ def expire(now):
         elif not armed or ticks_diff(d, soonest) < 0:
             soonest = d
             armed = True
+            flag[0] = 1
 
 
 def _timeout(s):

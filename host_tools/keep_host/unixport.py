@@ -9,9 +9,9 @@ from .paths import FIRMWARE, venv_bin
 
 DEFAULT_HEAP = "64K"
 # Firmware tests compile the kernel from source in RAM; objects on this
-# 64-bit port are about twice a 32-bit board's, so 128K here is tighter
-# than an ESP32's ~110K. Tests can ask for another size (`# heapsize:`).
-TEST_HEAP = "128K"
+# 64-bit port are about twice a 32-bit board's, so 192K here is about
+# an ESP32's ~110K of 32-bit objects. Tests can ask for another size (`# heapsize:`).
+TEST_HEAP = "192K"
 
 
 def micropython_exe():

@@ -1,4 +1,5 @@
 # Hot paths allocate nothing: round trip, notify->wait wake-up, trace write.
+# heapsize: 192K
 # The heap is locked while they run; any allocation raises MemoryError,
 # which would fault a task (and show up below).
 import micropython
