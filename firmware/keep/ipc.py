@@ -169,7 +169,8 @@ def deliver(s, c, op, data, n, lease, badge, _handle=handle, _gen=gen, _copy=_co
     m.len = n
     m.bits = 0
     m.rc = 0
-    m.lease = lease
+    if lease is not None or m.lease is not None:
+        m.lease = lease
     if lease is not None:
         alease[c] = lease
         lease.grant(s)

@@ -39,6 +39,8 @@ _OK = const(10)  # -abi.RC_MIN
 class Msg:
     """A received message or notification; reused for every recv/wait."""
 
+    lease = None  # set per message only when one is lent
+
     def __init__(self, max_msg):
         self.buf = bytearray(HDR + max_msg)  # header + body, as copied by the kernel
         self.body = memoryview(self.buf)[HDR:]
@@ -48,7 +50,6 @@ class Msg:
         self.op = -1
         self.len = 0
         self.bits = 0
-        self.lease = None
 
     def data(self):
         """A bytes copy of the body (convenience; allocates)."""
@@ -58,18 +59,21 @@ class Msg:
 class Handle:
     """A task's kernel interface. Methods are the syscalls (see ipc, notify)."""
 
+    # Class-level defaults: an instance only pays for these (a hash-map
+    # entry each) once they are set, and a task without regions never does.
+    rc = 0
+    rlen = 0
+    regions = None  # name -> Region, set by the kernel from the manifest
+
     def __init__(self, slot, max_msg):
         self.slot = slot
         self.m = Msg(max_msg)
-        self.rc = 0
-        self.rlen = 0
         self.rbuf = bytearray(HDR + max_msg)
         self.rbody = memoryview(self.rbuf)[HDR:]
         self._p = 0
         self._stop = None
         self._hstop = StopIteration(self)
         self._mstop = StopIteration(self.m)
-        self.regions = None  # name -> Region, set by the kernel from the manifest
 
     @property
     def id(self):
