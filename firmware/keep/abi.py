@@ -94,9 +94,9 @@ NOTE_TIMER = const(1 << 28)  # conventional: a task's own periodic timer
 # `slot` is the task the event belongs to (0xFF = kernel). The meaning of a
 # and b per kind is below; the host decoder uses TR_FIELDS to name them.
 TR_SIZE = const(8)
-TR_SWITCH = const(1)  # a = generation, b = ticks_us when the slice began
+TR_SWITCH = const(1)  # a = t & 0xFFFF, b = t >> 16 | generation << 16; t = ticks_us at the slice start
 TR_SEND = const(2)  # a = dest slot | op << 8, b = body length
-TR_RECV = const(3)  # a = sender slot | op << 8, b = body length
+TR_RECV = const(3)  # a = sender slot | op << 8, b = body length (the wire keeps a only)
 TR_REPLY = const(4)  # a = client slot | (rc & 0xFF) << 8, b = body length
 TR_NOTIFY = const(5)  # a = dest slot, b = bits
 TR_WAKE = const(6)  # a = 0, b = bits delivered (notification wake-up)
@@ -134,7 +134,10 @@ SYS_FAULT = const(9)
 
 # On the wire each record keeps only its first TR_WIRE_LEN[kind] bytes
 # (kind, slot, then a and b little endian, truncated): most events need 6.
-TR_WIRE_LEN = b"\x08\x08\x06\x06\x06\x08\x08\x04\x04\x08\x06\x04\x08\x08\x08\x04\x08\x08\x08\x08\x08\x04\x08"
+# SWITCH keeps its full 32-bit time and drops the generation (RESTART and
+# STATE records carry generations); RECV drops the length, which its SEND
+# already carried. That keeps a round trip near 6 bytes per event.
+TR_WIRE_LEN = b"\x08\x06\x06\x04\x06\x08\x08\x04\x04\x08\x06\x04\x08\x08\x08\x04\x08\x08\x08\x08\x08\x04\x08"
 
 # ---- console frames (trace on the wire) -------------------------------------------------
 # A frame is FRAME_START followed by the encoded body. The body is

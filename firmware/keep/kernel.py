@@ -310,7 +310,7 @@ def run(duration_ms=None, until_idle=False):
         run_b[0] = s
         now_us = us()
         if s != last:
-            tw(1, s, gen[s] & 0xFFFF, now_us)  # abi.TR_SWITCH
+            tw(1, s, now_us & 0xFFFF, now_us >> 16 | gen[s] << 16)  # abi.TR_SWITCH
             last = s
         h = handles[s]
         if check:

@@ -24,7 +24,7 @@ def texts(items):
 
 
 def switch(slot, ticks, gen=0):
-    return R(abi.TR_SWITCH, slot, gen, ticks)
+    return fr.switch_record(slot, ticks, gen)
 
 
 # -- the codec --------------------------------------------------------------------

@@ -109,7 +109,7 @@ class Decoder:
             if kind == abi.TR_TEXT:
                 continue  # text whose LOG record was lost
             if kind == abi.TR_SWITCH:
-                raw = b % self._period
+                raw = (a | (b & 0xFFFF) << 16) % self._period
                 if self.t_us is None:
                     self.t_us = raw
                 elif self._raw_ticks is None:

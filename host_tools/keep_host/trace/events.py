@@ -42,7 +42,7 @@ def _memfault(a, b):
 
 
 FIELDS = {
-    abi.TR_SWITCH: lambda a, b: {"generation": a, "ticks_us": b},
+    abi.TR_SWITCH: lambda a, b: {"ticks_us": a | (b & 0xFFFF) << 16},
     abi.TR_SEND: _ipc,
     abi.TR_RECV: _ipc,
     abi.TR_REPLY: _reply,

@@ -65,7 +65,7 @@ def build(items, names=None):
         base = {"ts": ts, "pid": PID, "tid": s}
         if k == "switch":
             close(ts)
-            running = (s, f"{tasks[s]} (gen {e['generation']})", ts)
+            running = (s, tasks[s], ts)
             for fid in replies.pop(s, ()):
                 out.append({"name": "reply", "cat": "ipc", "ph": "f", "bp": "e", "id": fid, **base})
         elif k in ("send", "reply"):

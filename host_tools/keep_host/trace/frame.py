@@ -77,6 +77,11 @@ def record(kind, slot, a=0, b=0):
     return _REC.pack(kind, slot, a & 0xFFFF, b & 0xFFFFFFFF)
 
 
+def switch_record(slot, t_us, gen=0):
+    """A SWITCH record as the kernel writes it (time split across a and b)."""
+    return record(abi.TR_SWITCH, slot, t_us & 0xFFFF, (t_us >> 16) | (gen & 0xFFFF) << 16)
+
+
 def log_records(slot, text):
     """A LOG record and its TEXT records carrying `text` (str or bytes)."""
     data = text.encode() if isinstance(text, str) else bytes(text)

@@ -93,7 +93,6 @@ class BoardState:
         self._end_slice(ev.t_us)
         t = self.task(s)
         t.switches += 1
-        t.generation = f["generation"]
         if t.state not in ("faulted", "held", "done"):
             t.state, t.peer = "runnable", None
         self._running = (s, ev.t_us)

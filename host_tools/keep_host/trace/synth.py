@@ -9,7 +9,7 @@ between them. Deterministic for a given seed.
 import random
 
 from .. import abi
-from .frame import encode_frame, log_records, record
+from .frame import encode_frame, log_records, record, switch_record
 
 NAMES = {0: "supervisor", 1: "gpio", 2: "blinky", 3: "logger"}
 
@@ -30,7 +30,7 @@ def records(seed=0, cycles=100):
     def switch(slot):
         nonlocal t_us
         t_us = (t_us + rng.randint(20, 400)) % (1 << 30)
-        out.append(R(abi.TR_SWITCH, slot, gen[slot], t_us))
+        out.append(switch_record(slot, t_us, gen[slot]))
 
     for i in range(cycles):
         client = rng.choice((2, 3))
