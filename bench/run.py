@@ -98,6 +98,7 @@ def main(argv=None):
         BENCHES[n]()
         print(f"   {time.time() - t0:.1f} s", flush=True)
     table(load(RESULTS))
+    subprocess.run([sys.executable, str(HERE / "report.py")], check=True, cwd=ROOT)
     return 0
 
 

@@ -11,6 +11,8 @@ Invariants:
   there is room for it, so the host sees every loss.
 """
 
+import micropython
+
 from . import abi, trace, wire
 
 _out = bytearray(wire.FRAME_BUF_LEN)
@@ -28,6 +30,7 @@ def reset(out=None):
     sink = out
 
 
+@micropython.native  # a native frame lives on the C stack: no heap frame per call
 def drain(max_frames=4):
     """Write up to max_frames frames of pending records; returns how many."""
     global seq, frames

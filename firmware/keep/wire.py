@@ -106,6 +106,7 @@ def _encode(ring, first: int, count: int, cap: int, seq: int, out, wl) -> int:
     return d
 
 
+@micropython.native  # a native frame lives on the C stack: no heap frame per call
 def encode(ring, first, count, capacity, seq, out):
     """Write one frame of `count` ring records into `out`; return its length.
 

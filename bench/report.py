@@ -1,0 +1,97 @@
+"""Write docs/performance.md and its plots from bench/results.json.
+
+Run by `make bench` after the benchmarks. The page states each figure
+with the command that produced it, the goal, and the honest limits.
+
+    python bench/report.py
+"""
+
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+DOCS = ROOT / "docs"
+IMG = DOCS / "img"
+sys.path.insert(0, str(HERE))
+from resultsfile import load  # noqa: E402
+from run import GOALS  # noqa: E402
+
+# figure -> (what it is, the command that measures it)
+FIGURES = {
+    "ipc_roundtrip_us": ("Keep send→recv→reply, 16-byte request and reply, checks and trace on", "make bench"),
+    "asyncio_roundtrip_us": ("asyncio two-task Event ping-pong, same process, same run", "make bench"),
+    "ipc_vs_asyncio_ratio": ("Keep / asyncio round-trip time (median of per-round ratios)", "make bench"),
+    "ipc_alloc_bytes_per_roundtrip": ("heap bytes per Keep round trip (micropython.mem_total delta)", "make bench"),
+    "asyncio_alloc_bytes_per_roundtrip": ("heap bytes per asyncio round trip", "make bench"),
+    "task_overhead_bytes": ("kernel bytes per task beyond its coroutine and message buffers", "make bench"),
+    "trace_write_us": ("one trace record written into the ring", "make bench"),
+    "restart_latency_ms": ("server fault → first answered request after restart", "make chaos"),
+    "faults_injected": ("faults injected by the chaos campaign", "make chaos"),
+    "kernel_deaths": ("kernel deaths during the campaign", "make chaos"),
+    "lost_messages": ("requests without a reply or an explicit error", "make chaos"),
+    "max_client_block_ms": ("longest a client waited (its timeout is client_timeout_ms)", "make chaos"),
+    "monitor_decode_mb_per_s": ("host decode throughput of a recorded console stream", "python bench/trace_decode.py"),
+    "trace_bytes_per_event": ("console bytes per trace event (synthetic mix)", "python bench/trace_decode.py"),
+    "demo_trace_bytes_per_event": ("console bytes per trace event in the chaos demo", "python bench/demo_heap.py"),
+    "deploy_noop_s": ("second deploy, nothing changed, virtual board", "python bench/deploy.py"),
+    "deploy_full_s": ("first deploy to a fresh virtual board", "python bench/deploy.py"),
+    "demo_peak_heap_bytes": ("live heap peak of the chaos demo (64-bit unix port)", "python bench/demo_heap.py"),
+    "fuzz_syscalls": ("syscalls thrown at the kernel by the fuzzer", "python bench/fuzz.py"),
+    "fuzz_kernel_deaths": ("kernel deaths under fuzzing", "python bench/fuzz.py"),
+    "link_fault_recovered_frames": ("frames decoded after link faults", "python bench/link_faults.py"),
+    "link_fault_garbage_shown": ("garbage shown as text under link faults", "python bench/link_faults.py"),
+}
+
+
+def verdict(key, value):
+    goal = GOALS.get(key)
+    if not goal or not isinstance(value, (int, float)):
+        return ""
+    ok = value <= goal[1] if goal[0] == "<=" else value >= goal[1]
+    return f"{goal[0]} {goal[1]}: {'met' if ok else '**missed**'}"
+
+
+def bars(path, title, labels, values, unit):
+    fig, ax = plt.subplots(figsize=(6, 2.6))
+    ax.barh(labels, values, color=["#2a7ab0", "#b0552a", "#888888"][: len(values)])
+    for i, v in enumerate(values):
+        ax.text(v, i, f" {v:g} {unit}", va="center")
+    ax.set_title(title)
+    ax.set_xlim(0, max(values) * 1.35 or 1)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def main():
+    r = load()
+    IMG.mkdir(parents=True, exist_ok=True)
+    plots = []
+    if "ipc_roundtrip_us" in r and "asyncio_roundtrip_us" in r:
+        bars(IMG / "roundtrip.png", "Round trip on the unix port (lower is better)",
+             ["Keep IPC", "asyncio Event"], [r["ipc_roundtrip_us"], r["asyncio_roundtrip_us"]], "µs")
+        plots.append(("roundtrip.png", "Round-trip time"))
+    if "ipc_alloc_bytes_per_roundtrip" in r:
+        bars(IMG / "alloc.png", "Heap bytes per round trip (lower is better)",
+             ["Keep IPC", "asyncio Event"],
+             [r["ipc_alloc_bytes_per_roundtrip"], r.get("asyncio_alloc_bytes_per_roundtrip", 0)], "B")
+        plots.append(("alloc.png", "Allocation per round trip"))
+    rows = []
+    for k, (what, cmd) in FIGURES.items():
+        if k in r:
+            rows.append(f"| `{k}` | {r[k]} | {verdict(k, r[k])} | {what} | `{cmd}` |")
+    text = (DOCS / "performance.in.md").read_text()
+    text = text.replace("{{TABLE}}", "\n".join(rows))
+    text = text.replace("{{PLOTS}}", "\n\n".join(f"![{t}](img/{f})" for f, t in plots))
+    (DOCS / "performance.md").write_text(text)
+    print(f"wrote {DOCS / 'performance.md'} and {len(plots)} plots")
+
+
+if __name__ == "__main__":
+    main()
