@@ -82,6 +82,10 @@ MSG_VERSION = const(1)
 MSG_HDR = const(4)
 MAX_OP = const(255)
 
+# The longest timeout a blocking call accepts: ticks_diff() is exact for
+# half of the 2**30 tick period, about 6.2 days in ms.
+TIMEOUT_MAX_MS = const(0x1FFFFFFF)
+
 # ---- notifications -----------------------------------------------------------------
 # 32-bit words. Bits 0..29 stay small ints on 32-bit ports (no allocation);
 # bits 30 and 31 work but cost a long int there.

@@ -46,7 +46,8 @@ _IN_RECV = const(3)  # abi.ST_IN_RECV
 _RUNNABLE = const(0)  # abi.ST_RUNNABLE
 _FAULTED = const(6)  # abi.ST_FAULTED
 _EMPTY = const(9)  # abi.ST_EMPTY
-_MAX_TASKS = const(16)  # tcb.MAX_TASKS (checked by tests/host/test_abi_consistency.py); states >= this are not alive for IPC
+_MAX_TASKS = const(16)  # tcb.MAX_TASKS (checked by tests/host/test_abi_consistency.py)
+_TMAX = const(0x1FFFFFFF)  # abi.TIMEOUT_MAX_MS; states >= this are not alive for IPC
 _HDR = const(4)  # abi.MSG_HDR
 _VER = const(1)  # abi.MSG_VERSION
 _BUFS = task.BUFS
@@ -66,8 +67,10 @@ def send(h, dest, op, data=None, lease=None, timeout_ms=None, _state=state, _pee
         return task.misuse(h)
     me = h.slot
     try:
-        s = dest & 0xFF
-        if op < 0 or op > 255 or dest < 0 or (timeout_ms is not None and timeout_ms < 0):
+        s = dest & 0xFF  # `& ` raises TypeError for anything but an int
+        if op & 0 or op < 0 or op > 255 or dest < 0:
+            raise TypeError
+        if timeout_ms is not None and (timeout_ms & 0 or timeout_ms < 0 or timeout_ms > _TMAX):
             raise TypeError
         n = 0 if data is None else _len(data)
     except TypeError:
@@ -101,7 +104,7 @@ def send(h, dest, op, data=None, lease=None, timeout_ms=None, _state=state, _pee
             break
         t = _peer[t]
     _peer[me] = s
-    if ts == _IN_RECV:  # t == s here: the server waits, hand it over now
+    if _state[s] == _IN_RECV:  # the server waits: hand the message over now
         deliver(s, me, op, data, n, lease, badge)
         _state[me] = _IN_REPLY
         _owes[s] |= 1 << me
@@ -185,7 +188,9 @@ def recv(h, timeout_ms=None, mask=0, _state=state, _sq_head=sq_head, _recvs=_rec
         return task.misuse(h)
     me = h.slot
     try:
-        if mask < 0 or (timeout_ms is not None and timeout_ms < 0):
+        if mask & 0 or mask < 0 or mask > 0xFFFFFFFF:
+            raise TypeError
+        if timeout_ms is not None and (timeout_ms & 0 or timeout_ms < 0 or timeout_ms > _TMAX):
             raise TypeError
     except TypeError:
         return _bad(h, abi.F_BADARG, 0, "recv(timeout_ms, mask): bad argument")
@@ -251,7 +256,7 @@ def reply(h, client, rc=0, data=None, _state=state, _peer=peer, _gen=gen, _owes=
     me = h.slot
     try:
         c = client & 0xFF
-        if rc < -128 or rc > 127 or client < 0:
+        if rc & 0 or rc < -128 or rc > 127 or client < 0:
             raise TypeError
         n = 0 if data is None else _len(data)
     except TypeError:

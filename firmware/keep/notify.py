@@ -64,7 +64,8 @@ def wait(h, mask, timeout_ms=None):
     if h._p:
         return task.misuse(h)
     if type(mask) is not int or mask <= 0 or mask > 0xFFFFFFFF or \
-            (timeout_ms is not None and (type(timeout_ms) is not int or timeout_ms < 0)):
+            (timeout_ms is not None and (type(timeout_ms) is not int or timeout_ms < 0
+                                         or timeout_ms > abi.TIMEOUT_MAX_MS)):
         return task.bad(h, abi.F_BADARG, 0, "wait: mask (non-zero, 32-bit) and timeout_ms must be ints")
     me = h.slot
     m = h.m

@@ -125,7 +125,7 @@ def sleep_ms(h, ms):
 
     if h._p:
         return task.misuse(h)
-    if type(ms) is not int or ms < 0:
+    if type(ms) is not int or ms < 0 or ms > abi.TIMEOUT_MAX_MS:
         return task.bad(h, abi.F_BADARG, 0, "sleep_ms: ms must be an int >= 0")
     if ms:
         tcb.state[h.slot] = _SLEEPING

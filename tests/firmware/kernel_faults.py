@@ -55,6 +55,7 @@ cases = [
     ("reply without send", lambda k: k.reply(0)),
     ("reply str client", lambda k: k.reply("c")),
     ("reply rc 999", lambda k: k.reply(0, 999)),
+    ("reply rc float", lambda k: k.reply(0, 1.5)),
     ("notify big bits", lambda k: k.notify(0, 1 << 40)),
     ("notify unknown", lambda k: k.notify(9, 1)),
     ("wait zero mask", lambda k: k.wait(0)),
