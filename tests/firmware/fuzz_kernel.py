@@ -651,6 +651,7 @@ class World:
 stats = {"syscalls": 0, "steps": 0, "rounds": 0, "deaths": 0, "mismatches": 0,
          "events": 0, "faults": 0}
 reports = []
+sigs = {}  # mismatch signature (last action -> first difference) -> count
 
 
 def report(text):
@@ -776,6 +777,10 @@ def round_(rseed, steps):
         diffs += compare(m)
         if diffs:
             stats["mismatches"] += 1
+            last = log[-1] if log else ("?",)
+            sig = "%s -> %s" % (last[1] if len(last) > 2 else last[0],
+                                " ".join(w for w in diffs[0].split()[:4] if not w[0].isdigit()))
+            sigs[sig] = sigs.get(sig, 0) + 1
             report("MISMATCH seed=%d step=%d:\n  %s\n  last: %r" % (
                 rseed, step, "\n  ".join(diffs), log[-6:]))
             return False
@@ -795,10 +800,12 @@ def main():
         argv.remove("--avoid-known")
         avoid[0] = True
     seed0 = int(argv[0]) if argv else 1
-    n = int(argv[1]) if len(argv) > 1 else 4000
+    n = int(argv[1]) if len(argv) > 1 else 8000
     campaign(seed0, n)
-    for r in reports[:int(getattr(sys, "_nrep", 5))]:
+    for r in reports[:5]:
         print(r)
+    for k in sorted(sigs):
+        print("signature %5d  %s" % (sigs[k], k))
     if len(argv) > 2:
         print('{"fuzz_syscalls": %d, "fuzz_kernel_deaths": %d, "fuzz_model_mismatches": %d, '
               '"fuzz_rounds": %d, "fuzz_faults": %d, "fuzz_injected_events": %d}' % (
