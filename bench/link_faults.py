@@ -266,7 +266,7 @@ def _explained(line, ideal_line):
         if line == cand:
             return True
         if "\0" in cand:
-            if len(line) == len(cand) and all(a == b or b == "\0" for a, b in zip(line, cand)):
+            if len(line) == len(cand) and all(a == b or b == "\0" for a, b in zip(line, cand, strict=True)):
                 return True
             if line == cand.replace("\0", ""):
                 return True
