@@ -28,6 +28,9 @@ bench: setup
 chaos: setup
 	$(BIN)/python bench/chaos.py
 
+soak: setup
+	$(BIN)/python bench/soak.py --seconds $(or $(SECONDS),600)
+
 lint: setup
 	$(BIN)/ruff check .
 
