@@ -75,7 +75,7 @@ ACC_WRITE = const(2)
 
 # ---- messages ---------------------------------------------------------------------
 # Every message and reply starts with a 4-byte header the kernel writes:
-#   u8 version | u8 op (reply: rc + 128) | u16 body length, little endian.
+#   u8 version | u8 op (reply: rc & 0xFF, a signed byte) | u16 body length, LE.
 # A receiver reads the fields it knows and skips the rest of `length`, so an
 # old server keeps working when a newer client appends fields.
 MSG_VERSION = const(1)

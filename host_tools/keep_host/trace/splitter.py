@@ -8,7 +8,8 @@ Invariants:
 - Bytes that belong to a frame never reach the text stream, valid or not.
 - Text keeps only well-formed UTF-8: a stray 0x80..0xBF byte, an invalid
   lead byte or a character cut short is counted in `garbage_bytes` and
-  dropped, never shown.
+  dropped, never shown; so is a damaged FRAME_START (any byte followed by
+  four or more stray continuation bytes: the rest of its frame).
 - A damaged frame costs only itself: it is counted in `frames_corrupt`
   and splitting resumes right after it (at the latest at the next
   FRAME_START).
@@ -30,6 +31,9 @@ from . import frame as fr
 _START = bytes([abi.FRAME_START])
 _RUN = re.compile(rb"[\x80-\xbf]*")
 _SURROGATES = re.compile("[\udc80-\udcff]")
+# One character, then 4+ stray continuation bytes: no UTF-8 text looks
+# like that, a frame with a damaged FRAME_START does.
+_DAMAGED_START = re.compile("[^\udc80-\udcff](?=[\udc80-\udcbf]{4})")
 
 
 class Counters:
@@ -72,8 +76,6 @@ class Splitter:
         s = self._utf8.decode(bytes(seg), final)
         if not s:
             return
-        s, bad = _SURROGATES.subn("", s)
-        self.counters.garbage_bytes += bad
         if "\n" not in s:
             self._partial += s
             return
@@ -82,16 +84,33 @@ class Splitter:
         self._partial = lines.pop()
         self.counters.text_lines += len(lines)
         for line in lines:
+            line = self._clean(line)
             out.append(("text", line[:-1] if line.endswith("\r") else line))
+
+    def _clean(self, line):
+        """Drop what is not text from a complete line (chunk-independent).
+
+        A run of 4+ stray continuation bytes is the body of a frame whose
+        FRAME_START was damaged (a bit flip turns 0x1E into '^', '>', 0x1C,
+        0x1F...); the character just before such a run is that damaged
+        start byte, so it goes too. Other stray bytes go alone.
+        """
+        line, n = _DAMAGED_START.subn("", line)
+        if n:
+            self.counters.garbage_bytes += n  # the damaged start bytes
+        line, bad = _SURROGATES.subn("", line)
+        self.counters.garbage_bytes += bad
+        return line
 
     def flush_text(self):
         """The pending partial line as an item list ([] if none)."""
         out = []
         self._text(b"", out, True)
-        if self._partial:
-            out.append(("text", self._partial))
+        line = self._clean(self._partial) if self._partial else ""
+        self._partial = ""
+        if line:
+            out.append(("text", line))
             self.counters.text_lines += 1
-            self._partial = ""
         return out
 
     # -- frames -----------------------------------------------------------
@@ -104,8 +123,17 @@ class Splitter:
         if got < 8:
             if end == n and not final:
                 return -1
-            if got == 0:  # a lone 0x1E is not a frame
-                c.garbage_bytes += 1
+            if got == 0:
+                # The first byte after FRAME_START may be the damaged one: if
+                # encoded bytes follow it, this is a damaged frame, not text.
+                if i + 2 >= n and not final:
+                    return -1
+                if i + 2 < n and buf[i + 1] != abi.FRAME_START and 0x80 <= buf[i + 2] <= 0xBF:
+                    end = _RUN.match(buf, i + 2).end()
+                    c.garbage_bytes += end - i - 1
+                    c.corrupt("damaged")
+                    return end
+                c.garbage_bytes += 1  # a lone 0x1E is not a frame
             else:
                 c.corrupt("length")
             return end
