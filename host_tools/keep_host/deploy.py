@@ -307,12 +307,6 @@ def deploy(port, app, board=None, *, firmware=None, apps_root=None, progress=Non
                 note("skip", name, len(data))
             else:
                 todo.append(name)
-        if len(todo) > 5:  # DEBUG
-            import os as _os
-            with open("/tmp/deploy_debug.txt", "a") as _f:
-                _f.write(f"pid {_os.getpid()} port {port} todo {len(todo)}\n")
-                for name in todo[:5]:
-                    _f.write(f"  {name} have {have.get(name)} want {len(plan.files[name])} {hashlib.sha256(plan.files[name]).hexdigest()}\n")
         if todo:
             dirs = sorted({str(Path(n).parent) for n in todo} - {"."})
             repl.exec("import os\nfor d in %r:\n try:\n  os.mkdir(d)\n except OSError:\n  pass\n"
