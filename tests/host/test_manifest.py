@@ -77,7 +77,7 @@ CASES = [
     ([("page = { size = 256 }", "page = { size = 256 }, " + ", ".join(
         f"r{i} = {{ size = 256 }}" for i in range(8)))],
      "tasks.spi.regions: 9 regions; the sim MPU rules of unix allow 8 per task"),
-    ([("heap_bytes = 1024", "heap_bytes = 60000")],
+    ([("heap_bytes = 1024", "heap_bytes = 200000")],
      "tasks: needs about"),
     ([("priority = 2", "priority = 5")],
      'tasks.logger.grants.spi: downhill send: "logger" (priority 3) is granted "spi" '
