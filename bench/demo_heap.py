@@ -3,8 +3,10 @@ bench/results.json as `demo_peak_heap_bytes` (other keys are kept).
 
     .venv/bin/python bench/demo_heap.py [--seconds 10]
 
-The number comes from the board: main.py samples gc.mem_alloc() after a
-collection from the kernel's tick hook and prints the high-water mark.
+The number comes from the board: keep.boot writes a TR_HEAP trace record
+of gc.mem_alloc() right after a gc.collect() every 500 ms (the live heap),
+and the demo keeps the highest. The board runs with boards/unix.toml's
+heap, the same as `keep vboard` and `make demo`.
 """
 
 import argparse

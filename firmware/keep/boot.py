@@ -9,15 +9,22 @@ docs/manifest.md), sets the kernel up from it and runs it:
    rules (table MPU if present, else the rules for its HAL).
 3. Every task from TASKS in slot order (the supervisor is slot 0), entry
    imported with __import__, args as keyword arguments; budgets, regions.
-   The supervisor gets its policy (SUPERVISOR, dispositions, servers, the
-   watchdog) as keyword arguments on top of its own.
+   A task that owns hardware (any non-empty list in its `owns`) also gets
+   `owns=` (the manifest's table): servers take what they drive from
+   there and nowhere else. The supervisor gets its policy (SUPERVISOR,
+   dispositions, servers, the watchdog) as keyword arguments on top.
 4. Grants (caps.load), the supervisor slot, a hook that reboots the board
    if the supervisor itself faults.
-5. Hooks: the kernel's tick and idle hooks poll the HAL, call console_hook
-   (the console command channel plugs in there) and drain the trace to the
-   console (sys.stdout.buffer).
-6. Trace: a BOOT record (reset cause | culprit << 8), a watchdog fault
-   record for the culprit, one STATE record per task, then kernel.run().
+5. The console command channel (keep/console.py): console.start() spawns
+   its host proxy task `console` in the next slot, and console_hook is set
+   to console.poll (console=False leaves both out).
+6. Hooks: the kernel's tick and idle hooks poll the HAL, call console_hook
+   and drain the trace to the console (sys.stdout.buffer); the tick hook
+   also writes a TR_HEAP record of the live heap every heap_ms.
+7. Trace: a BOOT record (reset cause | culprit << 8), a watchdog fault
+   record for the culprit, one STATE record per task, a boot log line;
+   then main() prints `keep: kernel running, N tasks` on the console and
+   runs the kernel.
 
 Ctrl-C (KeyboardInterrupt) returns from main() to the REPL; a reboot
 (hal.reset, SystemExit on the unix port) passes through.
@@ -29,7 +36,9 @@ Invariants:
   one line saying what to redeploy, never half-loaded.
 """
 
+import gc
 import sys
+import time
 
 from . import abi, caps, drain, fault, kernel, mem, svc, tcb, trace
 
@@ -37,9 +46,9 @@ TABLE_VERSION = 1
 SAFEBOOT_FILE = "SAFEBOOT"
 
 # ---- hook point: the console command channel -----------------------------------
-# keep/console.py (host engineer) sets this to a function polled from the
-# kernel's tick and idle hooks: console_hook() reads pending command bytes
-# without blocking and answers them. None = no command channel.
+# setup() sets this to keep.console.poll, polled from the kernel's tick and
+# idle hooks: it reads pending command bytes without blocking and answers
+# them. None = no command channel.
 console_hook = None
 
 hal = None  # the HAL implementation module, once main() loaded it
@@ -47,22 +56,40 @@ wdt = None  # the watchdog, when the table enabled one
 table = None  # the loaded app table module
 boot_cause = 0
 boot_culprit = 0xFF
+# Live heap report: every heap_ms (table HEAP_MS, default 500; 0 = off) the
+# tick hook collects and writes a TR_HEAP record of gc.mem_alloc() - what is
+# still referenced, not garbage waiting for the collector. `keep monitor`
+# shows it; `keep demo` reports the highest as the demo's heap peak.
+heap_ms = 500
+_heap_t = [0]
 
 
 class BootError(Exception):
     pass
 
 
+def _heap():
+    t = time.ticks_ms()
+    if time.ticks_diff(t, _heap_t[0]) >= heap_ms:
+        _heap_t[0] = t
+        gc.collect()  # ~1 ms on a 100 KB heap; between slices, charged to no task
+        trace.write(abi.TR_HEAP, abi.KERNEL_SLOT, 0, gc.mem_alloc())
+
+
 def _tick():
     hal.poll()
     if console_hook is not None:
         console_hook()
+    if heap_ms:
+        _heap()
     drain.drain()
 
 
 def _idle(wait_ms):
     if console_hook is not None:
         console_hook()
+    if heap_ms:
+        _heap()
     drain.drain()
     if wait_ms == 0:
         hal.poll()
@@ -110,9 +137,20 @@ def entry(module, function):
     return getattr(sys.modules[module], function)
 
 
-def setup(t, hal_impl=None, out=None, wdt_ms=None):
-    """Everything main() does short of kernel.run(): returns the table."""
-    global hal, wdt, table, boot_cause, boot_culprit
+def _owns_something(owns):
+    for v in owns.values():
+        if v:
+            return True
+    return False
+
+
+def setup(t, hal_impl=None, out=None, wdt_ms=None, console=True):
+    """Everything main() does short of kernel.run(): returns the table.
+
+    out replaces sys.stdout.buffer as the trace sink (anything with
+    write(buf, n)); console=False boots without the command channel.
+    """
+    global hal, wdt, table, boot_cause, boot_culprit, console_hook, heap_ms
     import hal as hal_pkg
 
     table = t
@@ -132,12 +170,16 @@ def setup(t, hal_impl=None, out=None, wdt_ms=None):
     mem.init(mem.need([r[6] for r in rows], rules), rules)
     if wdt_ms is None:
         wdt_ms = getattr(t, "WDT_MS", 0)
+    heap_ms = getattr(t, "HEAP_MS", 500)
+    _heap_t[0] = time.ticks_ms()
     wdt = make_wdt(hal, wdt_ms) if wdt_ms else None
     sup = getattr(t, "SUPERVISOR", (5, 10000, 10, 2000, 0))
     for slot in range(len(rows)):
-        (name, module, function, prio, _disp, _server, regions, _grants, _owns,
+        (name, module, function, prio, _disp, _server, regions, _grants, owns,
          heap_budget, slice_ms, args) = rows[slot]
         args = dict(args)
+        if _owns_something(owns):
+            args["owns"] = owns
         if slot == 0:
             args["flap_restarts"], args["flap_window_ms"], args["backoff_ms"], \
                 args["backoff_max_ms"], args["heartbeat_ms"] = sup
@@ -150,16 +192,23 @@ def setup(t, hal_impl=None, out=None, wdt_ms=None):
     caps.load([r[7] for r in rows])
     svc.set_supervisor(0)
     fault.hook = _supervisor_fault
+    sink = out if out is not None else getattr(sys.stdout, "buffer", sys.stdout)
+    console_hook = None
+    if console:
+        from . import console as con
+
+        con.start(sink=sink)  # the proxy task takes the slot after the app's
+        console_hook = con.poll
     if boot_culprit < len(rows):
         report_watchdog(boot_culprit)
-    for s in range(len(rows)):
+    for s in range(tcb.ntasks):
         trace.write(abi.TR_STATE, s, tcb.state[s] | tcb.prio[s] << 8, tcb.gen[s])
     line = "boot: app %s on %s, %d tasks, reset %s" % (
-        getattr(t, "APP", "?"), getattr(t, "BOARD", "?"), len(rows),
+        getattr(t, "APP", "?"), getattr(t, "BOARD", "?"), tcb.ntasks,
         hal_pkg.RESET_NAMES[boot_cause] if boot_cause < len(hal_pkg.RESET_NAMES) else boot_cause)
     raw = line.encode()
     trace.write_text(abi.KERNEL_SLOT, raw, len(raw))
-    drain.reset(out if out is not None else getattr(sys.stdout, "buffer", sys.stdout))
+    drain.reset(sink)
     kernel.tick_hook = _tick
     kernel.idle_hook = _idle
     return t
@@ -176,9 +225,13 @@ def report_watchdog(slot):
     trace.write_text(slot, raw, len(raw))
 
 
-def main(table="app_table", hal_impl=None, out=None, wdt_ms=None, duration_ms=None):
+def main(table="app_table", hal_impl=None, out=None, wdt_ms=None, duration_ms=None,
+         console=True):
     """Boot the app in `table` and run the kernel until Ctrl-C (or reboot)."""
-    setup(load_table(table), hal_impl, out, wdt_ms)
+    t = setup(load_table(table), hal_impl, out, wdt_ms, console)
+    if out is None:  # on the console, for whoever watches it (the trace has the same)
+        print("keep: kernel running, %d tasks (app %s on %s)" % (
+            tcb.ntasks, getattr(t, "APP", "?"), getattr(t, "BOARD", "?")))
     try:
         kernel.run(duration_ms=duration_ms)
     except KeyboardInterrupt:

@@ -66,22 +66,9 @@ def _allowed(rights, badge, pin):
     return a is not None and pin in a
 
 
-def _owned(k, owns):
-    """The manifest's owns table: from the boot code, else this task's row
-    of the compiled app table (keep.boot passes only `args`)."""
-    if owns is None:
-        try:
-            import app_table
-
-            owns = app_table.TASKS[k.slot][8]
-        except (ImportError, IndexError, AttributeError):
-            owns = {}
-    return owns
-
-
 async def main(k, owns=None, rights=None, **_):
     h = hal.load()
-    pins = tuple(_owned(k, owns).get("pins", ()))
+    pins = tuple((owns or {}).get("pins", ()))
     if len(pins) > _MAX_PINS:
         raise ValueError("gpio: at most 28 pins per server")
     n = len(pins)

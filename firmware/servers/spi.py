@@ -61,22 +61,9 @@ def _u16(b, i):
     return b[i] | b[i + 1] << 8
 
 
-def _owned(k, owns):
-    """The manifest's owns table: from the boot code, else this task's row
-    of the compiled app table (keep.boot passes only `args`)."""
-    if owns is None:
-        try:
-            import app_table
-
-            owns = app_table.TASKS[k.slot][8]
-        except (ImportError, IndexError, AttributeError):
-            owns = {}
-    return owns
-
-
 async def main(k, owns=None, devices=None, baud=1000000, **_):
     h = hal.load()
-    pairs = tuple(_owned(k, owns).get("spi", ()))
+    pairs = tuple((owns or {}).get("spi", ()))
     bus = pairs[0][0] if pairs else 1
     cs_pins = tuple(p[1] for p in pairs)
     n = len(cs_pins)

@@ -70,7 +70,10 @@ async def main(k, flap_restarts=5, flap_window_ms=10000, backoff_ms=10, backoff_
     for key in stats:
         stats[key] = 0
     n = tcb.ntasks
-    disp = bytearray(n) if dispositions is None else bytearray(dispositions)
+    disp = bytearray(n)  # tasks the table does not list (the console proxy): restart
+    if dispositions is not None:
+        for s in range(min(n, len(dispositions))):
+            disp[s] = dispositions[s]
     delay = array("i", [backoff_ms] * n)  # the next back-off
     due = array("i", bytes(4 * n))  # when a scheduled restart is due
     pending = bytearray(n)  # 1 while a restart waits out its back-off

@@ -76,22 +76,9 @@ def _which(rights, ids, badge):
     return -1
 
 
-def _owned(k, owns):
-    """The manifest's owns table: from the boot code, else this task's row
-    of the compiled app table (keep.boot passes only `args`)."""
-    if owns is None:
-        try:
-            import app_table
-
-            owns = app_table.TASKS[k.slot][8]
-        except (ImportError, IndexError, AttributeError):
-            owns = {}
-    return owns
-
-
 async def main(k, owns=None, rights=None, baud=115200, rxbuf=256, **_):
     h = hal.load()
-    ids = tuple(_owned(k, owns).get("uart", ()))
+    ids = tuple((owns or {}).get("uart", ()))
     n = len(ids)
     us = [h.UART(ids[i], baud, rxbuf=rxbuf) for i in range(n)]  # re-initialised
     for i in range(n):

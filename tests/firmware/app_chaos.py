@@ -1,11 +1,11 @@
 # heapsize: 256K
 # The chaos app end to end on the unix port: flaky crashes in all four ways,
-# the supervisor (test stand-in) restarts it, the client keeps working and
+# the supervisor (servers/supervisor.py) restarts it, the client keeps working and
 # loses nothing; the real drivers keep answering throughout.
 import hal
 from keep import caps, kernel, task
 
-import stub_sup
+import srv_util
 from apps.chaos import flaky
 from apps.chaos import main as chaos
 from servers import gpio, spi, uart
@@ -21,8 +21,7 @@ def log(h, text):
 
 
 task.Handle.log = log
-kernel.boot()
-kernel.spawn(stub_sup.supervisor, 0, "supervisor", {"backoff_ms": 10})
+srv_util.boot(backoff_ms=10)
 kernel.spawn(gpio.main, 1, "gpio", {"owns": {"pins": (2,)}, "rights": {"1": [2]}})
 kernel.spawn(uart.main, 1, "uart", {"owns": {"uart": (1,)}, "rights": {"1": 1}, "rxbuf": 64})
 kernel.spawn(spi.main, 1, "spi", {"owns": {"spi": ((1, 13),)}, "devices": {"1": 13}})

@@ -74,8 +74,8 @@ iso_wdt_app.state["spin_ms"] = 400
 
 
 class Null:
-    def write(self, b):
-        return len(b)
+    def write(self, b, n=None):  # a stream's write(buf, max_len), as drain calls it
+        return len(b) if n is None else n
 
 
 t = boot.load_table("iso_wdt_table")

@@ -1,3 +1,5 @@
+# heapsize: 192K
+# (its 9.6 KB trace ring needs one free run; at 128K the imports leave the heap too fragmented)
 # Hot paths allocate nothing: round trip, notify->wait wake-up, trace write.
 # heapsize: 192K
 # The heap is locked while they run; any allocation raises MemoryError,

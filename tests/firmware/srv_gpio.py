@@ -5,14 +5,13 @@ import hal
 from hal.sim import pins
 from keep import abinames, caps, kernel
 
-import stub_sup
+import srv_util
 from clients.base import ServerError
 from clients.gpio import Gpio
 from servers import gpio
 
 h = hal.load()
-kernel.boot()
-kernel.spawn(stub_sup.supervisor, prio=0, name="supervisor")
+srv_util.boot()
 kernel.spawn(gpio.main, prio=1, name="gpio",
              args={"owns": {"pins": (2, 4, 5)}, "rights": {"1": [2, 4], "2": [4, 5]}})
 
@@ -62,7 +61,7 @@ async def app(k):
     # the client library re-looks-up, retries READ once, and resubscribes
     pins.Pin.value = broken
     print("client read through a crash ->", await g.read(4), "dead seen", g.dead_seen)
-    print("restarts", stub_sup.restarts[0])
+    print("restarts", srv_util.restarts())
     h.drive(4, 0)
     m = await k.wait(1 << 3, 200)
     print("edge after restart ->", abinames.RC_NAMES[m.rc])

@@ -6,19 +6,17 @@ from hal.sim import pins
 from hal.sim import spi as simspi
 from keep import abi, abinames, caps, fault, kernel
 
-import stub_lease
-import stub_sup
+import srv_util
 from clients.base import ServerError
 from clients.spi import Flash, Spi
 from servers import spi
 
 h = hal.load()
 nor = h.attach_nor(1, 13, 8192)
-kernel.boot()
-kernel.spawn(stub_sup.supervisor, prio=0, name="supervisor")
+BUF = (("buf", 512, True),)
+srv_util.boot([BUF])
 kernel.spawn(spi.main, prio=1, name="spi",
              args={"owns": {"spi": ((1, 13), (1, 12))}, "devices": {"1": 13, "2": 12}})
-stub_lease.install({"buf": 512})
 
 
 def rc_of(e):
@@ -32,11 +30,10 @@ async def app(k):
     await f.program(0x10, b"hello flash")
     print("read ->", await f.read(0x10, 11))
     reg = k.region("buf")
-    for i in range(256):
-        reg.buf[i] = i
+    reg.write(0, bytes(range(256)))
     await f.program(0x100, lease=reg.lease(0, 256, False))
     await f.read(0x100, lease=reg.lease(256, 256, True))
-    print("256 B through leases ->", reg.buf[256:512] == reg.buf[0:256])
+    print("256 B through leases ->", reg.read(256, 256) == reg.read(0, 256))
     await f.spi.config(2000000, 3)
     print("config ->", await f.read(0x10, 5))
     sid = k.lookup("spi")
@@ -84,7 +81,7 @@ async def app(k):
         await f.spi.xfer(b"\x03\x00\x00\x10", 4)
     except ServerError as e:
         print("non-idempotent xfer through a crash ->", rc_of(e))
-    print("restarts", stub_sup.restarts[0])
+    print("restarts", srv_util.restarts())
 
 
 async def killer(k):
@@ -108,7 +105,7 @@ async def stranger(k):
         print("badge without a device ->", rc_of(e))
 
 
-kernel.spawn(app, prio=2, name="app")
+kernel.spawn(app, prio=2, name="app", regions=BUF)
 kernel.spawn(other, prio=2, name="other")
 kernel.spawn(stranger, prio=3, name="stranger")
 caps.load(((), (), ((1, 1),), ((1, 2),), ((1, 9),), ((1, 0),)))

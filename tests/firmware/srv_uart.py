@@ -4,17 +4,15 @@
 from hal.sim import uart as simuart
 from keep import abinames, caps, kernel
 
-import stub_lease
-import stub_sup
+import srv_util
 from clients.base import ServerError
 from clients.uart import Uart
 from servers import uart
 
-kernel.boot()
-kernel.spawn(stub_sup.supervisor, prio=0, name="supervisor")
+BUF = (("buf", 256, True),)
+srv_util.boot([BUF])
 kernel.spawn(uart.main, prio=1, name="uart",
              args={"owns": {"uart": (1,)}, "rights": {"1": 1}, "rxbuf": 32})
-regions = stub_lease.install({"buf": 256})
 
 
 def rc_of(e):
@@ -30,11 +28,11 @@ async def app(k):
     print("read ->", await u.read(3), await u.read(10), await u.read())
     # bulk through leases (loopback: what goes out comes back in)
     reg = k.region("buf")
-    reg.buf[0:20] = b"0123456789abcdefghij"
+    reg.write(0, b"0123456789abcdefghij")
     out = reg.lease(0, 20, False)
     print("lease write ->", await u.write(lease=out))
     inn = reg.lease(100, 32, True)
-    print("lease read ->", await u.read(lease=inn), bytes(reg.buf[100:120]))
+    print("lease read ->", await u.read(lease=inn), reg.read(100, 20))
     for what, ls, body in (("too short", reg.lease(0, 8, False), b"\x00\x00\x10\x00"),
                            ("read-only for READ", reg.lease(0, 8, False), b""),
                            ("bad span", reg.lease(0, 8, True), b"\x01")):
@@ -67,7 +65,7 @@ async def app(k):
     print("write after restart ->", await u.write(b"again"))
     m = await k.wait(1 << 2, 200)
     print("rx notification after restart ->", abinames.RC_NAMES[m.rc], await u.read())
-    print("restarts", stub_sup.restarts[0])
+    print("restarts", srv_util.restarts())
 
 
 async def stranger(k):
@@ -77,7 +75,7 @@ async def stranger(k):
         print("stranger (badge 7) ->", rc_of(e))
 
 
-kernel.spawn(app, prio=2, name="app")
+kernel.spawn(app, prio=2, name="app", regions=BUF)
 kernel.spawn(stranger, prio=3, name="stranger")
 caps.load(((), (), ((1, 1),), ((1, 7),)))
 kernel.run(duration_ms=1000)

@@ -45,9 +45,10 @@ def test_rpi_pico_facts():
     assert (b.uart(0).tx, b.uart(0).rx, b.uart(1).tx, b.uart(1).rx) == (0, 1, 4, 5)
 
 
-def test_unix_board_is_small():
+def test_unix_board_holds_the_demo():
     b = load_board("unix")
-    assert (b.hal, b.mpy_arch, b.heap_bytes, b.flasher.kind) == ("sim", "x64", 65536, "none")
+    assert (b.hal, b.mpy_arch, b.heap_bytes, b.flasher.kind) == ("sim", "x64", 196608, "none")
+    assert b.test_wiring.spi_flash["cs"] == 13  # where hal.sim attaches the NOR flash
 
 
 def test_unknown_board_lists_known_ones():

@@ -1,4 +1,4 @@
-"""make demo: the chaos app on a real virtual board, numbers from the board."""
+"""make demo: keep deploy the chaos app to a real virtual board; numbers from the board."""
 
 import re
 
@@ -9,6 +9,9 @@ from keep_host.trace import encode_frame, log_records, record
 def test_demo_survives_restarts_and_loses_nothing(capsys):
     assert cli.main(["demo", "--seconds", "6"]) == 0
     out = capsys.readouterr().out
+    # deployed with keep deploy, booted by firmware/main.py -> keep.boot (console channel too)
+    assert re.search(r"deployed chaos to socket://\S+ \(unix\): \d+ uploaded", out)
+    assert "keep: kernel running, 7 tasks (app chaos on unix)" in out
     # the trace showed the flaky server faulting and being restarted
     assert "FAULT    flaky" in out and "RESTART  flaky" in out
     summary = out[out.index("chaos demo:"):]
@@ -20,15 +23,20 @@ def test_demo_survives_restarts_and_loses_nothing(capsys):
     assert int(served.group(1)) > 100
     peak = int(re.search(r"demo_peak_heap_bytes=(\d+)", summary).group(1))
     assert 20_000 < peak < 1_000_000
+    from keep_host.boards import load_board
+
+    assert peak < load_board("unix").heap_bytes  # the board file's heap holds the demo
 
 
 def test_summary_numbers_come_from_the_board_lines():
     w = demo._Watcher({4: "flaky", 5: "chaos"}, out=lambda s: None)
+    assert demo.task_names("chaos", "unix")[6] == "console"  # keep.boot's proxy, after the app
 
     recs = log_records(5, b"chaos: requests=10 served=7 errors=3 lost=0 dead=2 bad=1 "
                           b"restarts=2 drivers=0")
-    recs += [record(abi.TR_RESTART, 4, 1, 1), record(abi.TR_RESTART, 4, 2, 2)]
-    w.feed(b"keep-demo: heap peak 12345 bytes\n" + encode_frame(recs, 0))
+    recs += [record(abi.TR_RESTART, 4, 1, 1), record(abi.TR_RESTART, 4, 2, 2),
+             record(abi.TR_HEAP, abi.KERNEL_SLOT, 0, 12345), record(abi.TR_HEAP, abi.KERNEL_SLOT, 0, 999)]
+    w.feed(b"keep: kernel running\n" + encode_frame(recs, 0))
     w.finish()
     r = w.res
     assert r.chaos == {"requests": 10, "served": 7, "errors": 3, "lost": 0, "dead": 2,

@@ -25,6 +25,7 @@ entry = "iso_tasks:store"
 priority = 1
 server = true
 regions = { scratch = { size = 256, access = "rw" } }
+owns = { pins = [3] }
 
 [tasks.user]
 entry = "iso_tasks:user"
@@ -39,7 +40,9 @@ from keep import abi
 seen = []
 
 
-async def store(k):
+async def store(k, owns):  # boot passes the owns of a task that owns hardware
+    if not seen:
+        seen.append(("owns", owns["pins"]))
     while True:
         m = await k.recv()
         if m.op == 9:
@@ -69,8 +72,8 @@ import iso_tasks
 
 
 class Null:
-    def write(self, b):
-        return len(b)
+    def write(self, b, n=None):  # a stream's write(buf, max_len), as drain calls it
+        return len(b) if n is None else n
 
 
 boot.main("app_table", out=Null(), duration_ms=60)
@@ -93,9 +96,10 @@ def test_compiled_table_boots_on_the_unix_port(tmp_path):
     out = res.stdout
     assert res.returncode == 0, out
     lines = out.splitlines()
-    assert lines[0] == "['supervisor', 'store', 'user']", out
+    assert lines[0] == "['supervisor', 'store', 'user', 'console']", out  # + the console proxy
     assert lines[1] == "[512, 256]", out
     assert lines.count("('store', 42, 4)") == 3, out  # badge from the grant, lease read
     assert "('crash', -1)" in lines, out  # the server died mid-call: E_DEAD
     assert "('after restart', 0, False)" in lines, out
+    assert lines[2] == "('owns', (3,))", out
     assert lines[-1] == "restarts 1", out

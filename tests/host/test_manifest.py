@@ -77,7 +77,7 @@ CASES = [
     ([("page = { size = 256 }", "page = { size = 256 }, " + ", ".join(
         f"r{i} = {{ size = 256 }}" for i in range(8)))],
      "tasks.spi.regions: 9 regions; the sim MPU rules of unix allow 8 per task"),
-    ([("heap_bytes = 1024", "heap_bytes = 60000")],
+    ([("heap_bytes = 1024", "heap_bytes = 200000")],
      "tasks: needs about"),
     ([("priority = 2", "priority = 5")],
      'tasks.logger.grants.spi: downhill send: "logger" (priority 3) is granted "spi" '
@@ -102,6 +102,8 @@ CASES = [
      "tasks.blinky.args.pin: 4294967296 does not fit in 32 bits"),
     ([("[tasks.blinky]", "[tasks.supervisor]")],
      'tasks.supervisor: "supervisor" is reserved'),
+    ([("[tasks.blinky]", "[tasks.console]")],
+     'tasks.console: "console" is reserved'),
     ([("[tasks.blinky]", "[tasks.Blinky]")], 'tasks.Blinky: "Blinky" is not a valid task name'),
     ([("max_msg = 64", "max_msg = 0")], "kernel.max_msg: 0 is out of range 1..4096"),
 ]
@@ -124,7 +126,7 @@ def test_too_many_tasks_for_the_board():
     extra = "".join(f'\n[tasks.t{i}]\nentry = "tasks.clients:blinky"\npriority = 5\n'
                     for i in range(11))
     got = problems(SAMPLE + extra)
-    assert "tasks: 16 tasks and the supervisor need 17 slots; unix has 16" in got
+    assert "tasks: 16 tasks, the supervisor and the console task need 18 slots; unix has 16" in got
 
 
 def test_syntax_error_reports_the_line():

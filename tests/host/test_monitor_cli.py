@@ -67,7 +67,7 @@ def test_monitor_socket_records_and_decodes(tmp_path, capsys):
     threading.Thread(target=serve, daemon=True).start()
     rec = tmp_path / "rec.bin"
     url = f"socket://127.0.0.1:{srv.getsockname()[1]}"
-    rc, out, err = run(["monitor", "--port", url, "--duration", "0.8", "--json",
+    rc, out, err = run(["monitor", "--port", url, "--duration", "2", "--json",
                         "--record", str(rec)], capsys)
     srv.close()
     assert rc == 0

@@ -7,14 +7,14 @@ from keep_host.paths import FIRMWARE, ROOT
 
 DATA = ROOT / "tests" / "host" / "data"
 APP = DATA / "apps" / "console_demo"
-HEAP = "128K"  # the kernel from .mpy fits 64K boards of 32-bit words; this port's are 64-bit
+HEAP = None  # the board file's memory.heap_bytes (boards/unix.toml), as `keep vboard` uses
 
 
 def firmware_tree(tmp: Path) -> Path:
-    """A copy of firmware/ with the test main.py (boots app_table + console)."""
+    """A copy of firmware/ (main.py -> keep.boot.start(): table, console, trace)
+    that a test may change without touching the checkout."""
     fw = tmp / "firmware"
-    shutil.copytree(FIRMWARE, fw, ignore=shutil.ignore_patterns("__pycache__", "main.py"))
-    shutil.copy(DATA / "firmware_main" / "main.py", fw / "main.py")
+    shutil.copytree(FIRMWARE, fw, ignore=shutil.ignore_patterns("__pycache__", "*.bin"))
     return fw
 
 

@@ -14,9 +14,12 @@ the control channel play the outside world:
 Boot configuration from the environment (read by start(), run on import):
   KEEP_SIM_CTL_PORT=<port>   listen for the host on 127.0.0.1:<port>
   KEEP_SIM_NOR=bus:cs:size[:path] | none
-                             the NOR flash; default when KEEP_SIM_CTL_PORT
-                             is set: 1:13:65536:sim_nor0.bin (a file in the
-                             working directory, the board's flash)
+                             the NOR flash. `keep vboard` always sets it
+                             from the board file (boards/unix.toml
+                             test_wiring.spi_flash); without it, when
+                             KEEP_SIM_CTL_PORT is set: DEFAULT_NOR (the same
+                             wiring: bus 1, CS 13, 64 KB in sim_nor0.bin in
+                             the working directory, the board's flash)
   KEEP_SIM_STATE_DIR=<dir>   where the reset-cause and world files live
                              (default .); delete .keep_sim_world there for
                              a power-on with nothing attached

@@ -1,4 +1,4 @@
-"""keep demo: the chaos app on a virtual board, watched through the trace."""
+"""keep demo: keep deploy the chaos app to a fresh virtual board, watch its trace."""
 
 from .. import demo
 
@@ -8,8 +8,9 @@ HELP = "run the chaos demo on a virtual board (a buggy server crashes, nothing i
 def add_arguments(p):
     p.add_argument("--seconds", type=float, default=30.0,
                    help="how long to run (default: %(default)s); Ctrl-C ends it earlier")
-    p.add_argument("--heap", default=demo.DEMO_HEAP,
-                   help="MicroPython heap of the virtual board (default: %(default)s)")
+    p.add_argument("--heap", default=None,
+                   help="MicroPython heap of the virtual board, e.g. 256K "
+                        "(default: boards/unix.toml memory.heap_bytes)")
     p.add_argument("--app", default="chaos", help="app to run (default: %(default)s)")
     p.add_argument("--live", action="store_true",
                    help="the monitor's live view (task table, IPC, faults, log) instead of lines")

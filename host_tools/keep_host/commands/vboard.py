@@ -11,7 +11,6 @@ import signal
 import sys
 import threading
 
-from .. import unixport
 from ..errors import KeepError
 from ..vboard import VirtualBoard
 from ..vboard.faults import parse_spec
@@ -28,8 +27,8 @@ def add_arguments(p):
                    help="TCP address of the console (default: %(default)s, any free port)")
     p.add_argument("--pty", action="store_true",
                    help="serve the console on a pty instead of TCP")
-    p.add_argument("--heap", default=unixport.DEFAULT_HEAP,
-                   help="MicroPython heap size (default: %(default)s)")
+    p.add_argument("--heap", default=None,
+                   help="MicroPython heap size, e.g. 256K (default: the board file's memory.heap_bytes)")
     p.add_argument("--link-faults", metavar="SPEC", default="",
                    help="damage board->host bytes, e.g. drop=0.001,flip=0.001,dup=0.001")
     p.add_argument("--seed", type=int, default=0, help="seed for --link-faults (default: 0)")

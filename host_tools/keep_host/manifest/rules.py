@@ -102,9 +102,10 @@ def check_grants(app, declared):
 # ---- board fit -----------------------------------------------------------------
 
 def check_task_count(app, board):
-    if len(app.tasks) + 1 > board.max_tasks:
-        yield Problem("tasks", f"{len(app.tasks)} tasks and the supervisor need "
-                      f"{len(app.tasks) + 1} slots; {board.name} has {board.max_tasks}")
+    # + the supervisor (slot 0) + the console channel's proxy task (last slot)
+    if len(app.tasks) + 2 > board.max_tasks:
+        yield Problem("tasks", f"{len(app.tasks)} tasks, the supervisor and the console task "
+                      f"need {len(app.tasks) + 2} slots; {board.name} has {board.max_tasks}")
 
 
 def check_claims(app, board):

@@ -9,7 +9,7 @@ import math
 import re
 
 from ..tomldata import join
-from .model import (DISPOSITIONS, PRIORITY_LEAST, PRIORITY_MOST, SUPERVISOR, App, Region,
+from .model import (DISPOSITIONS, PRIORITY_LEAST, PRIORITY_MOST, RESERVED, App, Region,
                     Supervisor, Task)
 
 NAME_RE = re.compile(r"^[a-z_][a-z0-9_]{0,15}$")
@@ -77,8 +77,8 @@ def read_task(r, tname, t, slot, board):
     path = f"tasks.{tname}"
     if not NAME_RE.match(tname):
         r.add(path, f'"{tname}" is not a valid task name ({NAME_RULE})')
-    elif tname == SUPERVISOR:
-        r.add(path, '"supervisor" is reserved: the supervisor is always task slot 0')
+    elif tname in RESERVED:
+        r.add(path, f'"{tname}" is reserved: {RESERVED[tname]}')
     if not isinstance(t, dict):
         r.add(path, f"must be a table ([{path}])")
         return None

@@ -12,6 +12,9 @@ the compiler's. Layout, TABLE_VERSION 1 (docs/manifest.md has the same):
     HAL = "sim"                    # hal module: "esp32" | "rp2" | "sim"
     MAX_MSG = 64                   # message body limit, bytes
     TRACE_RECORDS = 256            # trace ring size, 8-byte records
+    MPU = (regions, min_size, pow2, align)   # the board's MPU rules; align an int or "size"
+    WDT_MS = 0                     # board [boot] watchdog_ms: hardware watchdog, 0 = off
+    SAFEBOOT_PIN = None            # board [boot] safeboot_pin: low at reset skips the kernel
     SUPERVISOR = (flap_restarts, flap_window_ms, backoff_ms, backoff_max_ms, heartbeat_ms)
     TASKS = (task, ...)            # TASKS[slot]; slot 0 is the supervisor
     # each task:
@@ -90,6 +93,12 @@ def supervisor_tuple():
     return (SUPERVISOR, mod, fn, 0, DISPOSITIONS["reboot"], False, (), (), owns, 0, 0, {})
 
 
+def mpu_tuple(board):
+    """The board's [mpu] as keep.mem.rules_from reads it."""
+    m = board.mpu
+    return (m.regions, m.min_size, bool(m.pow2), m.align)
+
+
 def _shown(source):
     """The manifest's path relative to the project (stable across machines)."""
     from pathlib import Path
@@ -121,6 +130,9 @@ def render(app, board, source=""):
         f"HAL = {lit(board.hal)}",
         f"MAX_MSG = {app.max_msg}",
         f"TRACE_RECORDS = {app.trace_records}",
+        f"MPU = {lit(mpu_tuple(board))}",
+        f"WDT_MS = {board.watchdog_ms}",
+        f"SAFEBOOT_PIN = {lit(board.safeboot_pin)}",
         f"SUPERVISOR = {lit(app.supervisor.as_tuple())}",
         f"DISPOSITIONS = {lit(tuple(DISPOSITIONS))}",
         "TASKS = (",

@@ -1,7 +1,7 @@
 """The virtual board: the MicroPython unix port behind a console that acts
 like a board's serial port (socket:// or a pty). See docs/vboard.md.
 
-    with VirtualBoard(flash_dir, heap="64K") as vb:
+    with VirtualBoard(flash_dir) as vb:  # heap: boards/unix.toml unless heap="..."
         vb.url            # socket://127.0.0.1:PORT (or /dev/pts/N with pty=True)
         vb.sim_ctl_port   # port for the simulated-peripheral control channel
         vb.wait_output(">>> ")

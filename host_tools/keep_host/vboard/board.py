@@ -65,14 +65,35 @@ def free_port(host="127.0.0.1"):
         return s.getsockname()[1]
 
 
+def sim_nor_spec(board):
+    """KEEP_SIM_NOR for hal.sim from the board file's test_wiring.spi_flash
+    (bus, cs; size from the JEDEC capacity byte): the board file is the one
+    place that says where the simulated flash sits."""
+    from ..boards import load_board
+
+    sf = load_board(board).test_wiring.spi_flash
+    if not sf:
+        return "none"
+    size = 1 << (sf.get("jedec_id", 0x10) & 0xFF)
+    return f"{sf['bus']}:{sf['cs']}:{size}:sim_nor0.bin"
+
+
+def default_heap(board):
+    """The board file's memory.heap_bytes as a `-X heapsize=` value."""
+    from ..boards import load_board
+
+    n = load_board(board).heap_bytes
+    return f"{n // 1024}K" if n % 1024 == 0 else str(n)
+
+
 class VirtualBoard:
-    def __init__(self, flash_dir=None, *, board="unix", heap=unixport.DEFAULT_HEAP,
+    def __init__(self, flash_dir=None, *, board="unix", heap=None,
                  listen="127.0.0.1:0", pty=False, link_faults=None, seed=0,
                  root_fs=True, env=None, on_event=None):
         if board != "unix":
             raise KeepError(f"unknown virtual board {board!r}: only 'unix' exists")
         self.board = board
-        self.heap = heap
+        self.heap = heap or default_heap(board)  # None: the board file's memory.heap_bytes
         self._tmp = None
         if flash_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="keep-vboard-")
@@ -277,6 +298,7 @@ class VirtualBoard:
         env.update(self._extra_env)
         env["KEEP_BOARD"] = self.board
         env["KEEP_SIM_CTL_PORT"] = str(self.sim_ctl_port)
+        env.setdefault("KEEP_SIM_NOR", sim_nor_spec(self.board))
         env["MICROPYPATH"] = ":".join([".frozen", str(self.flash_dir),
                                        str(self.flash_dir / "lib")])
         self._scanner = markers.MarkerScanner()
