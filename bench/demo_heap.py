@@ -1,5 +1,6 @@
-"""Run the chaos demo for a few seconds and merge its live-heap peak into
-bench/results.json as `demo_peak_heap_bytes` (other keys are kept).
+"""Run the chaos demo for a few seconds and merge its live-heap peak
+(`demo_peak_heap_bytes`) and the console bytes per trace event
+(`trace_bytes_per_event`) into bench/results.json (other keys are kept).
 
     .venv/bin/python bench/demo_heap.py [--seconds 10]
 
@@ -28,8 +29,14 @@ def main(argv=None):
     res = demo.run_demo(seconds=args.seconds, out=lambda s: None)
     if res.heap_peak is None:
         sys.exit("the demo did not report a heap peak")
-    merge({"demo_peak_heap_bytes": res.heap_peak}, args.out)
-    print(f"demo_peak_heap_bytes={res.heap_peak}")
+    figures = {"demo_peak_heap_bytes": res.heap_peak,
+               "trace_bytes_per_event": round(res.trace_bytes_per_event, 2),
+               "trace_bytes_per_decoded_event": round(res.trace_bytes_per_decoded_event, 2),
+               "trace_records_in_demo": res.records,
+               "trace_events_in_demo": res.events}
+    merge(figures, args.out)
+    for k, v in figures.items():
+        print(f"{k}={v}")
     return 0
 
 

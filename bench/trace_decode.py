@@ -80,7 +80,7 @@ def main(argv=None):
         "monitor_decode_recording_mb": round(len(data) / 1e6, 2),
         "monitor_decode_items": items,
         "monitor_decode_frames_corrupt": c.frames_corrupt,
-        "trace_bytes_per_event": round(bpe, 2),
+        "trace_bytes_per_event_synthetic": round(bpe, 2),
         "trace_wire_bytes_per_record": round(mean_rec, 2),
     }
     out.update(encode_on_unix_port())

@@ -101,7 +101,7 @@ def _supervisor_fault(slot):
     """fault.hook: the supervisor is what restarts others; if it faults the
     board reboots (its disposition in every table)."""
     if slot == fault.supervisor:
-        drain.drain(8)
+        drain.drain(8, 0)
         hal.reset()
 
 
@@ -237,10 +237,10 @@ def main(table="app_table", hal_impl=None, out=None, wdt_ms=None, duration_ms=No
     except KeyboardInterrupt:
         tcb.cur = tcb.NONE  # the loop was left mid-slice
         kernel.running[0] = tcb.NONE
-        drain.drain(16)
+        drain.drain(16, 0)
         print("\nkeep: stopped by Ctrl-C; the REPL is yours")
         return False
-    drain.drain(16)
+    drain.drain(16, 0)
     return True
 
 

@@ -11,9 +11,18 @@ Invariants:
   there is room for it, so the host sees every loss.
 """
 
+import time
+
 import micropython
+from micropython import const
 
 from . import abi, trace, wire
+
+# A frame carries up to FRAME_MAX_RECORDS records and ~10 bytes of framing.
+# Full frames go out at once; a partial frame waits up to FLUSH_MS for more
+# records, so a lightly loaded board does not spend its link on headers.
+FLUSH_MS = const(100)
+_last = [0]  # ticks_ms of the last partial flush
 
 _out = bytearray(wire.FRAME_BUF_LEN)
 seq = 0
@@ -31,8 +40,12 @@ def reset(out=None):
 
 
 @micropython.native  # a native frame lives on the C stack: no heap frame per call
-def drain(max_frames=4):
-    """Write up to max_frames frames of pending records; returns how many."""
+def drain(max_frames=4, flush_ms=FLUSH_MS):
+    """Write up to max_frames frames of pending records; returns how many.
+
+    A last, partial frame is written only when flush_ms have passed since
+    the previous partial one (0: write everything now, e.g. at shutdown).
+    """
     global seq, frames
     if sink is None:
         return 0
@@ -42,6 +55,11 @@ def drain(max_frames=4):
         n = st[trace.COUNT]
         if not n:
             break
+        if n < abi.FRAME_MAX_RECORDS:
+            now = time.ticks_ms()
+            if flush_ms and time.ticks_diff(now, _last[0]) < flush_ms:
+                break
+            _last[0] = now
         k = n if n < abi.FRAME_MAX_RECORDS else abi.FRAME_MAX_RECORDS
         ln = wire.encode(trace.ring, st[trace.HEAD], k, st[trace.CAP], seq, _out)
         sink.write(_out, ln)

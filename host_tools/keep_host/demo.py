@@ -52,6 +52,19 @@ class DemoResult:
     frames_corrupt: int = 0
     events: int = 0
     switches: int = 0
+    frame_bytes: int = 0  # console bytes that were trace frames
+    records: int = 0  # trace records in those frames
+
+    @property
+    def trace_bytes_per_event(self):
+        """Console bytes per trace record: each kernel event is one record,
+        and a log line's text rides in 7-byte TEXT records, one per 7 bytes."""
+        return self.frame_bytes / self.records if self.records else 0.0
+
+    @property
+    def trace_bytes_per_decoded_event(self):
+        """Console bytes per decoded event (a whole log line counts once)."""
+        return self.frame_bytes / self.events if self.events else 0.0
 
     def summary_lines(self):
         c = self.chaos
@@ -73,6 +86,10 @@ class DemoResult:
             verdict = "met" if self.heap_peak <= GOAL_HEAP else "not met yet"
             lines.append(f"  heap peak (live)      {self.heap_peak} bytes of a {self.heap} heap "
                          f"(boards/unix.toml); the {GOAL_HEAP // 1024} KB goal is {verdict}")
+        if self.events:
+            lines.append(f"  trace on the wire     {self.trace_bytes_per_event:.2f} bytes per record, "
+                         f"{self.trace_bytes_per_decoded_event:.2f} per decoded event "
+                         f"({self.frame_bytes} bytes in frames)")
         lines.append(f"  trace                 {self.events} events, {self.switches} task switches, "
                      f"frames ok {self.frames_ok} lost {self.frames_lost} "
                      f"corrupt {self.frames_corrupt}")
@@ -225,6 +242,8 @@ def run_demo(seconds=30.0, app="chaos", board="unix", heap=None, flash_dir=None,
         res.frames_ok = c.frames_ok
         res.frames_lost = c.frames_lost
         res.frames_corrupt = c.frames_corrupt
+        res.frame_bytes = c.frame_bytes
+        res.records = c.records
         return res
 
 

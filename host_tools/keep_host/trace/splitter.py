@@ -39,7 +39,7 @@ _DAMAGED_START = re.compile("[^\udc80-\udcff](?=[\udc80-\udcbf]{4})")
 class Counters:
     """What the stream cost: every frame and stray byte is counted once."""
 
-    FIELDS = ("frames_ok", "frames_lost", "frames_corrupt", "frames_duplicated",
+    FIELDS = ("frames_ok", "frames_lost", "frames_corrupt", "frames_duplicated", "frame_bytes",
               "garbage_bytes", "records", "text_lines", "records_dropped", "seq_resets")
 
     def __init__(self):
@@ -177,6 +177,7 @@ class Splitter:
         except fr.FrameError as err:
             self.counters.corrupt(str(err))
             return
+        self.counters.frame_bytes += 1 + len(enc)  # FRAME_START and the encoded body
         out.append(("frame", seq, recs))
 
     # -- driving ----------------------------------------------------------
