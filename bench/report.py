@@ -32,6 +32,8 @@ FIGURES = {
     "task_overhead_bytes": ("kernel bytes per task beyond its coroutine and message buffers", "make bench"),
     "trace_write_us": ("one trace record written into the ring", "make bench"),
     "restart_latency_ms": ("server fault → first answered request after restart", "make chaos"),
+    "reboot_to_serving_ms": ("whole-board reset until the same server answers again", "python bench/reboot.py"),
+    "availability_ratio_reboot_vs_restart": ("(1+λ·t_r)/(1+λ·t_s), λ = one fault per hour", "python bench/reboot.py"),
     "faults_injected": ("faults injected by the chaos campaign", "make chaos"),
     "kernel_deaths": ("kernel deaths during the campaign", "make chaos"),
     "lost_messages": ("requests without a reply or an explicit error", "make chaos"),

@@ -67,6 +67,7 @@ BENCHES = {
     "trace": script("trace_decode.py"),
     "chaos": script("chaos.py"),
     "deploy": script("deploy.py"),
+    "reboot": script("reboot.py"),
     "demo": script("demo_heap.py"),
     "fuzz": script("fuzz.py"),
     "link": script("link_faults.py"),
