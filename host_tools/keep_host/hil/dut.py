@@ -168,11 +168,19 @@ class Dut:
             raise self._fail(f"trace event {what or '(any)'}", timeout)
         return got[1]
 
-    def generation(self, task, since=None):
-        """The task's generation as of the latest boot/state/restart record seen."""
+    def generation(self, task, before=None):
+        """The task's generation from the state/restart/switch records seen
+        before an item index (default: all so far); 0 if none."""
+        slot = self.slot(task)
+        with self.link.cond:
+            items = self.link.items[:before]
         gen = 0
-        for ev in self.events(kind=("state", "restart"), task=task, since=since or 0):
-            gen = ev["generation"]
+        for ev in items:
+            k = getattr(ev, "kind", None)
+            if k == "boot":
+                gen = 0
+            elif k in ("state", "restart", "switch") and ev.slot == slot:
+                gen = ev["generation"]
         return gen
 
     def expect_restart(self, task, within_ms=1000, since=None, timeout=None):
@@ -180,7 +188,7 @@ class Dut:
         generation within within_ms of the fault, by the board's clock.
         Returns (fault event, restart event)."""
         since = self._since(since)
-        before = self.generation(task, since=0) if since else 0
+        before = self.generation(task, before=since)
         timeout = timeout if timeout is not None else within_ms / 1000 + 5
         fault = self.wait_event(kind="fault", task=task, since=since, timeout=timeout)
         start = self.link.items.index(fault, since)

@@ -108,7 +108,10 @@ class BoardSession:
 
         app = app or self.app
         app_ref, fw = hil_app.render(app, self.board)
-        fw = firmware or fw
+        if firmware is not None:
+            fw = Path(firmware)
+            if "/" not in str(app) and (fw / "apps" / app / "app.toml").exists():
+                app_ref = fw / "apps" / app / "app.toml"  # the app as it is in that tree
         self.link.detach()
         repl = RawRepl(self.port)
         repl.open()
