@@ -99,7 +99,13 @@ class Dut:
         return int(since)
 
     def _fail(self, what, timeout):
-        tail = list(self.link.recent)[-15:]
+        from .link import fmt_item
+
+        with self.link.cond:
+            recent = self.link.items[-2000:]
+        said = [fmt_item(i, self.names) for i in recent if item_line(i) is not None][-10:]
+        other = [fmt_item(i, self.names) for i in recent if item_line(i) is None][-4:]
+        tail = said + ["(latest trace events:)"] + other if other else said
         lines = "\n".join("    " + ln[:200] for ln in tail) or "    (nothing)"
         where = f"full log: {self.log_path}" if self.log_path else "no log file"
         err = f"; link: {self.link.error}" if self.link.error else ""
