@@ -20,6 +20,8 @@ def main(args):
     from .. import paths
 
     argv = list(args.pytest_args)
-    if not any(not a.startswith("-") for a in argv):
+    import os
+
+    if not any(os.path.exists(a.split("::")[0]) for a in argv if not a.startswith("-")):
         argv.append(str(paths.ROOT / "tests" / "hil"))
     return int(pytest.main(argv))
