@@ -27,6 +27,7 @@ COMMANDS = {
     "release": "release",
     "fault": "fault",
     "call": "call",
+    "test": "test",
 }
 
 

@@ -1,0 +1,219 @@
+"""One board for one pytest process: start it (virtual), deploy, reset, recover.
+
+BoardSession owns the port for the whole session (a pytest-xdist worker
+owns exactly one board). Deploys go through keep_host.deploy with the
+session's own RawRepl, so only changed files move and the console link
+is handed back to the reader right after the board reboots.
+
+Recovery, in steps that cost more each time, for a board a test left hung,
+stopped or at the REPL: interrupt and soft-reset into the raw REPL
+(RawRepl retries: Ctrl-C, Ctrl-B, soft reset), boot the kernel from the
+friendly REPL; on a virtual board, a hard reset of the process if that
+fails. Then the kernel's BOOT record must arrive.
+"""
+
+import time
+from pathlib import Path
+
+from ..boards import load_board
+from ..errors import KeepError
+from . import app as hil_app
+from . import ports
+from .link import Link
+
+BOOT_TIMEOUT_S = 15.0
+DEFAULT_HEAP = "256K"  # the hil app's twelve tasks on the 64-bit unix port
+
+
+class BoardSession:
+    def __init__(self, port_spec, board=None, workdir=None, heap=DEFAULT_HEAP):
+        self.spec = port_spec
+        self.virtual = port_spec == ports.VBOARD
+        self.board = load_board(ports.board_for(port_spec, board))
+        self.workdir = Path(workdir) if workdir else None
+        self.heap = heap
+        self.vb = None
+        self.port = None if self.virtual else ports.resolve(port_spec)
+        self.link = None
+        self._sim = None
+        self.app = None  # the app deployed this session
+        self.app_ref = None
+        self.firmware = None
+        self.names = {}
+        self.deploys = []  # deploy Results, in order
+        self.recoveries = 0
+        self.has_console = False
+        self._wired = False
+
+    @property
+    def wiring(self):
+        return hil_app.wiring(self.board)
+
+    # ---- life ------------------------------------------------------------------
+
+    def start(self):
+        if self.virtual:
+            from ..vboard import VirtualBoard
+
+            flash = self.workdir / "flash"
+            flash.mkdir(parents=True, exist_ok=True)
+            w = self.wiring
+            env = {}
+            if w.get("spi_flash"):
+                env["KEEP_SIM_NOR"] = f"{w['spi_flash']['bus']}:{w['spi_flash']['cs']}:16384"
+            self.vb = VirtualBoard(flash, heap=self.heap, env=env)
+            self.vb.start()
+            self.vb.wait_output(">>> ", BOOT_TIMEOUT_S)
+            self.port = self.vb.url
+        self.link = Link(self.port)
+        return self
+
+    def stop(self):
+        if self.link is not None:
+            self.link.detach()
+        if self._sim is not None:
+            self._sim.close()
+            self._sim = None
+        if self.vb is not None:
+            self.vb.stop()
+            self.vb = None
+
+    @property
+    def sim(self):
+        if not self.virtual:
+            raise KeepError(f"{self.port} is a real board: no simulated peripherals (use dut.wiring)")
+        if self._sim is None:
+            from ..simctl import SimControl
+
+            self._sim = SimControl("127.0.0.1", self.vb.sim_ctl_port)
+        return self._sim
+
+    # ---- deploy ------------------------------------------------------------------
+
+    def _names_for(self, app_ref):
+        from ..manifest import check_app
+
+        rep = check_app(app_ref, board=self.board.name)
+        names = {0: "supervisor"}
+        if rep.app is not None:
+            for i, t in enumerate(rep.app.tasks, 1):
+                names[i] = t.name
+            names[len(rep.app.tasks) + 1] = "console"
+        return names
+
+    def deploy(self, app=None, firmware=None):
+        """Deploy (only what changed) and boot; returns the deploy Result."""
+        from ..deploy import deploy
+        from ..repl import RawRepl
+
+        app = app or self.app
+        app_ref, fw = hil_app.render(app, self.board)
+        if firmware is not None:
+            fw = Path(firmware)
+            if "/" not in str(app) and (fw / "apps" / app / "app.toml").exists():
+                app_ref = fw / "apps" / app / "app.toml"  # the app as it is in that tree
+        self.link.detach()
+        repl = RawRepl(self.port)
+        repl.open()
+        try:
+            res = deploy(self.port, app_ref, board=self.board.name, firmware=fw, repl=repl)
+        except BaseException:
+            repl.close()
+            raise
+        ser = repl.transport.serial
+        repl.transport = None  # the link owns the open port now
+        self.names = self._names_for(app_ref)
+        self.link.set_names(self.names)
+        mark = len(self.link.items)
+        self.link.attach(ser)
+        self.app, self.app_ref, self.firmware = app, app_ref, fw
+        self.deploys.append(res)
+        self.wait_booted(mark)
+        if self.virtual and not self._wired:
+            # The rig's jumpers: the simulator listens once hal.sim runs (the
+            # kernel booted); it remembers them across reboots.
+            for out_pin, in_pin in self.wiring.get("gpio_loop", ()):
+                self.sim.wire(out_pin, in_pin)
+            self._wired = True
+        return res
+
+    def ensure(self, app):
+        """Deploy app unless it is what this session last deployed."""
+        if self.app != app or not self.deploys:
+            return self.deploy(app)
+        return None
+
+    def wait_booted(self, mark, timeout=BOOT_TIMEOUT_S):
+        """The kernel's BOOT record after mark, then (if the app has one) the console channel."""
+        got = self.link.wait(mark, lambda it: getattr(it, "kind", None) == "boot", timeout)
+        if got is None:
+            tail = "\n  ".join(list(self.link.recent)[-8:])
+            raise KeepError(f"{self.port}: no kernel BOOT record within {timeout:g} s after "
+                            f"the reset; last lines:\n  {tail}")
+        self.has_console = self._ping(5.0)
+        return got[0]
+
+    def _ping(self, timeout):
+        from ..console import ConsoleClient
+        from .link import Tap
+
+        tap = Tap(self.link)
+        end = time.monotonic() + timeout
+        try:
+            while time.monotonic() < end:
+                try:
+                    ConsoleClient(self.port, timeout=1.0, transport=tap).ping()
+                    return True
+                except KeepError:
+                    continue
+        finally:
+            tap.close()
+        return False
+
+    # ---- reset and recovery ----------------------------------------------------------
+
+    def reset(self):
+        """Soft reset through the raw REPL and boot the kernel again; returns the
+        item index of the new BOOT record."""
+        from ..deploy import boot_kernel
+        from ..repl import RawRepl
+
+        self.link.detach()
+        repl = RawRepl(self.port)
+        repl.open()
+        try:
+            repl.enter(soft_reset=True)
+            mark = len(self.link.items)
+            boot_kernel(repl)
+        except BaseException:
+            repl.close()
+            raise
+        ser = repl.transport.serial
+        repl.transport = None
+        self.link.attach(ser)
+        return self.wait_booted(mark)
+
+    def healthy(self, quiet_s=2.0):
+        """The link is up and the board talks (console ping, else any bytes)."""
+        if self.link is None or not self.link.attached:
+            return False
+        if self.has_console:
+            return self._ping(quiet_s)
+        before = self.link.bytes_in
+        time.sleep(quiet_s)
+        return self.link.bytes_in > before
+
+    def recover(self):
+        """Get the board back to a freshly booted kernel; KeepError if it won't."""
+        self.recoveries += 1
+        try:
+            if self._sim is not None:
+                self._sim.close()  # reconnects on next use
+                self._sim = None
+            return self.reset()
+        except KeepError:
+            if not self.virtual:
+                raise
+        self.link.detach()
+        self.vb.reset()  # a new process; then the ordinary path again
+        return self.reset()
