@@ -69,16 +69,3 @@ async def main(k, out_pin=14, in_pin=15, **_):
             await k.reply(m.sender, _E_BADARG)
         else:
             await k.reply(m.sender, _E_NOTSUP)
-
-
-async def console_shim(k):
-    """Start the console command channel when keep.boot did not (a stopgap
-    until the boot path wires keep.console itself); then finish."""
-    import sys
-
-    from keep import boot, console
-
-    if boot.console_hook is None:
-        console.start(sink=sys.stdout.buffer)
-        boot.console_hook = console.poll
-        await k.log("hil: console channel started by the app")

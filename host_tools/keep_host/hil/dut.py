@@ -175,7 +175,7 @@ class Dut:
         return got[1]
 
     def generation(self, task, before=None):
-        """The task's generation from the state/restart/switch records seen
+        """The task's generation from the state and restart records seen
         before an item index (default: all so far); 0 if none."""
         slot = self.slot(task)
         with self.link.cond:
@@ -185,7 +185,7 @@ class Dut:
             k = getattr(ev, "kind", None)
             if k == "boot":
                 gen = 0
-            elif k in ("state", "restart", "switch") and ev.slot == slot:
+            elif k in ("state", "restart") and ev.slot == slot:  # switch records carry no generation on the wire
                 gen = ev["generation"]
         return gen
 

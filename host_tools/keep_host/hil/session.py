@@ -57,11 +57,9 @@ class BoardSession:
 
             flash = self.workdir / "flash"
             flash.mkdir(parents=True, exist_ok=True)
-            w = self.wiring
-            env = {}
-            if w.get("spi_flash"):
-                env["KEEP_SIM_NOR"] = f"{w['spi_flash']['bus']}:{w['spi_flash']['cs']}:16384"
-            self.vb = VirtualBoard(flash, heap=self.heap, env=env)
+            # The virtual board attaches its simulated flash from the board
+            # file's test_wiring.spi_flash itself.
+            self.vb = VirtualBoard(flash, heap=self.heap)
             self.vb.start()
             self.vb.wait_output(">>> ", BOOT_TIMEOUT_S)
             self.port = self.vb.url
