@@ -31,7 +31,7 @@ import json
 import sys
 import time
 
-from keep import abi, fault, inject, kernel, mem, svc, tcb
+from keep import abi, abinames, fault, inject, kernel, mem, svc, tcb
 from servers import supervisor as sv
 
 ticks_us = time.ticks_us
@@ -60,7 +60,7 @@ def on_fault(s):
     injector already)."""
     k = fault.records[s].kind
     if k != abi.F_INJECTED:
-        count(abi.FAULT_NAMES[k])
+        count(abinames.FAULT_NAMES[k])
 
 
 async def store(k):
