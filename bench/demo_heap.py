@@ -31,7 +31,7 @@ def main(argv=None):
         sys.exit("the demo did not report a heap peak")
     figures = {"demo_peak_heap_bytes": res.heap_peak,
                "trace_bytes_per_event": round(res.trace_bytes_per_event, 2),
-               "trace_bytes_per_decoded_event": round(res.trace_bytes_per_decoded_event, 2),
+               "trace_bytes_per_record": round(res.trace_bytes_per_record, 2),
                "trace_records_in_demo": res.records,
                "trace_events_in_demo": res.events}
     merge(figures, args.out)

@@ -99,7 +99,10 @@ NOTE_TIMER = const(1 << 28)  # conventional: a task's own periodic timer
 # and b per kind is below; the host decoder uses TR_FIELDS to name them.
 TR_SIZE = const(8)
 TR_SWITCH = const(1)  # a = t & 0xFFFF, b = t >> 16 | generation << 16; t = ticks_us at the slice start
-TR_SEND = const(2)  # a = dest slot | op << 8, b = body length
+TR_SEND = const(2)  # a = dest slot | op << 8, b = body length | TR_DELIVERED
+# On a SEND, the server was waiting and took the message at once: no RECV
+# record follows (the host decodes this one record as a send and a recv).
+TR_DELIVERED = const(0x8000)
 TR_RECV = const(3)  # a = sender slot | op << 8, b = body length (the wire keeps a only)
 TR_REPLY = const(4)  # a = client slot | (rc & 0xFF) << 8, b = body length
 TR_NOTIFY = const(5)  # a = dest slot, b = bits

@@ -88,10 +88,11 @@ def send(h, dest, op, data=None, lease=None, timeout_ms=None, _state=state, _pee
         if badge < 0:
             _tw(abi.TR_DENIED, me, s, 0)
             return _rc(h, abi.E_DENIED)
-    _tw(2, me, s | op << 8, n)  # abi.TR_SEND
     if n > tcb.max_msg:
+        _tw(2, me, s | op << 8, n)  # abi.TR_SEND
         return _rc(h, abi.E_TOOBIG)
     if _gen[s] != dest >> 8 or _state[s] >= _FAULTED:
+        _tw(2, me, s | op << 8, n)  # abi.TR_SEND
         return _rc(h, abi.E_DEAD)
     # Deadlock: follow who `s` waits for; reaching the caller closes a cycle.
     t = s
@@ -105,13 +106,16 @@ def send(h, dest, op, data=None, lease=None, timeout_ms=None, _state=state, _pee
         t = _peer[t]
     _peer[me] = s
     if _state[s] == _IN_RECV:  # the server waits: hand the message over now
-        deliver(s, me, op, data, n, lease, badge)
+        # One record says both: sent, and received at once (abi.TR_DELIVERED).
+        _tw(2, me, s | op << 8, n | 0x8000)  # abi.TR_SEND
+        deliver(s, me, op, data, n, lease, badge, False)
         _state[me] = _IN_REPLY
         _owes[s] |= 1 << me
         _timed[s] = 0
         _state[s] = _RUNNABLE
         _push(s)
     else:
+        _tw(2, me, s | op << 8, n)  # abi.TR_SEND
         _state[me] = _IN_SEND
         sdata[me] = data
         sop[me] = op
@@ -156,7 +160,8 @@ def _rc(h, rc):
 
 
 @micropython.native
-def deliver(s, c, op, data, n, lease, badge, _handle=handle, _gen=gen, _copy=_copy, _tw=tw):
+def deliver(s, c, op, data, n, lease, badge, traced=True, _handle=handle, _gen=gen,
+            _copy=_copy, _tw=tw):
     """Copy client c's message into server s's receive buffer."""
     m = _handle[s].m
     b = m.buf
@@ -177,7 +182,8 @@ def deliver(s, c, op, data, n, lease, badge, _handle=handle, _gen=gen, _copy=_co
     if lease is not None:
         alease[c] = lease
         lease.grant(s)
-    _tw(3, s, c | op << 8, n)  # abi.TR_RECV
+    if traced:  # else the SEND record said it (TR_DELIVERED)
+        _tw(3, s, c | op << 8, n)  # abi.TR_RECV
 
 
 @micropython.native

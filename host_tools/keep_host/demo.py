@@ -57,14 +57,15 @@ class DemoResult:
 
     @property
     def trace_bytes_per_event(self):
-        """Console bytes per trace record: each kernel event is one record,
-        and a log line's text rides in 7-byte TEXT records, one per 7 bytes."""
-        return self.frame_bytes / self.records if self.records else 0.0
+        """Console bytes per decoded trace event (what the monitor shows:
+        a log line is one event, a send the server took at once is a send
+        and a recv)."""
+        return self.frame_bytes / self.events if self.events else 0.0
 
     @property
-    def trace_bytes_per_decoded_event(self):
-        """Console bytes per decoded event (a whole log line counts once)."""
-        return self.frame_bytes / self.events if self.events else 0.0
+    def trace_bytes_per_record(self):
+        """Console bytes per trace record on the wire."""
+        return self.frame_bytes / self.records if self.records else 0.0
 
     def summary_lines(self):
         c = self.chaos
@@ -87,8 +88,8 @@ class DemoResult:
             lines.append(f"  heap peak (live)      {self.heap_peak} bytes of a {self.heap} heap "
                          f"(boards/unix.toml); the {GOAL_HEAP // 1024} KB goal is {verdict}")
         if self.events:
-            lines.append(f"  trace on the wire     {self.trace_bytes_per_event:.2f} bytes per record, "
-                         f"{self.trace_bytes_per_decoded_event:.2f} per decoded event "
+            lines.append(f"  trace on the wire     {self.trace_bytes_per_event:.2f} bytes per event, "
+                         f"{self.trace_bytes_per_record:.2f} per record "
                          f"({self.frame_bytes} bytes in frames)")
         lines.append(f"  trace                 {self.events} events, {self.switches} task switches, "
                      f"frames ok {self.frames_ok} lost {self.frames_lost} "

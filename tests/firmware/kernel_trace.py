@@ -23,10 +23,11 @@ s = kernel.spawn(srv, 1, "srv")
 c = kernel.spawn(cli, 2, "cli", (s,))
 kernel.run(until_idle=True)
 ks = kinds()
-for want in ("boot", "switch", "send", "recv", "reply", "notify", "timeout", "fault", "log", "text"):
+for want in ("boot", "switch", "send", "reply", "notify", "timeout", "fault", "log", "text"):
     check(want in ks, "trace has a %s record" % want)
 send = recs(abi.TR_SEND)[0]
-check(send[1] == c and send[2] == s | 7 << 8 and send[3] == 3, "send record: slot, dest|op<<8, length %r" % (send,))
+check(send[1] == c and send[2] == s | 7 << 8 and send[3] == 3 | abi.TR_DELIVERED,
+      "send record: slot, dest|op<<8, length, delivered at once %r" % (send,))
 rep = recs(abi.TR_REPLY)[0]
 check(rep[1] == s and rep[2] == c | 3 << 8 and rep[3] == 2, "reply record: client|rc<<8, length %r" % (rep,))
 sw = recs(abi.TR_SWITCH)

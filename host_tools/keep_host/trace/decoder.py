@@ -127,6 +127,13 @@ class Decoder:
                 self._log = (ev, bytearray())
                 continue
             out.append(ev)
+            if kind == abi.TR_SEND and b & abi.TR_DELIVERED:
+                # The server was waiting: this one record also means it
+                # received the message, at the same moment.
+                dest = a & 0xFF
+                out.append(Event(abi.TR_RECV, dest, self.t_us, seq,
+                                 {"peer": slot, "op": a >> 8, "length": b & 0x7FFF},
+                                 names.get(dest) or default_name(dest)))
 
     # -- driving ----------------------------------------------------------
     def _items(self, items):

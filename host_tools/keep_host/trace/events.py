@@ -43,7 +43,8 @@ def _memfault(a, b):
 
 FIELDS = {
     abi.TR_SWITCH: lambda a, b: {"ticks_us": a | (b & 0xFFFF) << 16},
-    abi.TR_SEND: _ipc,
+    abi.TR_SEND: lambda a, b: {"peer": a & 0xFF, "op": a >> 8, "length": b & 0x7FFF,
+                               "delivered": bool(b & abi.TR_DELIVERED)},
     abi.TR_RECV: _ipc,
     abi.TR_REPLY: _reply,
     abi.TR_NOTIFY: lambda a, b: {"peer": a & 0xFF, "bits": b},
