@@ -107,7 +107,7 @@ async def client(k, me):
     req = bytearray(8)
     srv = k.lookup("store")
     seq = 0
-    while True:
+    while not stat.get("stop"):
         seq += 1
         req[0] = seq & 0xFF
         req[1] = (seq >> 8) & 0xFF
@@ -200,7 +200,11 @@ def campaign():
         trace.clear()
     kernel.tick_hook = None
     fault.hook = None
-    kernel.run(duration_ms=2 * TIMEOUT_MS)  # let the last calls finish
+    # The clients start no new call; every call in flight must end (a reply
+    # or its timeout) well within twice the timeout. A client still waiting
+    # after that lost its message.
+    stat["stop"] = True
+    kernel.run(duration_ms=2 * TIMEOUT_MS)
     stuck = sum(1 for s in (2, 3) if tcb.state[s] in (abi.ST_IN_SEND, abi.ST_IN_REPLY))
     return {
         "faults_injected": stat["faults_injected"],
