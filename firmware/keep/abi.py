@@ -123,7 +123,8 @@ TR_STATE = const(19)  # a = state | priority << 8, b = generation (task table sn
 TR_BOOT = const(20)  # a = ABI version, b = reset cause | watchdog culprit slot << 8
 TR_HOLD = const(21)  # a = 1 held / 0 released, b = 0
 TR_PIN = const(22)  # a = pin, b = level | ticks_ms << 1 (gpio server or sim pins)
-TR_KIND_MAX = const(22)
+TR_NAME = const(23)  # a = name length, b = 0; the task's name follows in TEXT records (as LOG)
+TR_KIND_MAX = const(23)
 
 
 KERNEL_SLOT = const(0xFF)
@@ -144,7 +145,7 @@ SYS_FAULT = const(9)
 # SWITCH keeps its full 32-bit time and drops the generation (RESTART and
 # STATE records carry generations); RECV drops the length, which its SEND
 # already carried. That keeps a round trip near 6 bytes per event.
-TR_WIRE_LEN = b"\x08\x06\x06\x04\x06\x08\x08\x04\x04\x08\x06\x04\x08\x08\x08\x04\x08\x08\x08\x08\x08\x04\x08"
+TR_WIRE_LEN = b"\x08\x06\x06\x04\x06\x08\x08\x04\x04\x08\x06\x04\x08\x08\x08\x04\x08\x08\x08\x08\x08\x04\x08\x04"
 
 # ---- console frames (trace on the wire) -------------------------------------------------
 # A frame is FRAME_START followed by the encoded body. The body is

@@ -18,4 +18,5 @@ FAULT_NAMES = {1: "exception", 2: "badarg", 3: "badreply", 4: "notask", 5: "misu
 TR_NAMES = {1: "switch", 2: "send", 3: "recv", 4: "reply", 5: "notify", 6: "wake",
             7: "timeout", 8: "deadlock", 9: "fault", 10: "restart", 11: "log",
             12: "text", 13: "dropped", 14: "syscall", 15: "denied", 16: "memfault",
-            17: "heap", 18: "budget", 19: "state", 20: "boot", 21: "hold", 22: "pin"}
+            17: "heap", 18: "budget", 19: "state", 20: "boot", 21: "hold", 22: "pin",
+            23: "name"}

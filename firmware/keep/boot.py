@@ -68,12 +68,28 @@ class BootError(Exception):
     pass
 
 
+# Every NAMES_EVERY heap records (5 s) the task names go out again, so a
+# monitor attached after boot learns them too.
+NAMES_EVERY = 10
+_heap_n = [0]
+
+
+def write_names():
+    """One NAME record (and its text) per task: the monitor shows names."""
+    for s in range(tcb.ntasks):
+        name = tcb.name[s].encode()
+        trace.write_chars(abi.TR_NAME, s, name, len(name))
+
+
 def _heap():
     t = time.ticks_ms()
     if time.ticks_diff(t, _heap_t[0]) >= heap_ms:
         _heap_t[0] = t
         gc.collect()  # ~1 ms on a 100 KB heap; between slices, charged to no task
         trace.write(abi.TR_HEAP, abi.KERNEL_SLOT, 0, gc.mem_alloc())
+        _heap_n[0] += 1
+        if _heap_n[0] % NAMES_EVERY == 0:
+            write_names()
 
 
 def _tick():
@@ -203,6 +219,7 @@ def setup(t, hal_impl=None, out=None, wdt_ms=None, console=True):
         report_watchdog(boot_culprit)
     for s in range(tcb.ntasks):
         trace.write(abi.TR_STATE, s, tcb.state[s] | tcb.prio[s] << 8, tcb.gen[s])
+    write_names()  # so the monitor shows names without --names
     line = "boot: app %s on %s, %d tasks, reset %s" % (
         getattr(t, "APP", "?"), getattr(t, "BOARD", "?"), tcb.ntasks,
         hal_pkg.RESET_NAMES[boot_cause] if boot_cause < len(hal_pkg.RESET_NAMES) else boot_cause)

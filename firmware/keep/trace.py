@@ -73,9 +73,15 @@ def write(kind: int, slot: int, a: int, b: int):
     s[1] = n + 1
 
 
+def write_text(slot, text, n):
+    """A LOG record then ceil(n/7) TEXT records carrying text's bytes."""
+    write_chars(11, slot, text, n)  # abi.TR_LOG
+
+
 @micropython.viper
-def write_text(slot: int, text, n: int):
-    """A LOG record then ceil(n/7) TEXT records carrying text's bytes.
+def write_chars(kind: int, slot: int, text, n: int):
+    """A `kind` record (LOG or NAME) then ceil(n/7) TEXT records carrying
+    text's bytes.
 
     `text` is a str or bytes-like; all or nothing: if the ring can't hold
     the whole line, the line counts as dropped records.
@@ -96,7 +102,7 @@ def write_text(slot: int, text, n: int):
             i -= cap
         o = i << 3
         if j < 0:
-            p[o] = 11  # abi.TR_LOG
+            p[o] = kind
             p[o + 1] = slot
             p[o + 2] = n
             p[o + 3] = n >> 8

@@ -280,3 +280,16 @@ def test_link_faults_inside_frames_never_show_garbage(seed):
     assert c.frames_corrupt > 0 and c.frames_ok > 0.5 * decode(clean)[1].frames_ok
     for line in shown:  # the damage rule may eat the first byte after a frame, never add one
         assert line in want_text or any(w.endswith(line) for w in want_text), line
+
+
+def test_name_records_name_tasks_unless_the_user_did():
+    recs = (fr.log_records(3, "gpio", abi.TR_NAME) + fr.log_records(4, "uart", abi.TR_NAME)
+            + [switch(3, 10), R(abi.TR_SEND, 3, 4 | 1 << 8, 2)])
+    data = fr.encode_frame(recs, 0)
+    dec = Decoder(names={4: "my-uart"})
+    items = dec.feed(data) + dec.finish()
+    names = [e for e in items if getattr(e, "kind", None) == "name"]
+    assert [e["text"] for e in names] == ["gpio", "uart"]
+    assert dec.names[3] == "gpio" and dec.names[4] == "my-uart"  # the user's name wins
+    send = [e for e in items if getattr(e, "kind", None) == "send"][0]
+    assert send.task == "gpio"

@@ -32,6 +32,7 @@ class Decoder:
         self.counters = Counters()
         self.splitter = Splitter(self.counters)
         self.names = {int(k): v for k, v in (names or {}).items()}
+        self._user_names = set(self.names)  # names the board may not override
         self._period = ticks_period
         self._expect = None
         self._last_enc = None
@@ -84,6 +85,12 @@ class Decoder:
             ev.fields["truncated"] = True
             (self._out if out is None else out).append(ev)
 
+    def _named(self, ev):
+        """The board said a task's name: use it unless the user gave one."""
+        if ev.slot not in self._user_names:
+            self.names[ev.slot] = ev.fields["text"]
+            ev.task = ev.fields["text"]
+
     def _records(self, seq, recs, out):
         c = self.counters
         names = self.names
@@ -103,6 +110,8 @@ class Decoder:
                         ev.fields["text"] = bytes(data[:ev.fields["length"]]).decode(
                             "utf-8", "replace")
                         self._log = None
+                        if ev.code == abi.TR_NAME:
+                            self._named(ev)
                         out.append(ev)
                     continue
                 self._cut_log(out)
@@ -123,7 +132,7 @@ class Decoder:
                 c.records_dropped += b
             ev = Event(kind, slot, self.t_us, seq, FIELDS[kind](a, b),
                        names.get(slot) or default_name(slot))
-            if kind == abi.TR_LOG and a:
+            if (kind == abi.TR_LOG or kind == abi.TR_NAME) and a:
                 self._log = (ev, bytearray())
                 continue
             out.append(ev)

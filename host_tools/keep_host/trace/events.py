@@ -54,6 +54,7 @@ FIELDS = {
     abi.TR_FAULT: _fault,
     abi.TR_RESTART: lambda a, b: {"generation": a, "restarts": b},
     abi.TR_LOG: lambda a, b: {"length": a, "text": ""},
+    abi.TR_NAME: lambda a, b: {"length": a, "text": ""},
     abi.TR_TEXT: lambda a, b: {},
     abi.TR_DROPPED: lambda a, b: {"count": b},
     abi.TR_SYSCALL: lambda a, b: {"syscall": SYS_NAMES.get(a, str(a)), "syscall_code": a, "arg": b},

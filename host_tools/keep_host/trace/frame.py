@@ -82,10 +82,10 @@ def switch_record(slot, t_us, gen=0):
     return record(abi.TR_SWITCH, slot, t_us & 0xFFFF, (t_us >> 16) | (gen & 0xFFFF) << 16)
 
 
-def log_records(slot, text):
-    """A LOG record and its TEXT records carrying `text` (str or bytes)."""
+def log_records(slot, text, kind=abi.TR_LOG):
+    """A LOG (or NAME) record and its TEXT records carrying `text` (str or bytes)."""
     data = text.encode() if isinstance(text, str) else bytes(text)
-    recs = [record(abi.TR_LOG, slot, len(data), 0)]
+    recs = [record(kind, slot, len(data), 0)]
     for i in range(0, len(data), 7):
         recs.append(bytes([abi.TR_TEXT]) + data[i:i + 7].ljust(7, b"\0"))
     return recs
