@@ -24,11 +24,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "host_tools"))
+sys.path.insert(0, str(HERE))
 
 from keep_host import unixport  # noqa: E402
 from keep_host.paths import FIRMWARE  # noqa: E402
+from resultsfile import RESULTS, merge  # noqa: E402
 
-RESULTS = HERE / "results.json"
 FUZZER = ROOT / "tests" / "firmware" / "fuzz_kernel.py"
 
 
@@ -44,16 +45,6 @@ def run(syscalls, seed, avoid=False):
     reports = [ln for ln in res.stdout.splitlines() if not ln.startswith("{")]
     return figures, reports, time.monotonic() - t0
 
-
-def merge(figures, path=RESULTS):
-    data = {}
-    if path.exists():
-        try:
-            data = json.loads(path.read_text())
-        except ValueError:
-            data = {}
-    data.update(figures)
-    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def main(argv=None):

@@ -32,7 +32,6 @@ byte, what the host received. From that:
     (default 8 s, drop=0.0005,flip=0.0005,dup=0.0005, seed 1)
 """
 
-import json
 import shutil
 import socket
 import sys
@@ -44,14 +43,15 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "host_tools"))
+sys.path.insert(0, str(HERE))
 
 from keep_host import abi  # noqa: E402
 from keep_host.paths import FIRMWARE  # noqa: E402
 from keep_host.trace import Decoder, Splitter  # noqa: E402
 from keep_host.trace import frame as fr  # noqa: E402
 from keep_host.vboard import LinkFaults, VirtualBoard  # noqa: E402
+from resultsfile import RESULTS, merge  # noqa: E402
 
-RESULTS = HERE / "results.json"
 SPEC = "drop=0.0005,flip=0.0005,dup=0.0005"
 END = b"LINKTEST END"
 
@@ -272,16 +272,6 @@ def _explained(line, ideal_line):
                 return True
     return False
 
-
-def merge(figures, path=RESULTS):
-    data = {}
-    if path.exists():
-        try:
-            data = json.loads(path.read_text())
-        except ValueError:
-            data = {}
-    data.update(figures)
-    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def main(argv=None):

@@ -22,7 +22,6 @@ Merges soak_* keys into bench/results.json; exit 1 when a goal is missed.
 """
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -31,10 +30,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "host_tools"))
+sys.path.insert(0, str(HERE))
 
 from keep_host import demo  # noqa: E402
+from resultsfile import RESULTS, merge  # noqa: E402
 
-RESULTS = HERE / "results.json"
 HEAP_TOLERANCE = 1024
 
 
@@ -96,16 +96,6 @@ def soak(seconds, out=print):
         "soak_frames_corrupt": c.frames_corrupt,
     }
 
-
-def merge(figures, path=RESULTS):
-    data = {}
-    if path.exists():
-        try:
-            data = json.loads(path.read_text())
-        except ValueError:
-            data = {}
-    data.update(figures)
-    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def main(argv=None):

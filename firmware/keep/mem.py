@@ -82,6 +82,17 @@ def _fill(dst, off: int, n: int, v: int):
         i += 1
 
 
+def _read(at, n, into):
+    """n arena bytes at `at`: copied into `into` (returns n, no allocation)
+    or returned as new bytes. Bounds were checked by the caller."""
+    if into is None:
+        return bytes(memoryview(arena)[at:at + n])
+    if len(into) < n or isinstance(into, bytes):
+        raise TypeError("into: a writable buffer of at least n bytes")
+    _copy(into, 0, arena, at, n)
+    return n
+
+
 def rules_from(spec):
     """Normalise MPU rules: a tuple, a board HAL name, or None (open)."""
     if spec is None:
@@ -232,12 +243,7 @@ class Region:
         """n bytes at off: copied into `into` (returns n, no allocation) or
         returned as new bytes."""
         self._check(_READ, off, n)
-        if into is None:
-            return bytes(memoryview(arena)[self.base + off:self.base + off + n])
-        if len(into) < n or isinstance(into, bytes):
-            raise TypeError("into: a writable buffer of at least n bytes")
-        _copy(into, 0, arena, self.base + off, n)
-        return n
+        return _read(self.base + off, n, into)
 
     def readinto(self, buf, off=0):
         """Fill buf from the region at off; returns len(buf)."""
@@ -328,12 +334,7 @@ class Lease:
 
     def read(self, off, n, into=None):
         self._check(_READ, off, n)
-        if into is None:
-            return bytes(memoryview(arena)[self.base + off:self.base + off + n])
-        if len(into) < n or isinstance(into, bytes):
-            raise TypeError("into: a writable buffer of at least n bytes")
-        _copy(into, 0, arena, self.base + off, n)
-        return n
+        return _read(self.base + off, n, into)
 
     def readinto(self, buf, off=0):
         return self.read(off, len(buf), buf)

@@ -1,6 +1,6 @@
 """Shared options and output for the console commands (tasks, hold, release, fault, call)."""
 
-from ..console import DEFAULT_TIMEOUT_S, ConsoleClient
+from ..console import DEFAULT_TIMEOUT_S, ConsoleClient, TaskRow
 
 
 def add_port(p):
@@ -18,3 +18,10 @@ def client(args):
 def task_names(c):
     """slot -> name, for messages that name a task."""
     return {t.slot: t.name for t in c.tasks()}
+
+
+def print_task_change(task, r):
+    """One line for hold/release: the task's state now, and its new id."""
+    st = TaskRow(r["slot"], task, r["state"], 0, 0, 0, 0, 0xFF).state_name
+    extra = f", id {r['id']:#x} (generation {r['id'] >> 8})" if "id" in r else ""
+    print(f"{task}: {st}{extra}")

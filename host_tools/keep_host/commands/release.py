@@ -1,7 +1,6 @@
 """keep release: release a task of a running board, over the console."""
 
-from ..console import TaskRow
-from ._console_args import add_port, client
+from ._console_args import add_port, client, print_task_change
 
 HELP = "start a held or faulted task again, as a fresh instance (new generation)"
 
@@ -14,7 +13,5 @@ def add_arguments(p):
 def main(args):
     with client(args) as c:
         r = c.release(args.task)
-    st = TaskRow(r["slot"], args.task, r["state"], 0, 0, 0, 0, 0xFF).state_name
-    extra = f", id {r['id']:#x} (generation {r['id'] >> 8})" if "id" in r else ""
-    print(f"{args.task}: {st}{extra}")
+    print_task_change(args.task, r)
     return 0
