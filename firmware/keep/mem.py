@@ -28,6 +28,8 @@ Invariants:
   `arena` directly is not stopped (docs/isolation.md, the honest limit).
 """
 
+import gc
+
 import micropython
 from micropython import const
 
@@ -152,9 +154,14 @@ def init(size, r=None):
     """Allocate the arena (boot time only) and set the MPU rules."""
     global arena, rules, top
     rules = rules_from(r)
+    # Let a previous arena (a re-boot in the same process: tests, bench) be
+    # collected before asking for the new one, so the two never coexist and
+    # the new one can reuse the old one's block.
+    arena = None
+    regions.clear()
+    gc.collect()
     arena = bytearray(size)
     top = 0
-    regions.clear()
 
 
 def carve(slot, specs):

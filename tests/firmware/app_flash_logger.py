@@ -1,4 +1,4 @@
-# heapsize: 256K
+# heapsize: 320K
 # flash_logger writes 40 records through the spi server (pages through
 # leases of its region), reads them back and verifies; the flash model
 # holds them afterwards.

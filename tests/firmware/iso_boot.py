@@ -1,4 +1,4 @@
-# heapsize: 256K
+# heapsize: 320K
 # Boot from a compiled app table: slot order, the supervisor first, regions
 # carved, grants and badges, denied sends (E_DENIED + trace), heap and slice
 # budgets, STATE records, the trace drained as frames, and a stale id.

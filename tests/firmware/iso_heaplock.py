@@ -1,4 +1,4 @@
-# heapsize: 128K
+# heapsize: 160K
 # Checked region and lease copies allocate nothing: a client lends a
 # preallocated lease (re-armed with reuse=), the server reads and writes it
 # into preallocated buffers, all under micropython.heap_lock().

@@ -1,4 +1,4 @@
-# heapsize: 128K
+# heapsize: 160K
 # keep.inject (what the console's fault/hold/release commands call): every
 # kind reaches the supervisor like a real fault; stale makes old ids E_DEAD;
 # malformed corrupts a queued message; refusals for the supervisor, unknown

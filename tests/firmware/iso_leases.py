@@ -1,4 +1,4 @@
-# heapsize: 128K
+# heapsize: 160K
 # Leases: a client lends a slice of its region for one call; the server's
 # access is bounds- and permission-checked and ends at the reply. Using a
 # lease after the reply, writing through a read-only lease, or using one

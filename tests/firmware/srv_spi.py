@@ -1,4 +1,4 @@
-# heapsize: 256K
+# heapsize: 320K
 # spi server: a NOR flash shared through per-badge chip selects, leases,
 # bad input, a device that stops answering, and crashes mid-call.
 import hal
