@@ -62,6 +62,9 @@ boot_culprit = 0xFF
 # shows it; `keep demo` reports the highest as the demo's heap peak.
 heap_ms = 500
 _heap_t = [0]
+# Bytes of the heap that are not the firmware's: the virtual board keeps its
+# simulated ROMFS partition there (hal.sim.heap_reserved); 0 on a board.
+heap_reserved = 0
 
 
 class BootError(Exception):
@@ -86,7 +89,7 @@ def _heap():
     if time.ticks_diff(t, _heap_t[0]) >= heap_ms:
         _heap_t[0] = t
         gc.collect()  # ~1 ms on a 100 KB heap; between slices, charged to no task
-        trace.write(abi.TR_HEAP, abi.KERNEL_SLOT, 0, gc.mem_alloc())
+        trace.write(abi.TR_HEAP, abi.KERNEL_SLOT, 0, gc.mem_alloc() - heap_reserved)
         _heap_n[0] += 1
         if _heap_n[0] % NAMES_EVERY == 0:
             write_names()
@@ -166,7 +169,7 @@ def setup(t, hal_impl=None, out=None, wdt_ms=None, console=True):
     out replaces sys.stdout.buffer as the trace sink (anything with
     write(buf, n)); console=False boots without the command channel.
     """
-    global hal, wdt, table, boot_cause, boot_culprit, console_hook, heap_ms
+    global hal, wdt, table, boot_cause, boot_culprit, console_hook, heap_ms, heap_reserved
     import hal as hal_pkg
 
     table = t
@@ -187,6 +190,7 @@ def setup(t, hal_impl=None, out=None, wdt_ms=None, console=True):
     if wdt_ms is None:
         wdt_ms = getattr(t, "WDT_MS", 0)
     heap_ms = getattr(t, "HEAP_MS", 500)
+    heap_reserved = hal.heap_reserved() if hasattr(hal, "heap_reserved") else 0
     _heap_t[0] = time.ticks_ms()
     wdt = make_wdt(hal, wdt_ms) if wdt_ms else None
     sup = getattr(t, "SUPERVISOR", (5, 10000, 10, 2000, 0))

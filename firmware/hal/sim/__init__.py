@@ -20,6 +20,8 @@ Boot configuration from the environment (read by start(), run on import):
                              KEEP_SIM_CTL_PORT is set: DEFAULT_NOR (the same
                              wiring: bus 1, CS 13, 64 KB in sim_nor0.bin in
                              the working directory, the board's flash)
+  KEEP_SIM_ROMFS_BYTES=<n>   the ROMFS partition at the bottom of the heap
+                             (heap_reserved(); `keep vboard` sets it)
   KEEP_SIM_STATE_DIR=<dir>   where the reset-cause and world files live
                              (default .); delete .keep_sim_world there for
                              a power-on with nothing attached
@@ -71,6 +73,13 @@ def listen(port, host="127.0.0.1"):
     ctl.listen(port, host)
     _ctl[0] = ctl
     return ctl
+
+
+def heap_reserved():
+    """Heap bytes the virtual board's ROMFS partition takes (its boot code
+    maps the partition into the bottom of the heap; on a real board it is
+    flash, outside the heap). keep.boot subtracts it from its heap reports."""
+    return int(os.getenv("KEEP_SIM_ROMFS_BYTES") or 0)
 
 
 def poll():

@@ -14,6 +14,9 @@ def add_arguments(p):
     p.add_argument("--board", help="board to compile for (default: the manifest's)")
     p.add_argument("--firmware", metavar="DIR",
                    help="firmware tree to deploy (default: the project's firmware/)")
+    p.add_argument("--romfs", action="store_true",
+                   help="pack the compiled modules into one ROMFS image for the board's ROMFS "
+                        "partition (bytecode runs from flash, not the heap; virtual board)")
     p.add_argument("--no-boot", action="store_true",
                    help="copy only; leave the board in the raw REPL without resetting it")
     p.add_argument("--plain", action="store_true", help="plain lines even on a terminal")
@@ -55,7 +58,8 @@ def main(args):
     show = _Plain() if args.plain or not sys.stdout.isatty() else _Bar()
     try:
         result = dep.deploy(args.port, args.app, args.board, progress=show,
-                            boot=not args.no_boot, firmware=args.firmware)
+                            boot=not args.no_boot, firmware=args.firmware,
+                            romfs=args.romfs)
     finally:
         if isinstance(show, _Bar):
             show.stop()

@@ -78,6 +78,24 @@ def sim_nor_spec(board):
     return f"{sf['bus']}:{sf['cs']}:{size}:sim_nor0.bin"
 
 
+def romfs_partition(board):
+    """The board file's memory.romfs_bytes: the simulated ROMFS partition."""
+    from ..boards import load_board
+
+    return load_board(board).romfs_bytes
+
+
+def process_heap(heap, romfs_bytes):
+    """`-X heapsize=` for the process: the firmware's heap plus the ROMFS
+    partition the boot code takes from the bottom of it (see bootcode)."""
+    if not romfs_bytes:
+        return heap
+    s = str(heap).strip().upper()
+    mult = {"K": 1024, "M": 1 << 20}.get(s[-1:], 1)
+    n = int(s.rstrip("KM")) * mult + romfs_bytes
+    return f"{n // 1024}K" if n % 1024 == 0 else str(n)
+
+
 def default_heap(board):
     """The board file's memory.heap_bytes as a `-X heapsize=` value."""
     from ..boards import load_board
@@ -94,6 +112,7 @@ class VirtualBoard:
             raise KeepError(f"unknown virtual board {board!r}: only 'unix' exists")
         self.board = board
         self.heap = heap or default_heap(board)  # None: the board file's memory.heap_bytes
+        self.romfs_bytes = romfs_partition(board)
         self._tmp = None
         if flash_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="keep-vboard-")
@@ -292,12 +311,15 @@ class VirtualBoard:
             why = "SAFEBOOT file" if safe_file else "safe-boot request"
             self._event("safe-boot", f"safe boot ({why}): main.py skipped")
         note = "keep vboard: safe boot, main.py skipped" if safe and not raw else ""
+        romfs, problem = self._romfs_mapping()
+        note = "\n".join(n for n in (note, problem) if n)
         code = bootcode.boot_code(self.flash_dir, run_main=not (raw or safe),
-                                  root=self.root_fs, note=note)
+                                  root=self.root_fs, note=note, romfs=romfs)
         env = dict(os.environ)
         env.update(self._extra_env)
         env["KEEP_BOARD"] = self.board
         env["KEEP_SIM_CTL_PORT"] = str(self.sim_ctl_port)
+        env["KEEP_SIM_ROMFS_BYTES"] = str(romfs)  # hal.sim.heap_reserved()
         env.setdefault("KEEP_SIM_NOR", sim_nor_spec(self.board))
         env["MICROPYPATH"] = ":".join([".frozen", str(self.flash_dir),
                                        str(self.flash_dir / "lib")])
@@ -311,8 +333,22 @@ class VirtualBoard:
         self._expected_exit = False
         self._ready.clear()
         self.boots += 1
-        self._proc = UnixProcess(micropython_argv(self.heap, code), cwd=str(self.flash_dir),
+        self._proc = UnixProcess(micropython_argv(process_heap(self.heap, romfs), code), cwd=str(self.flash_dir),
                                  env=env, on_exit=self._on_exit)
+
+    def _romfs_mapping(self):
+        """(bytes of heap to map the ROMFS partition into, problem line).
+
+        The partition is mapped only when the flash holds an image that fits
+        it, so a board without one gets exactly its heap_bytes, as before."""
+        img = self.flash_dir / bootcode.ROMFS_IMAGE
+        if not self.romfs_bytes or not img.is_file():
+            return 0, ""
+        size = img.stat().st_size
+        if size > self.romfs_bytes:
+            return 0, (f"keep vboard: {bootcode.ROMFS_IMAGE} ({size} bytes) is larger than the "
+                       f"ROMFS partition ({self.romfs_bytes} bytes), not mounted")
+        return self.romfs_bytes, ""
 
     def _on_exit(self, proc):
         self._send(("exit", proc))

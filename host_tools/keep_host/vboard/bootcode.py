@@ -22,6 +22,11 @@ from . import markers
 _TEMPLATE = r'''
 import sys as _keep_sys
 import os as _keep_os
+if {romfs}:
+    # The board's ROMFS partition, memory-mapped flash on a real board: here
+    # the first {romfs} bytes of the process heap, taken before anything else
+    # so the firmware's heap above it is the board file's heap_bytes.
+    _keep_rom = bytearray({romfs})
 if {root!r}:
     # The flash directory becomes the board's root, as on a board. (A
     # VfsPosix subclass could add file sizes to ilistdir() but breaks
@@ -30,6 +35,23 @@ if {root!r}:
     _keep_os.mount(_keep_os.VfsPosix({flash!r}), '/')
     _keep_os.chdir('/')
     _keep_sys.path[:] = ['', '.frozen', '/lib']
+if {romfs}:
+    # Like a board whose firmware has a ROMFS partition: mount it at /rom
+    # and add /rom and /rom/lib to sys.path, after the filesystem (a module
+    # on the filesystem shadows the one in ROM, as on a board). `keep deploy
+    # --romfs` writes the image as romfs.img in the flash directory.
+    try:
+        with open({image!r}, 'rb') as _keep_f:
+            _keep_f.readinto(_keep_rom)
+        import vfs as _keep_v
+        _keep_v.mount(_keep_v.VfsRom(_keep_rom), '/rom')  # the mount keeps the buffer
+        _keep_sys.path.append('/rom')
+        _keep_sys.path.append('/rom/lib')
+        del _keep_v, _keep_f
+    except OSError as _keep_e:
+        print('keep vboard: {image} is not a ROMFS image, not mounted:', repr(_keep_e))
+        del _keep_e
+    del _keep_rom
 try:
     import termios as _keep_t
     _keep_a = _keep_t.tcgetattr(0)
@@ -66,8 +88,14 @@ del _keep_os, _keep_sys
 '''
 
 
-def boot_code(flash, run_main=True, root=True, note=""):
-    """MicroPython source for `-c`; flash is the absolute host path."""
+ROMFS_IMAGE = "romfs.img"  # the ROMFS partition's contents, in the flash directory
+
+
+def boot_code(flash, run_main=True, root=True, note="", romfs=0):
+    """MicroPython source for `-c`; flash is the absolute host path; romfs is
+    the ROMFS partition's size in bytes, given only when flash holds an image
+    that fits it (0: nothing to mount, no heap taken)."""
     files = ("boot.py", "main.py") if run_main else ("boot.py",)
     return _TEMPLATE.format(ready=markers.READY.decode(), reset=markers.RESET.decode(),
-                            root=bool(root), flash=str(flash), files=files, note=note)
+                            root=bool(root), flash=str(flash), files=files, note=note,
+                            romfs=int(romfs), image=ROMFS_IMAGE)
