@@ -40,7 +40,19 @@ import gc
 import sys
 import time
 
-from . import abi, caps, drain, fault, kernel, mem, svc, tcb, trace
+from micropython import const
+
+from . import caps, drain, fault, kernel, mem, svc, tcb, trace
+
+_ABI_VERSION = const(1)  # abi.ABI_VERSION
+_F_WATCHDOG = const(11)  # abi.F_WATCHDOG
+_KERNEL_SLOT = const(255)  # abi.KERNEL_SLOT
+_ST_RUNNABLE = const(0)  # abi.ST_RUNNABLE
+_TR_BOOT = const(20)  # abi.TR_BOOT
+_TR_FAULT = const(9)  # abi.TR_FAULT
+_TR_HEAP = const(17)  # abi.TR_HEAP
+_TR_NAME = const(23)  # abi.TR_NAME
+_TR_STATE = const(19)  # abi.TR_STATE
 
 TABLE_VERSION = 1
 SAFEBOOT_FILE = "SAFEBOOT"
@@ -78,7 +90,7 @@ def write_names():
     """One NAME record (and its text) per task: the monitor shows names."""
     for s in range(tcb.ntasks):
         name = tcb.name[s].encode()
-        trace.write_chars(abi.TR_NAME, s, name, len(name))
+        trace.write_chars(_TR_NAME, s, name, len(name))
 
 
 def _heap():
@@ -86,7 +98,7 @@ def _heap():
     if time.ticks_diff(t, _heap_t[0]) >= heap_ms:
         _heap_t[0] = t
         gc.collect()  # ~1 ms on a 100 KB heap; between slices, charged to no task
-        trace.write(abi.TR_HEAP, abi.KERNEL_SLOT, 0, gc.mem_alloc())
+        trace.write(_TR_HEAP, _KERNEL_SLOT, 0, gc.mem_alloc())
         _heap_n[0] += 1
         if _heap_n[0] % NAMES_EVERY == 0:
             write_names()
@@ -141,9 +153,9 @@ def load_table(name):
     if tv != TABLE_VERSION:
         raise BootError("app table version %r, this firmware reads %d: redeploy both from one "
                         "checkout" % (tv, TABLE_VERSION))
-    if t.ABI_VERSION != abi.ABI_VERSION:
+    if t.ABI_VERSION != _ABI_VERSION:
         raise BootError("app table made for ABI %d, kernel is ABI %d: recompile the table"
-                        % (t.ABI_VERSION, abi.ABI_VERSION))
+                        % (t.ABI_VERSION, _ABI_VERSION))
     return t
 
 
@@ -177,7 +189,7 @@ def setup(t, hal_impl=None, out=None, wdt_ms=None, console=True):
         boot_culprit = 0xFF
     kernel.boot(t.MAX_MSG, t.TRACE_RECORDS)
     trace.clear()  # kernel.boot's own BOOT record: ours carries the cause
-    trace.write(abi.TR_BOOT, abi.KERNEL_SLOT, abi.ABI_VERSION, boot_cause | boot_culprit << 8)
+    trace.write(_TR_BOOT, _KERNEL_SLOT, _ABI_VERSION, boot_cause | boot_culprit << 8)
     cell = getattr(hal, "culprit_cell", None)
     if cell is not None:
         kernel.running = cell()  # a byte that survives a watchdog reset
@@ -218,13 +230,13 @@ def setup(t, hal_impl=None, out=None, wdt_ms=None, console=True):
     if boot_culprit < len(rows):
         report_watchdog(boot_culprit)
     for s in range(tcb.ntasks):
-        trace.write(abi.TR_STATE, s, tcb.state[s] | tcb.prio[s] << 8, tcb.gen[s])
+        trace.write(_TR_STATE, s, tcb.state[s] | tcb.prio[s] << 8, tcb.gen[s])
     write_names()  # so the monitor shows names without --names
     line = "boot: app %s on %s, %d tasks, reset %s" % (
         getattr(t, "APP", "?"), getattr(t, "BOARD", "?"), tcb.ntasks,
         hal_pkg.RESET_NAMES[boot_cause] if boot_cause < len(hal_pkg.RESET_NAMES) else boot_cause)
     raw = line.encode()
-    trace.write_text(abi.KERNEL_SLOT, raw, len(raw))
+    trace.write_text(_KERNEL_SLOT, raw, len(raw))
     drain.reset(sink)
     kernel.tick_hook = _tick
     kernel.idle_hook = _idle
@@ -234,10 +246,10 @@ def setup(t, hal_impl=None, out=None, wdt_ms=None, console=True):
 def report_watchdog(slot):
     """After a watchdog reset: a fault record and trace for the task that
     was running when it fired (it is running again now, freshly started)."""
-    rec = fault.FaultRecord(slot, abi.F_WATCHDOG, abi.ST_RUNNABLE, 0xFF, 0,
+    rec = fault.FaultRecord(slot, _F_WATCHDOG, _ST_RUNNABLE, 0xFF, 0,
                             "the watchdog reset the board while this task ran", kernel.now_ms())
     fault.records[slot] = rec
-    trace.write(abi.TR_FAULT, slot, abi.F_WATCHDOG | abi.ST_RUNNABLE << 8, 0)
+    trace.write(_TR_FAULT, slot, _F_WATCHDOG | _ST_RUNNABLE << 8, 0)
     raw = rec.text().encode()
     trace.write_text(slot, raw, len(raw))
 
