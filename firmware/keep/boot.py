@@ -6,7 +6,8 @@ docs/manifest.md), sets the kernel up from it and runs it:
 1. kernel.boot(MAX_MSG, TRACE_RECORDS); the HAL (hal.load(HAL)); the reset
    cause, and after a watchdog reset the slot that was running then.
 2. The region arena, sized from every task's regions under the board's MPU
-   rules (table MPU if present, else the rules for its HAL).
+   rules (table MPU if present, else the rules for its HAL); keep.mem is
+   loaded only when some task declares a region.
 3. Every task from TASKS in slot order (the supervisor is slot 0), entry
    imported with __import__, args as keyword arguments; budgets, regions.
    A task that owns hardware (any non-empty list in its `owns`) also gets
@@ -42,7 +43,7 @@ import time
 
 from micropython import const
 
-from . import caps, drain, fault, kernel, mem, svc, tcb, trace
+from . import caps, drain, fault, kernel, svc, tcb, trace
 
 _ABI_VERSION = const(1)  # abi.ABI_VERSION
 _F_WATCHDOG = const(11)  # abi.F_WATCHDOG
@@ -165,8 +166,8 @@ def entry(module, function):
     return getattr(sys.modules[module], function)
 
 
-def _owns_something(owns):
-    for v in owns.values():
+def _any(values):
+    for v in values:
         if v:
             return True
     return False
@@ -194,8 +195,14 @@ def setup(t, hal_impl=None, out=None, wdt_ms=None, console=True):
     if cell is not None:
         kernel.running = cell()  # a byte that survives a watchdog reset
     rows = t.TASKS
-    rules = mem.rules_from(getattr(t, "MPU", getattr(t, "HAL", None)))
-    mem.init(mem.need([r[6] for r in rows], rules), rules)
+    specs = [r[6] for r in rows]
+    if _any(specs) or "keep.mem" in sys.modules:
+        # keep.mem loads only when a task declares a region (or a previous
+        # boot in this process left an arena that must be let go).
+        from . import mem
+
+        rules = mem.rules_from(getattr(t, "MPU", getattr(t, "HAL", None)))
+        mem.init(mem.need(specs, rules), rules)
     if wdt_ms is None:
         wdt_ms = getattr(t, "WDT_MS", 0)
     heap_ms = getattr(t, "HEAP_MS", 500)
@@ -206,7 +213,7 @@ def setup(t, hal_impl=None, out=None, wdt_ms=None, console=True):
         (name, module, function, prio, _disp, _server, regions, _grants, owns,
          heap_budget, slice_ms, args) = rows[slot]
         args = dict(args)
-        if _owns_something(owns):
+        if _any(owns.values()):
             args["owns"] = owns
         if slot == 0:
             args["flap_restarts"], args["flap_window_ms"], args["backoff_ms"], \

@@ -33,7 +33,7 @@ its frame on the C stack, so the round trip touches the heap not at all
 import micropython
 from micropython import const
 
-from . import caps, mem, sched, task, tcb, timers, trace
+from . import caps, sched, task, tcb, timers, trace
 from .sched import push
 from .tcb import (alease, base, gen, handle, notes, owes, peer, prio, sdata, slease, sop,
                   sq_head, sq_next, state, timed)
@@ -66,9 +66,20 @@ _VER = const(1)  # abi.MSG_VERSION
 _BUFS = task.BUFS
 _ret = task.ret
 _bad = task.bad
-_offer = mem.offer
 _recvs = tcb.recvs
 _RC_OK_STOP = task.RCSTOP[-_RC_MIN]
+
+
+def _offer(h, lease):
+    """mem.offer, bound on first use: keep.mem (regions and leases) loads
+    only in apps that declare a region (a real lease means it has). The
+    first call rebinds this global, so later sends neither import (a
+    relative import allocates) nor pay an extra call."""
+    global _offer
+    from . import mem
+
+    _offer = mem.offer
+    return _offer(h, lease)
 
 
 @micropython.native

@@ -1,6 +1,8 @@
 """Regions and leases: checked windows onto one kernel arena.
 
-The arena is a single bytearray allocated once at boot. Each task's
+The arena is a single bytearray allocated once at boot. This module is
+loaded only by apps that declare a region (boot, kernel.spawn), and by the
+first lease or k.region() call otherwise (ipc._offer, task.region). Each task's
 regions are carved from it following the board's MPU rules (how many per
 task, minimum size, power-of-two sizes, alignment), so an app that fits
 here would fit the chip's real MPU. A task reaches its memory only through

@@ -158,6 +158,18 @@ def log(h, text):
     return ret(h, 0)
 
 
+def region(h, name):
+    """k.region(name), until keep.mem loads and binds its own: the module
+    loads only in apps that declare a region (tasks with one load it at
+    spawn), so this path is a task asking for a region it does not have."""
+    from . import mem
+
+    return mem._handle_region(h, name)
+
+
+Handle.region = region
+
+
 def fault_self(h, reason=None):
     """Fault the calling task on purpose (its own assertion failed)."""
     return bad(h, _F_SELF, 0, reason)
