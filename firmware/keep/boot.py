@@ -212,7 +212,8 @@ def setup(t, hal_impl=None, out=None, wdt_ms=None, console=True):
     for slot in range(len(rows)):
         (name, module, function, prio, _disp, _server, regions, _grants, owns,
          heap_budget, slice_ms, args) = rows[slot]
-        args = dict(args)
+        # The row's own dict, not a copy: the kernel keeps it for restarts,
+        # and the keys added here are the same on every boot of this table.
         if _any(owns.values()):
             args["owns"] = owns
         if slot == 0:
