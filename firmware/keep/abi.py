@@ -1,8 +1,10 @@
 """Keep ABI: every number that crosses the kernel / task / host boundary.
 
-One source of truth. The kernel, the servers and the host decoder all read
-this file (the host loads it under CPython with a `const` shim), and a host
-test checks that docs/trace-format.md and the decoder agree with it.
+One source of truth. The host decoder reads this file (under CPython, with
+a `const` shim); firmware modules carry private `_X = const(N)  # abi.X`
+copies of the numbers they use, folded at compile time, so the board never
+spends RAM on this module's dictionary and names. Host tests check that
+every copy, docs/trace-format.md and the decoder agree with it.
 
 Invariants:
 - Values never change meaning once released; new ones are appended.

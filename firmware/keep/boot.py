@@ -6,7 +6,8 @@ docs/manifest.md), sets the kernel up from it and runs it:
 1. kernel.boot(MAX_MSG, TRACE_RECORDS); the HAL (hal.load(HAL)); the reset
    cause, and after a watchdog reset the slot that was running then.
 2. The region arena, sized from every task's regions under the board's MPU
-   rules (table MPU if present, else the rules for its HAL).
+   rules (table MPU if present, else the rules for its HAL); keep.mem is
+   loaded only when some task declares a region.
 3. Every task from TASKS in slot order (the supervisor is slot 0), entry
    imported with __import__, args as keyword arguments; budgets, regions.
    A task that owns hardware (any non-empty list in its `owns`) also gets
@@ -40,7 +41,19 @@ import gc
 import sys
 import time
 
-from . import abi, caps, drain, fault, kernel, mem, svc, tcb, trace
+from micropython import const
+
+from . import caps, drain, fault, kernel, svc, tcb, trace
+
+_ABI_VERSION = const(1)  # abi.ABI_VERSION
+_F_WATCHDOG = const(11)  # abi.F_WATCHDOG
+_KERNEL_SLOT = const(255)  # abi.KERNEL_SLOT
+_ST_RUNNABLE = const(0)  # abi.ST_RUNNABLE
+_TR_BOOT = const(20)  # abi.TR_BOOT
+_TR_FAULT = const(9)  # abi.TR_FAULT
+_TR_HEAP = const(17)  # abi.TR_HEAP
+_TR_NAME = const(23)  # abi.TR_NAME
+_TR_STATE = const(19)  # abi.TR_STATE
 
 TABLE_VERSION = 1
 SAFEBOOT_FILE = "SAFEBOOT"
@@ -81,7 +94,7 @@ def write_names():
     """One NAME record (and its text) per task: the monitor shows names."""
     for s in range(tcb.ntasks):
         name = tcb.name[s].encode()
-        trace.write_chars(abi.TR_NAME, s, name, len(name))
+        trace.write_chars(_TR_NAME, s, name, len(name))
 
 
 def _heap():
@@ -89,7 +102,7 @@ def _heap():
     if time.ticks_diff(t, _heap_t[0]) >= heap_ms:
         _heap_t[0] = t
         gc.collect()  # ~1 ms on a 100 KB heap; between slices, charged to no task
-        trace.write(abi.TR_HEAP, abi.KERNEL_SLOT, 0, gc.mem_alloc() - heap_reserved)
+        trace.write(_TR_HEAP, _KERNEL_SLOT, 0, gc.mem_alloc() - heap_reserved)
         _heap_n[0] += 1
         if _heap_n[0] % NAMES_EVERY == 0:
             write_names()
@@ -144,9 +157,9 @@ def load_table(name):
     if tv != TABLE_VERSION:
         raise BootError("app table version %r, this firmware reads %d: redeploy both from one "
                         "checkout" % (tv, TABLE_VERSION))
-    if t.ABI_VERSION != abi.ABI_VERSION:
+    if t.ABI_VERSION != _ABI_VERSION:
         raise BootError("app table made for ABI %d, kernel is ABI %d: recompile the table"
-                        % (t.ABI_VERSION, abi.ABI_VERSION))
+                        % (t.ABI_VERSION, _ABI_VERSION))
     return t
 
 
@@ -156,8 +169,8 @@ def entry(module, function):
     return getattr(sys.modules[module], function)
 
 
-def _owns_something(owns):
-    for v in owns.values():
+def _any(values):
+    for v in values:
         if v:
             return True
     return False
@@ -180,13 +193,19 @@ def setup(t, hal_impl=None, out=None, wdt_ms=None, console=True):
         boot_culprit = 0xFF
     kernel.boot(t.MAX_MSG, t.TRACE_RECORDS)
     trace.clear()  # kernel.boot's own BOOT record: ours carries the cause
-    trace.write(abi.TR_BOOT, abi.KERNEL_SLOT, abi.ABI_VERSION, boot_cause | boot_culprit << 8)
+    trace.write(_TR_BOOT, _KERNEL_SLOT, _ABI_VERSION, boot_cause | boot_culprit << 8)
     cell = getattr(hal, "culprit_cell", None)
     if cell is not None:
         kernel.running = cell()  # a byte that survives a watchdog reset
     rows = t.TASKS
-    rules = mem.rules_from(getattr(t, "MPU", getattr(t, "HAL", None)))
-    mem.init(mem.need([r[6] for r in rows], rules), rules)
+    specs = [r[6] for r in rows]
+    if _any(specs) or "keep.mem" in sys.modules:
+        # keep.mem loads only when a task declares a region (or a previous
+        # boot in this process left an arena that must be let go).
+        from . import mem
+
+        rules = mem.rules_from(getattr(t, "MPU", getattr(t, "HAL", None)))
+        mem.init(mem.need(specs, rules), rules)
     if wdt_ms is None:
         wdt_ms = getattr(t, "WDT_MS", 0)
     heap_ms = getattr(t, "HEAP_MS", 500)
@@ -197,8 +216,9 @@ def setup(t, hal_impl=None, out=None, wdt_ms=None, console=True):
     for slot in range(len(rows)):
         (name, module, function, prio, _disp, _server, regions, _grants, owns,
          heap_budget, slice_ms, args) = rows[slot]
-        args = dict(args)
-        if _owns_something(owns):
+        # The row's own dict, not a copy: the kernel keeps it for restarts,
+        # and the keys added here are the same on every boot of this table.
+        if _any(owns.values()):
             args["owns"] = owns
         if slot == 0:
             args["flap_restarts"], args["flap_window_ms"], args["backoff_ms"], \
@@ -222,13 +242,13 @@ def setup(t, hal_impl=None, out=None, wdt_ms=None, console=True):
     if boot_culprit < len(rows):
         report_watchdog(boot_culprit)
     for s in range(tcb.ntasks):
-        trace.write(abi.TR_STATE, s, tcb.state[s] | tcb.prio[s] << 8, tcb.gen[s])
+        trace.write(_TR_STATE, s, tcb.state[s] | tcb.prio[s] << 8, tcb.gen[s])
     write_names()  # so the monitor shows names without --names
     line = "boot: app %s on %s, %d tasks, reset %s" % (
         getattr(t, "APP", "?"), getattr(t, "BOARD", "?"), tcb.ntasks,
         hal_pkg.RESET_NAMES[boot_cause] if boot_cause < len(hal_pkg.RESET_NAMES) else boot_cause)
     raw = line.encode()
-    trace.write_text(abi.KERNEL_SLOT, raw, len(raw))
+    trace.write_text(_KERNEL_SLOT, raw, len(raw))
     drain.reset(sink)
     kernel.tick_hook = _tick
     kernel.idle_hook = _idle
@@ -238,10 +258,10 @@ def setup(t, hal_impl=None, out=None, wdt_ms=None, console=True):
 def report_watchdog(slot):
     """After a watchdog reset: a fault record and trace for the task that
     was running when it fired (it is running again now, freshly started)."""
-    rec = fault.FaultRecord(slot, abi.F_WATCHDOG, abi.ST_RUNNABLE, 0xFF, 0,
+    rec = fault.FaultRecord(slot, _F_WATCHDOG, _ST_RUNNABLE, 0xFF, 0,
                             "the watchdog reset the board while this task ran", kernel.now_ms())
     fault.records[slot] = rec
-    trace.write(abi.TR_FAULT, slot, abi.F_WATCHDOG | abi.ST_RUNNABLE << 8, 0)
+    trace.write(_TR_FAULT, slot, _F_WATCHDOG | _ST_RUNNABLE << 8, 0)
     raw = rec.text().encode()
     trace.write_text(slot, raw, len(raw))
 

@@ -38,7 +38,12 @@ import sys
 
 from micropython import const
 
-from . import abi, caps, drain, fault, kernel, notify, tcb
+from . import caps, drain, fault, kernel, notify, tcb
+
+_ABI_VERSION = const(1)  # abi.ABI_VERSION
+_CONSOLE_BADGE = const(65535)  # abi.CONSOLE_BADGE
+_F_INJECTED = const(9)  # abi.F_INJECTED
+_MAX_OP = const(255)  # abi.MAX_OP
 
 _START = const(0x1F)  # abi.CONSOLE_START
 _REQ = const(0x3F)  # abi.CONSOLE_REQ
@@ -112,7 +117,7 @@ def start(with_proxy=True, prio=7, stream_in=None, sink=None, timeout_ms=1000):
         if caps.grants is not None:
             while len(caps.grants) <= proxy:
                 caps.grants.append({})
-            caps.grants[proxy] = {s: abi.CONSOLE_BADGE for s in range(tcb.MAX_TASKS) if s != proxy}
+            caps.grants[proxy] = {s: _CONSOLE_BADGE for s in range(tcb.MAX_TASKS) if s != proxy}
     return proxy
 
 
@@ -225,7 +230,7 @@ def _command(seq, cmd, args):
     global _call
     try:
         if cmd == "ping":
-            return {"ok": 1, "abi": abi.ABI_VERSION, "ntasks": tcb.ntasks, "proxy": proxy,
+            return {"ok": 1, "abi": _ABI_VERSION, "ntasks": tcb.ntasks, "proxy": proxy,
                     "bad_crc": bad_crc}
         if cmd == "tasks":
             return {"ok": 1, "tasks": [_row(s) for s in range(tcb.ntasks)], "ms": kernel.now_ms()}
@@ -250,7 +255,7 @@ def _command(seq, cmd, args):
                 from .abinames import STATE_NAMES
 
                 return {"err": "%s is %s: nothing runs to fault" % (tcb.name[s], STATE_NAMES[st])}
-            kind = int(args[1]) if len(args) > 1 else abi.F_INJECTED
+            kind = int(args[1]) if len(args) > 1 else _F_INJECTED
             if not 0 < kind < 256:
                 return {"err": "fault kind %d out of range" % kind}
             fault.fault(s, kind, 0, "injected from the console")
@@ -264,8 +269,8 @@ def _command(seq, cmd, args):
                 return {"err": "call needs a task and an op"}
             op = int(args[1])
             data = _unhex(args[2]) if len(args) > 2 else b""
-            if not 0 <= op <= abi.MAX_OP:
-                return {"err": "op %d out of range 0..%d" % (op, abi.MAX_OP)}
+            if not 0 <= op <= _MAX_OP:
+                return {"err": "op %d out of range 0..%d" % (op, _MAX_OP)}
             if len(data) > tcb.max_msg:
                 return {"err": "%d bytes of data, the limit is %d" % (len(data), tcb.max_msg)}
             _call = [seq, kernel.tid(s), op, data]

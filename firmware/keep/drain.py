@@ -16,7 +16,11 @@ import time
 import micropython
 from micropython import const
 
-from . import abi, trace, wire
+from . import trace, wire
+
+_FRAME_MAX_RECORDS = const(32)  # abi.FRAME_MAX_RECORDS
+_KERNEL_SLOT = const(255)  # abi.KERNEL_SLOT
+_TR_DROPPED = const(13)  # abi.TR_DROPPED
 
 # A frame carries up to FRAME_MAX_RECORDS records and ~10 bytes of framing.
 # Full frames go out at once; a partial frame waits up to FLUSH_MS for more
@@ -55,12 +59,12 @@ def drain(max_frames=4, flush_ms=FLUSH_MS):
         n = st[trace.COUNT]
         if not n:
             break
-        if n < abi.FRAME_MAX_RECORDS:
+        if n < _FRAME_MAX_RECORDS:
             now = time.ticks_ms()
             if flush_ms and time.ticks_diff(now, _last[0]) < flush_ms:
                 break
             _last[0] = now
-        k = n if n < abi.FRAME_MAX_RECORDS else abi.FRAME_MAX_RECORDS
+        k = n if n < _FRAME_MAX_RECORDS else _FRAME_MAX_RECORDS
         ln = wire.encode(trace.ring, st[trace.HEAD], k, st[trace.CAP], seq, _out)
         sink.write(_out, ln)
         trace.release(k)
@@ -68,5 +72,5 @@ def drain(max_frames=4, flush_ms=FLUSH_MS):
         frames += 1
         done += 1
         if st[trace.DROPPED] and st[trace.COUNT] < st[trace.CAP]:
-            trace.write(abi.TR_DROPPED, abi.KERNEL_SLOT, 0, trace.take_dropped())
+            trace.write(_TR_DROPPED, _KERNEL_SLOT, 0, trace.take_dropped())
     return done

@@ -14,7 +14,19 @@ Invariants:
   fault.
 """
 
-from . import abi, sched, tcb, trace
+from micropython import const
+
+from . import sched, tcb, trace
+
+_E_DEAD = const(-1)  # abi.E_DEAD
+_NOTE_FAULT = const(536870912)  # abi.NOTE_FAULT
+_ST_DONE = const(8)  # abi.ST_DONE
+_ST_EMPTY = const(9)  # abi.ST_EMPTY
+_ST_FAULTED = const(6)  # abi.ST_FAULTED
+_ST_IN_REPLY = const(2)  # abi.ST_IN_REPLY
+_ST_IN_SEND = const(1)  # abi.ST_IN_SEND
+_ST_RUNNABLE = const(0)  # abi.ST_RUNNABLE
+_TR_FAULT = const(9)  # abi.TR_FAULT
 
 # slot -> FaultRecord of its last fault (kept across restarts for inspection)
 records = {}
@@ -57,7 +69,7 @@ class FaultRecord:
         from .abinames import FAULT_NAMES, STATE_NAMES
 
         st = STATE_NAMES[self.prev_state]
-        if self.prev_state in (abi.ST_IN_SEND, abi.ST_IN_REPLY):
+        if self.prev_state in (_ST_IN_SEND, _ST_IN_REPLY):
             st += "(%d)" % self.prev_peer
         msg = "%s: %s fault (%s)" % (tcb.name[self.slot], FAULT_NAMES.get(self.kind, "?"), st)
         if self.info is not None:
@@ -106,12 +118,12 @@ def detach(s):
     """
     st = tcb.state[s]
     srv = 0xFF
-    if st == abi.ST_RUNNABLE:
+    if st == _ST_RUNNABLE:
         sched.remove(s)
-    elif st == abi.ST_IN_SEND:
+    elif st == _ST_IN_SEND:
         srv = tcb.peer[s]
         unlink_sender(s)
-    elif st == abi.ST_IN_REPLY:
+    elif st == _ST_IN_REPLY:
         srv = tcb.peer[s]
     if tcb.alease[s] is not None:
         lease = tcb.alease[s]
@@ -127,18 +139,18 @@ def fault(s, kind, detail=0, info=None):
     from . import ipc, kernel
 
     prev = tcb.state[s]
-    if prev in (abi.ST_FAULTED, abi.ST_EMPTY, abi.ST_DONE):
+    if prev in (_ST_FAULTED, _ST_EMPTY, _ST_DONE):
         return
     records[s] = FaultRecord(s, kind, prev, tcb.peer[s], detail, info, kernel.now_ms())
     count += 1
     srv = 0xFF if s == tcb.cur else detach(s)
-    if s == tcb.cur and prev != abi.ST_RUNNABLE:
+    if s == tcb.cur and prev != _ST_RUNNABLE:
         srv = detach(s)
-    tcb.state[s] = abi.ST_FAULTED
-    trace.write(abi.TR_FAULT, s, kind | prev << 8, detail & 0xFFFFFFFF)
+    tcb.state[s] = _ST_FAULTED
+    trace.write(_TR_FAULT, s, kind | prev << 8, detail & 0xFFFFFFFF)
     if srv != 0xFF:
         ipc.reprioritise(srv)
-    ipc.release_clients(s, abi.E_DEAD)
+    ipc.release_clients(s, _E_DEAD)
     tcb.owes[s] = 0
     tcb.notes[s] = 0
     kernel.retire(s)
@@ -150,6 +162,6 @@ def fault(s, kind, detail=0, info=None):
     if supervisor != 0xFF and supervisor != s:
         from . import notify
 
-        notify.post(supervisor, abi.NOTE_FAULT)
+        notify.post(supervisor, _NOTE_FAULT)
     if hook is not None:
         hook(s)

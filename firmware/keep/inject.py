@@ -26,7 +26,20 @@ Invariants:
 
 from micropython import const
 
-from . import abi, fault, kernel, tcb, trace
+from . import fault, kernel, tcb, trace
+
+_ACC_WRITE = const(2)  # abi.ACC_WRITE
+_E_BADARG = const(-7)  # abi.E_BADARG
+_E_BUSY = const(-9)  # abi.E_BUSY
+_E_DEAD = const(-1)  # abi.E_DEAD
+_E_DENIED = const(-5)  # abi.E_DENIED
+_F_BUDGET_TIME = const(8)  # abi.F_BUDGET_TIME
+_F_EXCEPTION = const(1)  # abi.F_EXCEPTION
+_F_INJECTED = const(9)  # abi.F_INJECTED
+_ST_EMPTY = const(9)  # abi.ST_EMPTY
+_ST_FAULTED = const(6)  # abi.ST_FAULTED
+_ST_HELD = const(7)  # abi.ST_HELD
+_TR_BUDGET = const(18)  # abi.TR_BUDGET
 
 _NONE = const(0xFF)
 KINDS = ("exception", "memory", "budget", "stale", "malformed", "injected")
@@ -52,14 +65,14 @@ def _check(target, allow_sup=False):
     global last
     if tcb.cur != _NONE:
         last = "busy: a task is running (call between slices)"
-        return -1, abi.E_BUSY
+        return -1, _E_BUSY
     s = slot_of(target)
-    if s < 0 or tcb.state[s] == abi.ST_EMPTY:
+    if s < 0 or tcb.state[s] == _ST_EMPTY:
         last = "no task %r" % (target,)
-        return -1, abi.E_BADARG
+        return -1, _E_BADARG
     if s == fault.supervisor and not allow_sup:
         last = "the supervisor cannot be faulted or held from here"
-        return -1, abi.E_DENIED
+        return -1, _E_DENIED
     return s, 0
 
 
@@ -74,33 +87,33 @@ def inject(target, kind="exception"):
         c = tcb.sq_head[s]
         if c == _NONE:
             last = "%s has no queued message to corrupt" % tcb.name[s]
-            return abi.E_BUSY
+            return _E_BUSY
         tcb.sdata[c] = _GARBAGE
         tcb.sop[c] = 0xEE
         last = "corrupted the message from %s queued at %s" % (tcb.name[c], tcb.name[s])
         return 0
-    if st >= abi.ST_FAULTED and kind != "stale":
+    if st >= _ST_FAULTED and kind != "stale":
         last = "%s is not running (%s)" % (tcb.name[s], _names().STATE_NAMES[st])
-        return abi.E_DEAD
+        return _E_DEAD
     if kind == "exception":
-        fault.fault(s, abi.F_EXCEPTION, 0, InjectedFault("injected exception"))
+        fault.fault(s, _F_EXCEPTION, 0, InjectedFault("injected exception"))
     elif kind == "memory":
         from . import mem
 
-        mem.violation(s, 0, abi.ACC_WRITE, 0xFFFF, 1, "injected memory fault")
+        mem.violation(s, 0, _ACC_WRITE, 0xFFFF, 1, "injected memory fault")
     elif kind == "budget":
-        trace.write(abi.TR_BUDGET, s, 2, 0)
-        fault.fault(s, abi.F_BUDGET_TIME, 0, "injected budget overrun")
+        trace.write(_TR_BUDGET, s, 2, 0)
+        fault.fault(s, _F_BUDGET_TIME, 0, "injected budget overrun")
     elif kind == "stale":
-        if st == abi.ST_HELD:
+        if st == _ST_HELD:
             last = "%s is held" % tcb.name[s]
-            return abi.E_DEAD
+            return _E_DEAD
         kernel.restart(s)
     elif kind == "injected":
-        fault.fault(s, abi.F_INJECTED, 0, "injected")
+        fault.fault(s, _F_INJECTED, 0, "injected")
     else:
         last = "unknown kind %r (one of %s)" % (kind, ", ".join(KINDS))
-        return abi.E_BADARG
+        return _E_BADARG
     last = "%s: %s injected" % (tcb.name[s], kind)
     return 0
 

@@ -33,11 +33,24 @@ its frame on the C stack, so the round trip touches the heap not at all
 import micropython
 from micropython import const
 
-from . import abi, caps, mem, sched, task, tcb, timers, trace
+from . import caps, sched, task, tcb, timers, trace
 from .sched import push
 from .tcb import (alease, base, gen, handle, notes, owes, peer, prio, sdata, slease, sop,
                   sq_head, sq_next, state, timed)
 from .trace import write as tw
+
+_E_DEAD = const(-1)  # abi.E_DEAD
+_E_DEADLOCK = const(-2)  # abi.E_DEADLOCK
+_E_DENIED = const(-5)  # abi.E_DENIED
+_E_TOOBIG = const(-4)  # abi.E_TOOBIG
+_F_BADARG = const(2)  # abi.F_BADARG
+_F_BADREPLY = const(3)  # abi.F_BADREPLY
+_F_NOTASK = const(4)  # abi.F_NOTASK
+_RC_MIN = const(-10)  # abi.RC_MIN
+_TR_DEADLOCK = const(8)  # abi.TR_DEADLOCK
+_TR_DENIED = const(15)  # abi.TR_DENIED
+_TR_REPLY = const(4)  # abi.TR_REPLY
+_TR_WAKE = const(6)  # abi.TR_WAKE
 
 _NONE = const(0xFF)
 _IN_SEND = const(1)  # abi.ST_IN_SEND
@@ -53,9 +66,20 @@ _VER = const(1)  # abi.MSG_VERSION
 _BUFS = task.BUFS
 _ret = task.ret
 _bad = task.bad
-_offer = mem.offer
 _recvs = tcb.recvs
-_RC_OK_STOP = task.RCSTOP[-abi.RC_MIN]
+_RC_OK_STOP = task.RCSTOP[-_RC_MIN]
+
+
+def _offer(h, lease):
+    """mem.offer, bound on first use: keep.mem (regions and leases) loads
+    only in apps that declare a region (a real lease means it has). The
+    first call rebinds this global, so later sends neither import (a
+    relative import allocates) nor pay an extra call."""
+    global _offer
+    from . import mem
+
+    _offer = mem.offer
+    return _offer(h, lease)
 
 
 @micropython.native
@@ -74,32 +98,32 @@ def send(h, dest, op, data=None, lease=None, timeout_ms=None, _state=state, _pee
             raise TypeError
         n = 0 if data is None else _len(data)
     except TypeError:
-        return _bad(h, abi.F_BADARG, 0, "send(dest, op, data, lease, timeout_ms): bad argument")
+        return _bad(h, _F_BADARG, 0, "send(dest, op, data, lease, timeout_ms): bad argument")
     # Slots past the last task are EMPTY; past MAX_TASKS there is no slot at all.
     if s >= _MAX_TASKS or _state[s] == _EMPTY:
-        return _bad(h, abi.F_NOTASK, dest & 0xFFFFFFFF, "send: no task %d" % dest)
+        return _bad(h, _F_NOTASK, dest & 0xFFFFFFFF, "send: no task %d" % dest)
     if n and not _isinstance(data, _BUFS):
-        return _bad(h, abi.F_BADARG, 0, "send: data must be bytes-like")
+        return _bad(h, _F_BADARG, 0, "send: data must be bytes-like")
     if lease is not None and not _offer(h, lease):  # not this task's lease: it faulted
         return h
     badge = 0
     if caps.grants is not None:
         badge = caps.grants[me].get(s, -1)
         if badge < 0:
-            _tw(abi.TR_DENIED, me, s, 0)
-            return _rc(h, abi.E_DENIED)
+            _tw(_TR_DENIED, me, s, 0)
+            return _rc(h, _E_DENIED)
     if n > tcb.max_msg:
         _tw(2, me, s | op << 8, n)  # abi.TR_SEND
-        return _rc(h, abi.E_TOOBIG)
+        return _rc(h, _E_TOOBIG)
     if _gen[s] != dest >> 8 or _state[s] >= _FAULTED:
         _tw(2, me, s | op << 8, n)  # abi.TR_SEND
-        return _rc(h, abi.E_DEAD)
+        return _rc(h, _E_DEAD)
     # Deadlock: follow who `s` waits for; reaching the caller closes a cycle.
     t = s
     while True:
         if t == me:
-            _tw(abi.TR_DEADLOCK, me, s, 0)
-            return _rc(h, abi.E_DEADLOCK)
+            _tw(_TR_DEADLOCK, me, s, 0)
+            return _rc(h, _E_DEADLOCK)
         ts = _state[t]
         if ts != _IN_SEND and ts != _IN_REPLY:
             break
@@ -199,7 +223,7 @@ def recv(h, timeout_ms=None, mask=0, _state=state, _sq_head=sq_head, _recvs=_rec
         if timeout_ms is not None and (timeout_ms & 0 or timeout_ms < 0 or timeout_ms > _TMAX):
             raise TypeError
     except TypeError:
-        return _bad(h, abi.F_BADARG, 0, "recv(timeout_ms, mask): bad argument")
+        return _bad(h, _F_BADARG, 0, "recv(timeout_ms, mask): bad argument")
     m = h.m
     h._stop = h._mstop
     h._p = 1
@@ -213,7 +237,7 @@ def recv(h, timeout_ms=None, mask=0, _state=state, _sq_head=sq_head, _recvs=_rec
             m.op = -1
             m.len = 0
             m.rc = 0
-            tw(abi.TR_WAKE, me, 0, pend)
+            tw(_TR_WAKE, me, 0, pend)
             return h
     c = _sq_head[me]
     if c == _NONE:
@@ -266,15 +290,15 @@ def reply(h, client, rc=0, data=None, _state=state, _peer=peer, _gen=gen, _owes=
             raise TypeError
         n = 0 if data is None else _len(data)
     except TypeError:
-        return _bad(h, abi.F_BADARG, 0, "reply(client, rc -128..127, data): bad argument")
+        return _bad(h, _F_BADARG, 0, "reply(client, rc -128..127, data): bad argument")
     if c >= _MAX_TASKS or not (_owes[me] >> c) & 1:
-        return _bad(h, abi.F_BADREPLY, client & 0xFFFFFFFF,
+        return _bad(h, _F_BADREPLY, client & 0xFFFFFFFF,
                     "reply to task %d, which is not waiting for a reply from it" % client)
     if n and not _isinstance(data, _BUFS):
-        return _bad(h, abi.F_BADARG, 0, "reply: data must be bytes-like")
+        return _bad(h, _F_BADARG, 0, "reply: data must be bytes-like")
     if n > tcb.max_msg:
-        _tw(4, me, c | (abi.E_TOOBIG & 0xFF) << 8, n)
-        return _ret(h, abi.E_TOOBIG)
+        _tw(4, me, c | (_E_TOOBIG & 0xFF) << 8, n)
+        return _ret(h, _E_TOOBIG)
     _owes[me] &= ~(1 << c)
     if _alease[c] is not None:
         end_lease(c)
@@ -369,5 +393,5 @@ def release_clients(s, rc):
             tcb.timed[t] = 0
             st[t] = _RUNNABLE
             sched.push(t)
-            trace.write(abi.TR_REPLY, s, t | (rc & 0xFF) << 8, 0)
+            trace.write(_TR_REPLY, s, t | (rc & 0xFF) << 8, 0)
     tcb.sq_head[s] = _NONE

@@ -20,7 +20,22 @@ import time
 
 from micropython import const
 
-from . import abi, caps, fault, ipc, irq, notify, sched, task, tcb, timers, trace
+from . import caps, fault, ipc, irq, notify, sched, task, tcb, timers, trace
+
+_ABI_VERSION = const(1)  # abi.ABI_VERSION
+_E_DEAD = const(-1)  # abi.E_DEAD
+_F_BUDGET_HEAP = const(7)  # abi.F_BUDGET_HEAP
+_F_BUDGET_TIME = const(8)  # abi.F_BUDGET_TIME
+_F_EXCEPTION = const(1)  # abi.F_EXCEPTION
+_F_INJECTED = const(9)  # abi.F_INJECTED
+_F_MISUSE = const(5)  # abi.F_MISUSE
+_GEN_MAX = const(4194303)  # abi.GEN_MAX
+_KERNEL_SLOT = const(255)  # abi.KERNEL_SLOT
+_ST_EMPTY = const(9)  # abi.ST_EMPTY
+_TR_BOOT = const(20)  # abi.TR_BOOT
+_TR_BUDGET = const(18)  # abi.TR_BUDGET
+_TR_HOLD = const(21)  # abi.TR_HOLD
+_TR_RESTART = const(10)  # abi.TR_RESTART
 
 _NONE = const(0xFF)
 _RUNNABLE = const(0)  # abi.ST_RUNNABLE
@@ -86,7 +101,7 @@ def boot(max_msg=64, trace_records=256, echo_text=False):
     for s in range(irq.MAX_SLOTS):
         irq.pending[s] = 0
     irq.flag[0] = 0
-    trace.write(abi.TR_BOOT, abi.KERNEL_SLOT, abi.ABI_VERSION, 0)
+    trace.write(_TR_BOOT, _KERNEL_SLOT, _ABI_VERSION, 0)
 
 
 def spawn(fn, prio=4, name=None, args=(), heap_budget=0, slice_ms=0, regions=None):
@@ -164,37 +179,37 @@ def restart(s):
     """Start slot s again from its entry with a new generation."""
     st = tcb.state[s]
     if st not in (_FAULTED, _DONE, _HELD):
-        fault.fault(s, abi.F_INJECTED, 0, "restart")
+        fault.fault(s, _F_INJECTED, 0, "restart")
     retire(s)
     g = tcb.gen[s] + 1
-    tcb.gen[s] = g if g <= abi.GEN_MAX else 0
+    tcb.gen[s] = g if g <= _GEN_MAX else 0
     tcb.restarts[s] += 1
     tcb.notes[s] = 0
     tcb.owes[s] = 0
     tcb.sq_head[s] = _NONE
     _start(s)
-    trace.write(abi.TR_RESTART, s, tcb.gen[s] & 0xFFFF, tcb.restarts[s])
+    trace.write(_TR_RESTART, s, tcb.gen[s] & 0xFFFF, tcb.restarts[s])
     return tid(s)
 
 
 def hold(s):
     """Stop slot s on purpose; clients waiting on it get E_DEAD."""
-    if tcb.state[s] in (_HELD, _DONE) or tcb.state[s] == abi.ST_EMPTY:
+    if tcb.state[s] in (_HELD, _DONE) or tcb.state[s] == _ST_EMPTY:
         return
     srv = fault.detach(s) if s != tcb.cur else _NONE
     tcb.state[s] = _HELD
     if srv != _NONE:
         ipc.reprioritise(srv)
-    ipc.release_clients(s, abi.E_DEAD)
+    ipc.release_clients(s, _E_DEAD)
     tcb.owes[s] = 0
     retire(s)
-    trace.write(abi.TR_HOLD, s, 1, 0)
+    trace.write(_TR_HOLD, s, 1, 0)
 
 
 def release(s):
     """Let a held (or faulted) task run again, as a fresh instance."""
     if tcb.state[s] in (_HELD, _FAULTED, _DONE):
-        trace.write(abi.TR_HOLD, s, 0, 0)
+        trace.write(_TR_HOLD, s, 0, 0)
         return restart(s)
     return tid(s)
 
@@ -226,7 +241,7 @@ def _finish(s, coro_done):
             tcb.state[s] = _DONE
             if srv != _NONE:
                 ipc.reprioritise(srv)
-            ipc.release_clients(s, abi.E_DEAD)
+            ipc.release_clients(s, _E_DEAD)
             tcb.owes[s] = 0
             tcb.coro[s] = None
             if exit_hook is not None:
@@ -318,11 +333,11 @@ def run(duration_ms=None, until_idle=False):
         try:
             coros[s].send(None)
             if h._p != 2 and state[s] < _FAULTED:
-                fault_(s, abi.F_MISUSE, 0, "awaited something that is not a Keep syscall")
+                fault_(s, _F_MISUSE, 0, "awaited something that is not a Keep syscall")
         except StopIteration:
             finish(s, True)
         except Exception as e:
-            fault_(s, abi.F_EXCEPTION, 0, e)
+            fault_(s, _F_EXCEPTION, 0, e)
         tcb.cur = _NONE
         run_b[0] = _NONE
         if check:
@@ -358,13 +373,13 @@ def _check_budgets(s, alloc, slice_us):
         return
     b = tcb.bud_heap[s]
     if b and alloc > b:
-        trace.write(abi.TR_BUDGET, s, 1, alloc)
-        fault.fault(s, abi.F_BUDGET_HEAP, alloc, "allocated %d bytes in one slice (budget %d)" % (alloc, b))
+        trace.write(_TR_BUDGET, s, 1, alloc)
+        fault.fault(s, _F_BUDGET_HEAP, alloc, "allocated %d bytes in one slice (budget %d)" % (alloc, b))
         return
     b = tcb.bud_us[s]
     if b and slice_us > b:
-        trace.write(abi.TR_BUDGET, s, 2, slice_us)
-        fault.fault(s, abi.F_BUDGET_TIME, slice_us,
+        trace.write(_TR_BUDGET, s, 2, slice_us)
+        fault.fault(s, _F_BUDGET_TIME, slice_us,
                     "ran %d us without yielding (budget %d us)" % (slice_us, b))
 
 

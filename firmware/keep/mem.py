@@ -1,6 +1,8 @@
 """Regions and leases: checked windows onto one kernel arena.
 
-The arena is a single bytearray allocated once at boot. Each task's
+The arena is a single bytearray allocated once at boot. This module is
+loaded only by apps that declare a region (boot, kernel.spawn), and by the
+first lease or k.region() call otherwise (ipc._offer, task.region). Each task's
 regions are carved from it following the board's MPU rules (how many per
 task, minimum size, power-of-two sizes, alignment), so an app that fits
 here would fit the chip's real MPU. A task reaches its memory only through
@@ -33,7 +35,10 @@ import gc
 import micropython
 from micropython import const
 
-from . import abi, task, tcb, trace
+from . import task, tcb, trace
+
+_F_MEMORY = const(6)  # abi.F_MEMORY
+_TR_MEMFAULT = const(16)  # abi.TR_MEMFAULT
 
 _NONE = const(0xFF)
 _FAULTED = const(6)  # abi.ST_FAULTED
@@ -207,12 +212,12 @@ def violation(s, region, access, off, n, why):
         return exc
     o = off if 0 <= off <= 0xFFFF else 0xFFFF
     ln = n if 0 <= n <= 0xFFFF else 0xFFFF
-    trace.write(abi.TR_MEMFAULT, s, access | (region & 0xFF) << 8, o << 16 | ln)
+    trace.write(_TR_MEMFAULT, s, access | (region & 0xFF) << 8, o << 16 | ln)
     exc.access = access
     exc.region = region
     exc.offset = off
     exc.length = n
-    fault.fault(s, abi.F_MEMORY, (o << 16 | ln) & 0xFFFFFFFF, exc)
+    fault.fault(s, _F_MEMORY, (o << 16 | ln) & 0xFFFFFFFF, exc)
     h = tcb.handle[s]
     if h is not None:
         h._p = 1  # any later syscall is a no-op misuse: the task only stops
@@ -363,8 +368,8 @@ def offer(h, lease):
     if isinstance(lease, Lease) and lease.owner == h.slot and lease.state == NEW:
         return True
     tag = lease.region.index | LEASE_TAG if isinstance(lease, Lease) else 0xFF
-    trace.write(abi.TR_MEMFAULT, h.slot, _READ | tag << 8, 0)
-    task.bad(h, abi.F_MEMORY, 0, MemoryFault(
+    trace.write(_TR_MEMFAULT, h.slot, _READ | tag << 8, 0)
+    task.bad(h, _F_MEMORY, 0, MemoryFault(
         "send: lease is not a fresh lease of this task's region" if isinstance(lease, Lease)
         else "send: lease must be a Lease"))
     return False

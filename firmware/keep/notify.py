@@ -13,7 +13,15 @@ Invariants:
 
 from micropython import const
 
-from . import abi, sched, task, tcb, timers, trace
+from . import sched, task, tcb, timers, trace
+
+_E_DEAD = const(-1)  # abi.E_DEAD
+_F_BADARG = const(2)  # abi.F_BADARG
+_F_NOTASK = const(4)  # abi.F_NOTASK
+_ST_EMPTY = const(9)  # abi.ST_EMPTY
+_TIMEOUT_MAX_MS = const(536870911)  # abi.TIMEOUT_MAX_MS
+_TR_NOTIFY = const(5)  # abi.TR_NOTIFY
+_TR_WAKE = const(6)  # abi.TR_WAKE
 
 _IN_RECV = const(3)  # abi.ST_IN_RECV
 _IN_WAIT = const(4)  # abi.ST_IN_WAIT
@@ -40,7 +48,7 @@ def post(s, bits):
             tcb.timed[s] = 0
             tcb.state[s] = _RUNNABLE
             sched.push(s)
-            trace.write(abi.TR_WAKE, s, 0, pend)
+            trace.write(_TR_WAKE, s, 0, pend)
 
 
 def notify(h, dest, bits):
@@ -48,13 +56,13 @@ def notify(h, dest, bits):
     if h._p:
         return task.misuse(h)
     if type(dest) is not int or type(bits) is not int or bits < 0 or bits > 0xFFFFFFFF:
-        return task.bad(h, abi.F_BADARG, 0, "notify: dest and bits (32-bit) must be ints")
+        return task.bad(h, _F_BADARG, 0, "notify: dest and bits (32-bit) must be ints")
     s = dest & 0xFF
-    if dest < 0 or s >= tcb.ntasks or tcb.state[s] == abi.ST_EMPTY:
-        return task.bad(h, abi.F_NOTASK, dest & 0xFFFFFFFF, "notify: no task %d" % dest)
+    if dest < 0 or s >= tcb.ntasks or tcb.state[s] == _ST_EMPTY:
+        return task.bad(h, _F_NOTASK, dest & 0xFFFFFFFF, "notify: no task %d" % dest)
     if tcb.gen[s] != dest >> 8 or tcb.state[s] >= _FAULTED:
-        return task.ret(h, abi.E_DEAD)
-    trace.write(abi.TR_NOTIFY, h.slot, s, bits)
+        return task.ret(h, _E_DEAD)
+    trace.write(_TR_NOTIFY, h.slot, s, bits)
     post(s, bits)
     return task.ret(h, 0)
 
@@ -65,8 +73,8 @@ def wait(h, mask, timeout_ms=None):
         return task.misuse(h)
     if type(mask) is not int or mask <= 0 or mask > 0xFFFFFFFF or \
             (timeout_ms is not None and (type(timeout_ms) is not int or timeout_ms < 0
-                                         or timeout_ms > abi.TIMEOUT_MAX_MS)):
-        return task.bad(h, abi.F_BADARG, 0, "wait: mask (non-zero, 32-bit) and timeout_ms must be ints")
+                                         or timeout_ms > _TIMEOUT_MAX_MS)):
+        return task.bad(h, _F_BADARG, 0, "wait: mask (non-zero, 32-bit) and timeout_ms must be ints")
     me = h.slot
     m = h.m
     h._stop = h._mstop
@@ -76,7 +84,7 @@ def wait(h, mask, timeout_ms=None):
         tcb.notes[me] ^= pend
         m.bits = pend
         m.rc = 0
-        trace.write(abi.TR_WAKE, me, 0, pend)
+        trace.write(_TR_WAKE, me, 0, pend)
         return h
     tcb.state[me] = _IN_WAIT
     tcb.mask[me] = mask

@@ -13,7 +13,12 @@ Invariants:
   stale (E_DEAD) afterwards.
 """
 
-from . import abi, fault, kernel, task, tcb
+from micropython import const
+
+from . import fault, kernel, task, tcb
+
+_F_BADARG = const(2)  # abi.F_BADARG
+_F_INJECTED = const(9)  # abi.F_INJECTED
 
 
 def set_supervisor(slot):
@@ -23,11 +28,11 @@ def set_supervisor(slot):
 
 def _priv(h, slot):
     if h.slot != fault.supervisor:
-        fault.fault(h.slot, abi.F_BADARG, 0, "supervisor call from a task that is not the supervisor")
+        fault.fault(h.slot, _F_BADARG, 0, "supervisor call from a task that is not the supervisor")
         h._p = 1
         return False
     if type(slot) is not int or not 0 <= slot < tcb.ntasks:
-        fault.fault(h.slot, abi.F_BADARG, 0, "supervisor call: no slot %r" % (slot,))
+        fault.fault(h.slot, _F_BADARG, 0, "supervisor call: no slot %r" % (slot,))
         h._p = 1
         return False
     return True
@@ -55,7 +60,7 @@ def sv_release(h, slot):
     return kernel.release(slot)
 
 
-def sv_inject(h, slot, kind=abi.F_INJECTED):
+def sv_inject(h, slot, kind=_F_INJECTED):
     """Fault slot on purpose (fault injection); returns 0."""
     if not _priv(h, slot):
         return -1

@@ -26,13 +26,18 @@ Invariants:
 import micropython
 from micropython import const
 
-from . import abi, tcb
+from . import tcb
+
+_F_BADARG = const(2)  # abi.F_BADARG
+_F_MISUSE = const(5)  # abi.F_MISUSE
+_F_SELF = const(10)  # abi.F_SELF
+_RC_MIN = const(-10)  # abi.RC_MIN
 
 HDR = const(4)  # abi.MSG_HDR
 BUFS = (bytes, bytearray, memoryview)
 
 # StopIteration for each kernel rc, preallocated: index rc - abi.RC_MIN.
-RCSTOP = tuple(StopIteration(rc) for rc in range(abi.RC_MIN, 1))
+RCSTOP = tuple(StopIteration(rc) for rc in range(_RC_MIN, 1))
 _OK = const(10)  # -abi.RC_MIN
 
 
@@ -123,7 +128,7 @@ def misuse(h):
     from . import fault
 
     h._p = 1
-    fault.fault(h.slot, abi.F_MISUSE, 0, "syscall without await")
+    fault.fault(h.slot, _F_MISUSE, 0, "syscall without await")
     return h
 
 
@@ -143,7 +148,7 @@ def log(h, text):
     if isinstance(text, str):
         text = text.encode()
     elif not isinstance(text, BUFS):
-        return bad(h, abi.F_BADARG, 0, "log: text must be str or bytes")
+        return bad(h, _F_BADARG, 0, "log: text must be str or bytes")
     n = len(text)
     if n > 255:
         n = 255
@@ -153,6 +158,18 @@ def log(h, text):
     return ret(h, 0)
 
 
+def region(h, name):
+    """k.region(name), until keep.mem loads and binds its own: the module
+    loads only in apps that declare a region (tasks with one load it at
+    spawn), so this path is a task asking for a region it does not have."""
+    from . import mem
+
+    return mem._handle_region(h, name)
+
+
+Handle.region = region
+
+
 def fault_self(h, reason=None):
     """Fault the calling task on purpose (its own assertion failed)."""
-    return bad(h, abi.F_SELF, 0, reason)
+    return bad(h, _F_SELF, 0, reason)

@@ -17,7 +17,12 @@ import time
 
 from micropython import const
 
-from . import abi, fault, sched, tcb, trace
+from . import fault, sched, tcb, trace
+
+_E_TIMEOUT = const(-3)  # abi.E_TIMEOUT
+_F_BADARG = const(2)  # abi.F_BADARG
+_TIMEOUT_MAX_MS = const(536870911)  # abi.TIMEOUT_MAX_MS
+_TR_TIMEOUT = const(7)  # abi.TR_TIMEOUT
 
 _RUNNABLE = const(0)  # abi.ST_RUNNABLE
 _IN_SEND = const(1)  # abi.ST_IN_SEND
@@ -95,21 +100,21 @@ def _timeout(s):
         tcb.state[s] = _RUNNABLE
         sched.push(s)
         return
-    trace.write(abi.TR_TIMEOUT, s, st, 0)
+    trace.write(_TR_TIMEOUT, s, st, 0)
     if st == _IN_SEND or st == _IN_REPLY:
         srv = tcb.peer[s]
         if st == _IN_SEND:
             fault.unlink_sender(s)
         if tcb.alease[s] is not None:
             ipc.end_lease(s)
-        h.rc = abi.E_TIMEOUT
+        h.rc = _E_TIMEOUT
         h.rlen = 0
         tcb.state[s] = _RUNNABLE
         sched.push(s)
         ipc.reprioritise(srv)
     elif st == _IN_RECV or st == _IN_WAIT:
         m = h.m
-        m.rc = abi.E_TIMEOUT
+        m.rc = _E_TIMEOUT
         m.bits = 0
         if st == _IN_RECV:
             m.sender = -1
@@ -125,8 +130,8 @@ def sleep_ms(h, ms):
 
     if h._p:
         return task.misuse(h)
-    if type(ms) is not int or ms < 0 or ms > abi.TIMEOUT_MAX_MS:
-        return task.bad(h, abi.F_BADARG, 0, "sleep_ms: ms must be an int >= 0")
+    if type(ms) is not int or ms < 0 or ms > _TIMEOUT_MAX_MS:
+        return task.bad(h, _F_BADARG, 0, "sleep_ms: ms must be an int >= 0")
     if ms:
         tcb.state[h.slot] = _SLEEPING
         arm(h.slot, ms)

@@ -20,14 +20,15 @@ from array import array
 import micropython
 from micropython import const
 
-from . import abi
+_TR_SIZE = const(8)  # abi.TR_SIZE
+
 
 HEAD = const(0)
 COUNT = const(1)
 DROPPED = const(2)
 CAP = const(3)
 
-ring = bytearray(abi.TR_SIZE * 64)
+ring = bytearray(_TR_SIZE * 64)
 st = array("I", [0, 0, 0, 64])
 
 
@@ -38,10 +39,10 @@ def init(capacity):
     a new one is allocated, so rebooting the kernel never needs two rings.
     """
     global ring, st
-    if len(ring) != abi.TR_SIZE * capacity:
+    if len(ring) != _TR_SIZE * capacity:
         ring = None
         gc.collect()
-        ring = bytearray(abi.TR_SIZE * capacity)
+        ring = bytearray(_TR_SIZE * capacity)
     st[HEAD] = 0
     st[COUNT] = 0
     st[DROPPED] = 0

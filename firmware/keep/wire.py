@@ -22,13 +22,20 @@ Invariants:
 """
 
 import micropython
+from micropython import const
 
-from keep.abi import FRAME_MAX_RECORDS, FRAME_START, FRAME_VERSION, TR_SIZE, TR_WIRE_LEN
+# Private copies of the abi.py numbers (checked by tests/host/test_abi_consistency.py):
+# consts are folded at compile time, so the board never loads keep.abi itself.
+_MAX_RECORDS = const(32)  # abi.FRAME_MAX_RECORDS
+_START = const(30)  # abi.FRAME_START
+_VERSION = const(1)  # abi.FRAME_VERSION
+_TR_SIZE = const(8)  # abi.TR_SIZE
+_WIRE_LEN = const(b'\x08\x06\x06\x04\x06\x08\x08\x04\x04\x08\x06\x04\x08\x08\x08\x04\x08\x08\x08\x08\x08\x04\x08\x04')  # abi.TR_WIRE_LEN
 
 
-def frame_size_max(records=FRAME_MAX_RECORDS):
+def frame_size_max(records=_MAX_RECORDS):
     """Bytes a frame of `records` records can take at most (FRAME_START included)."""
-    return 1 + 4 * ((7 + records * TR_SIZE + 2) // 3)
+    return 1 + 4 * ((7 + records * _TR_SIZE + 2) // 3)
 
 
 # Size of the buffer the kernel preallocates once for encode().
@@ -55,7 +62,7 @@ def _encode(ring, first: int, count: int, cap: int, seq: int, out, wl) -> int:
     groups = (rlen + 9) // 3
     # Pass 2: raw body at out[groups + 1 ...], CRC as we go.
     p = groups + 1
-    o[p] = int(FRAME_VERSION)
+    o[p] = _VERSION
     o[p + 1] = seq & 0xFF
     o[p + 2] = (seq >> 8) & 0xFF
     o[p + 3] = rlen & 0xFF
@@ -102,7 +109,7 @@ def _encode(ring, first: int, count: int, cap: int, seq: int, out, wl) -> int:
         s += 3
         d += 4
         g += 1
-    o[0] = int(FRAME_START)
+    o[0] = _START
     return d
 
 
@@ -116,7 +123,7 @@ def encode(ring, first, count, capacity, seq, out):
     frame_size_max(count) bytes (FRAME_BUF_LEN covers FRAME_MAX_RECORDS).
     Allocates nothing unless the arguments are wrong (then ValueError).
     """
-    if count < 0 or count > FRAME_MAX_RECORDS or first < 0 or first >= capacity \
-            or len(out) < frame_size_max(count) or len(ring) < capacity * TR_SIZE:
+    if count < 0 or count > _MAX_RECORDS or first < 0 or first >= capacity \
+            or len(out) < frame_size_max(count) or len(ring) < capacity * _TR_SIZE:
         raise ValueError("wire.encode: bad arguments")
-    return _encode(ring, first, count, capacity, seq, out, TR_WIRE_LEN)
+    return _encode(ring, first, count, capacity, seq, out, _WIRE_LEN)

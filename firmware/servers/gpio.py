@@ -41,7 +41,9 @@ again after it sees E_DEAD (clients.gpio.Gpio does it on its next call).
 from micropython import const
 
 import hal
-from keep import abi, trace
+from keep import trace
+
+_TR_PIN = const(22)  # abi.TR_PIN
 
 READ = const(1)
 WRITE = const(2)
@@ -129,7 +131,7 @@ async def main(k, owns=None, rights=None, **_):
             else:
                 p.toggle()
             v = p.value()
-            trace.write(abi.TR_PIN, slot, pin, v | (h.ticks_ms() << 1 & 0xFFFFFFFF))
+            trace.write(_TR_PIN, slot, pin, v | (h.ticks_ms() << 1 & 0xFFFFFFFF))
             out[0] = v
             await k.reply(c, _OK, out_v if op == TOGGLE else None)
         elif op == CONFIG:

@@ -39,7 +39,10 @@ from array import array
 
 from micropython import const
 
-from keep import abi, tcb
+from keep import tcb
+
+_F_INJECTED = const(9)  # abi.F_INJECTED
+_NOTE_FAULT = const(536870912)  # abi.NOTE_FAULT
 
 _FAULTED = const(6)
 _HELD = const(7)
@@ -112,7 +115,7 @@ async def main(k, flap_restarts=5, flap_window_ms=10000, backoff_ms=10, backoff_
             if pending[s]:
                 d = ticks_diff(due[s], now)
                 wait = 0 if d <= 0 else min(wait, d)
-        m = await k.recv(timeout_ms=wait, mask=abi.NOTE_FAULT)
+        m = await k.recv(timeout_ms=wait, mask=_NOTE_FAULT)
         if wdt is not None:
             wdt.feed()
         now = ticks_ms()
@@ -190,7 +193,7 @@ async def main(k, flap_restarts=5, flap_window_ms=10000, backoff_ms=10, backoff_
                     stats["hung"] += 1
                     await k.log("supervisor: %s hung: clients queued and no recv for %d ms"
                                 % (name, ticks_diff(now, hb_since[s])))
-                    k.sv_inject(s, abi.F_INJECTED)  # its disposition applies next round
+                    k.sv_inject(s, _F_INJECTED)  # its disposition applies next round
         m.bits = 0
 
 

@@ -2,10 +2,12 @@
 
 Hot kernel paths use module-private `const()` copies of ABI numbers (a
 `const` is inlined only within its own module). Each copy names its source
-in a trailing comment, `_X = const(N)  # abi.NAME`, or a literal passed
-inline, `tw(2, ...)  # abi.TR_SEND`; this test checks every such pairing.
+in a trailing comment, `_X = const(N)  # abi.NAME` (N an int or a bytes
+literal), or a literal passed inline, `tw(2, ...)  # abi.TR_SEND`; this
+test checks every such pairing.
 """
 
+import ast
 import re
 
 from keep_host import abi
@@ -13,6 +15,7 @@ from keep_host.paths import FIRMWARE
 
 CONST_RE = re.compile(r"=\s*const\((-?\d+)\)\s*#\s*-?abi\.([A-Z_0-9]+)")
 CALL_RE = re.compile(r"\(\s*(\d+)\s*,.*#\s*abi\.([A-Z_0-9]+)")
+BYTES_RE = re.compile(r"=\s*const\((b'[^']*'|b\"[^\"]*\")\)\s*#\s*abi\.([A-Z_0-9]+)")
 
 
 def _pairs():
@@ -23,6 +26,9 @@ def _pairs():
                 if m:
                     neg = "# -abi." in line
                     yield path.relative_to(FIRMWARE), n, int(m.group(1)), m.group(2), neg
+            m = BYTES_RE.search(line)
+            if m:
+                yield path.relative_to(FIRMWARE), n, ast.literal_eval(m.group(1)), m.group(2), False
 
 
 def test_private_copies_match_abi():
@@ -48,3 +54,12 @@ def test_abi_numbers_are_unique_per_family():
     assert set(abi.RC_NAMES) == set(errs.values()) | {0}
     assert set(abi.TR_NAMES) == {v for k, v in vars(abi).items() if k.startswith("TR_") and isinstance(v, int)
                                  and k not in ("TR_SIZE", "TR_KIND_MAX", "TR_WIRE_LEN", "TR_DELIVERED")}
+
+
+def test_board_never_loads_abi():
+    """Firmware reads ABI numbers through private consts only, so the board
+    spends no RAM on keep.abi's dictionary and names (tests may import it)."""
+    users = [str(p.relative_to(FIRMWARE)) for p in sorted(FIRMWARE.rglob("*.py"))
+             if re.search(r"^\s*(from keep\.abi import|from (\.|keep) import .*\babi\b|import keep\.abi)",
+                          p.read_text(), re.M)]
+    assert users == [], users
