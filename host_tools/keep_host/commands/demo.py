@@ -14,12 +14,15 @@ def add_arguments(p):
     p.add_argument("--app", default="chaos", help="app to run (default: %(default)s)")
     p.add_argument("--live", action="store_true",
                    help="the monitor's live view (task table, IPC, faults, log) instead of lines")
+    p.add_argument("--no-romfs", action="store_true",
+                   help="deploy modules as files instead of one ROMFS image (their bytecode "
+                        "then lives in the heap: compare the heap peaks)")
     p.add_argument("-v", "--verbose", action="store_true", help="print every trace event")
 
 
 def main(args):
     res = demo.run_demo(seconds=args.seconds, app=args.app, heap=args.heap,
-                        verbose=args.verbose, live=args.live)
+                        verbose=args.verbose, live=args.live, romfs=not args.no_romfs)
     print()
     for line in res.summary_lines():
         print(line)
