@@ -304,13 +304,14 @@ def reply(h, client, rc=0, data=None, _state=state, _peer=peer, _gen=gen, _owes=
         end_lease(c)
     if _state[c] == _IN_REPLY and _peer[c] == me and _gen[c] == client >> 8:
         hc = _handle[c]
-        b = hc.rbuf
-        b[0] = _VER
-        b[1] = rc & 0xFF
-        b[2] = n & 0xFF
-        b[3] = n >> 8
+        b = hc.m.buf  # the reply half follows the receive half (task.Msg)
+        o = _len(b) >> 1
+        b[o] = _VER
+        b[o + 1] = rc & 0xFF
+        b[o + 2] = n & 0xFF
+        b[o + 3] = n >> 8
         if n:
-            _copy(b, _HDR, data, n)
+            _copy(b, o + _HDR, data, n)
         hc.rc = rc
         hc.rlen = n
         _timed[c] = 0
