@@ -77,12 +77,20 @@ class Handle:
 
     def __init__(self, slot, max_msg):
         self.slot = slot
-        self.m = m = Msg(max_msg)
+        m = Msg(max_msg)
         self.rbody = memoryview(m.buf)[2 * HDR + max_msg :]  # the reply half
         self._p = 0
         self._stop = None
         self._hstop = StopIteration(self)
-        self._mstop = StopIteration(self.m)
+        # The Msg is reached through the StopIteration that returns it (see
+        # the m property): no `m` entry keeps the instance at 8 attributes
+        # once rc and rlen are set, one 32-byte step of its dict smaller.
+        self._mstop = StopIteration(m)
+
+    @property
+    def m(self):
+        """The task's Msg, the one recv and wait return."""
+        return self._mstop.value
 
     @property
     def id(self):
