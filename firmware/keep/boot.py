@@ -10,9 +10,9 @@ docs/manifest.md), sets the kernel up from it and runs it:
    loaded only when some task declares a region.
 3. Every task from TASKS in slot order (the supervisor is slot 0), entry
    imported with __import__, args as keyword arguments; budgets, regions.
-   A task that owns hardware (any non-empty list in its `owns`) also gets
-   `owns=` (the manifest's table): servers take what they drive from
-   there and nowhere else. The supervisor gets its policy (SUPERVISOR,
+   A task that owns hardware (its `owns` is not None) also gets `owns=`
+   (the manifest's table, only the kinds it owns): servers take what they
+   drive from there and nowhere else. The supervisor gets its policy (SUPERVISOR,
    dispositions, servers, the watchdog) as keyword arguments on top.
 4. Grants (caps.load), the supervisor slot, a hook that reboots the board
    if the supervisor itself faults.
@@ -55,7 +55,7 @@ _TR_HEAP = const(17)  # abi.TR_HEAP
 _TR_NAME = const(23)  # abi.TR_NAME
 _TR_STATE = const(19)  # abi.TR_STATE
 
-TABLE_VERSION = 1
+TABLE_VERSION = 2  # host_tools/keep_host/manifest/table.py TABLE_VERSION
 SAFEBOOT_FILE = "SAFEBOOT"
 
 # ---- hook point: the console command channel -----------------------------------
@@ -218,7 +218,7 @@ def setup(t, hal_impl=None, out=None, wdt_ms=None, console=True):
          heap_budget, slice_ms, args) = rows[slot]
         # The row's own dict, not a copy: the kernel keeps it for restarts,
         # and the keys added here are the same on every boot of this table.
-        if _any(owns.values()):
+        if owns:  # None unless it owns hardware (only the non-empty kinds)
             args["owns"] = owns
         if slot == 0:
             args["flap_restarts"], args["flap_window_ms"], args["backoff_ms"], \

@@ -187,7 +187,7 @@ def _rc(h, rc):
 def deliver(s, c, op, data, n, lease, badge, traced=True, _handle=handle, _gen=gen,
             _copy=_copy, _tw=tw):
     """Copy client c's message into server s's receive buffer."""
-    m = _handle[s].m
+    m = _handle[s]._mstop.value  # task.Handle.m, without the property call
     b = m.buf
     b[0] = _VER
     b[1] = op
@@ -224,8 +224,8 @@ def recv(h, timeout_ms=None, mask=0, _state=state, _sq_head=sq_head, _recvs=_rec
             raise TypeError
     except TypeError:
         return _bad(h, _F_BADARG, 0, "recv(timeout_ms, mask): bad argument")
-    m = h.m
-    h._stop = h._mstop
+    h._stop = s = h._mstop
+    m = s.value  # task.Handle.m, without the property call
     h._p = 1
     _recvs[me] += 1  # a server that keeps calling recv is alive (supervisor heartbeat)
     if mask:
@@ -304,13 +304,14 @@ def reply(h, client, rc=0, data=None, _state=state, _peer=peer, _gen=gen, _owes=
         end_lease(c)
     if _state[c] == _IN_REPLY and _peer[c] == me and _gen[c] == client >> 8:
         hc = _handle[c]
-        b = hc.rbuf
-        b[0] = _VER
-        b[1] = rc & 0xFF
-        b[2] = n & 0xFF
-        b[3] = n >> 8
+        b = hc._mstop.value.buf  # hc.m.buf: the reply half follows the received one
+        o = _len(b) >> 1
+        b[o] = _VER
+        b[o + 1] = rc & 0xFF
+        b[o + 2] = n & 0xFF
+        b[o + 3] = n >> 8
         if n:
-            _copy(b, _HDR, data, n)
+            _copy(b, o + _HDR, data, n)
         hc.rc = rc
         hc.rlen = n
         _timed[c] = 0

@@ -38,7 +38,7 @@ def post(s, bits):
         pend = notes[s] & tcb.mask[s]
         if pend:
             notes[s] ^= pend
-            m = tcb.handle[s].m
+            m = tcb.handle[s]._mstop.value  # task.Handle.m, without the property call
             m.bits = pend
             m.rc = 0
             if st == _IN_RECV:
@@ -76,8 +76,8 @@ def wait(h, mask, timeout_ms=None):
                                          or timeout_ms > _TIMEOUT_MAX_MS)):
         return task.bad(h, _F_BADARG, 0, "wait: mask (non-zero, 32-bit) and timeout_ms must be ints")
     me = h.slot
-    m = h.m
-    h._stop = h._mstop
+    h._stop = st = h._mstop
+    m = st.value  # task.Handle.m, without the property call
     h._p = 1
     pend = tcb.notes[me] & mask
     if pend:

@@ -15,7 +15,7 @@ TMP = "/tmp/keep_iso_%d" % _time.ticks_us()
 _os.mkdir(TMP)
 
 TABLE = """
-TABLE_VERSION = 1
+TABLE_VERSION = 2
 ABI_VERSION = 1
 APP = 'isoboot'
 BOARD = 'unix'
@@ -24,7 +24,7 @@ MAX_MSG = 64
 TRACE_RECORDS = 512
 SUPERVISOR = (3, 10000, 0, 0, 0)
 DISPOSITIONS = ('restart', 'hold', 'reboot')
-E = {'pins': (), 'uart': (), 'spi': (), 'i2c': ()}
+E = None  # owns nothing
 TASKS = (
     ('supervisor', 'servers.supervisor', 'main', 0, 2, False, (), (), E, 0, 0, {}),
     ('echo', 'iso_boot_app', 'echo', 1, 0, True, (('scratch', 256, True),), (), E, 0, 0, {}),

@@ -20,7 +20,7 @@ os.putenv("KEEP_SIM_STATE_DIR", TMP)
 from hal.sim import wdt as sw  # noqa: E402
 
 TABLE = """
-TABLE_VERSION = 1
+TABLE_VERSION = 2
 ABI_VERSION = 1
 APP = 'isowdt'
 BOARD = 'unix'
@@ -30,7 +30,7 @@ TRACE_RECORDS = 256
 WDT_MS = 60
 SUPERVISOR = (3, 10000, 0, 0, 0)
 DISPOSITIONS = ('restart', 'hold', 'reboot')
-E = {'pins': (), 'uart': (), 'spi': (), 'i2c': ()}
+E = None  # owns nothing
 TASKS = (
     ('supervisor', 'servers.supervisor', 'main', 0, 2, False, (), (), E, 0, 0, {}),
     ('ticker', 'iso_wdt_app', 'ticker', 2, 0, False, (), (), E, 0, 0, {}),

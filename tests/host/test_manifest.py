@@ -181,7 +181,7 @@ def test_table_imports_on_micropython(tmp_path):
     res = unixport.run(["-c", probe], path=(tmp_path,), cwd=tmp_path, merge_stderr=True)
     assert res.returncode == 0, res.stdout
     lines = res.stdout.splitlines()
-    assert lines[0] == "1 1 sample unix sim 64 256"
+    assert lines[0] == "2 1 sample unix sim 64 256"
     assert lines[1] == "(5, 10000, 10, 2000, 500)"
     assert lines[2] == "6 ['supervisor', 'gpio', 'uart', 'spi', 'logger', 'blinky']"
     # spi: slot 3; logger: slot 4, granted spi (slot 3, badge 7) and uart (slot 2, badge 2)

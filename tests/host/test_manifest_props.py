@@ -96,7 +96,7 @@ def judge(data):
         return None
     text = report.table()
     t = literal_module(text)
-    assert t["TABLE_VERSION"] == 1 and t["TASKS"][0][0] == "supervisor"
+    assert t["TABLE_VERSION"] == 2 and t["TASKS"][0][0] == "supervisor"
     assert len(t["TASKS"]) == len(data["tasks"]) + 1
     for slot, row in enumerate(t["TASKS"]):
         assert len(row) == 12
@@ -150,7 +150,7 @@ def test_accepted_tables_import_on_micropython(tmp_path):
     want = []
     for text in tables:
         t = literal_module(text)
-        want.append(f"1 {len(t['TASKS'])} {t['TASKS'][-1][0]}")
+        want.append(f"2 {len(t['TASKS'])} {t['TASKS'][-1][0]}")
     assert got == want
 
 

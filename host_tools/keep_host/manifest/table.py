@@ -3,9 +3,9 @@
 The device never parses TOML; it imports `app_table.py` (or its .mpy), a
 module of plain literals - ints, bools, floats, ASCII strings with escapes,
 tuples and dicts - so importing it runs no code and needs no parser beyond
-the compiler's. Layout, TABLE_VERSION 1 (docs/manifest.md has the same):
+the compiler's. Layout, TABLE_VERSION 2 (docs/manifest.md has the same):
 
-    TABLE_VERSION = 1              # bumped when a field changes meaning or place
+    TABLE_VERSION = 2              # bumped when a field changes meaning or place
     ABI_VERSION = 1                # keep/abi.py ABI_VERSION the table was made for
     APP = "chaos"                  # app name
     BOARD = "unix"                 # board name (boards/<name>.toml)
@@ -28,8 +28,9 @@ the compiler's. Layout, TABLE_VERSION 1 (docs/manifest.md has the same):
     #   server       bool: it receives requests
     #   regions      ((name, size_bytes, writable), ...) in manifest order
     #   grants       ((peer_slot, badge), ...) sorted by slot
-    #   owns         {"pins": (n, ...), "uart": (id, ...), "spi": ((bus, cs), ...),
-    #                 "i2c": (id, ...)}   - all four keys, always
+    #   owns         None if the task owns no hardware, else a dict of the
+    #                non-empty ones among "pins": (n, ...), "uart": (id, ...),
+    #                "spi": ((bus, cs), ...), "i2c": (id, ...)
     #   heap_budget  int bytes allocated per slice, 0 = unchecked
     #   slice_ms     int longest run between yields, 0 = unchecked
     #   args         dict passed to the task at start ({} if none)
@@ -41,7 +42,8 @@ deploy can skip an unchanged table by hash.
 
 from .model import DISPOSITIONS, SUPERVISOR, SUPERVISOR_ENTRY
 
-TABLE_VERSION = 1
+# 2: owns is None or only its non-empty keys (was: all four keys, always).
+TABLE_VERSION = 2
 FIELDS = ("name", "module", "function", "priority", "disposition", "server",
           "regions", "grants", "owns", "heap_budget", "slice_ms", "args")
 
@@ -81,16 +83,18 @@ def lit(v):
 def task_tuple(t, slots):
     regions = tuple((r.name, r.size, r.writable) for r in t.regions)
     grants = tuple(sorted((slots[p], b) for p, b in t.grants.items()))
-    owns = {"pins": tuple(t.owns["pins"]), "uart": tuple(t.owns["uart"]),
-            "spi": tuple(tuple(x) for x in t.owns["spi"]), "i2c": tuple(t.owns["i2c"])}
+    # Only the non-empty lists, None for none: the device builds each dict
+    # literal in its heap (~100 bytes for four keys), and the servers read
+    # their own key with .get(key, ()).
+    owns = {k: tuple(tuple(x) if k == "spi" else x for x in t.owns[k])
+            for k in ("pins", "uart", "spi", "i2c") if t.owns[k]} or None
     return (t.name, t.module, t.function, t.priority, DISPOSITIONS[t.disposition], t.server,
             regions, grants, owns, t.heap_budget, t.slice_ms, t.args)
 
 
 def supervisor_tuple():
     mod, fn = SUPERVISOR_ENTRY
-    owns = {"pins": (), "uart": (), "spi": (), "i2c": ()}
-    return (SUPERVISOR, mod, fn, 0, DISPOSITIONS["reboot"], False, (), (), owns, 0, 0, {})
+    return (SUPERVISOR, mod, fn, 0, DISPOSITIONS["reboot"], False, (), (), None, 0, 0, {})
 
 
 def mpu_tuple(board):
