@@ -108,7 +108,7 @@ def _command(seq, cmd, args):
             return {"err": "the console task itself cannot be faulted"}
         st = tcb.state[s]
         if st >= _FAULTED:
-            from .abinames import STATE_NAMES
+            from .faultnames import STATE_NAMES
 
             return {"err": "%s is %s: nothing runs to fault" % (tcb.name[s], STATE_NAMES[st])}
         kind = int(args[1]) if len(args) > 1 else _F_INJECTED

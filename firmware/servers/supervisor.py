@@ -198,7 +198,8 @@ async def main(k, flap_restarts=5, flap_window_ms=10000, backoff_ms=10, backoff_
 
 
 def _names():
-    """The name tables, loaded only when a message needs one (saves RAM)."""
-    from keep import abinames
+    """The fault-kind and state names, loaded only when a message needs one
+    (saves RAM; keep.faultnames, not all of keep.abinames)."""
+    from keep import faultnames
 
-    return abinames
+    return faultnames
