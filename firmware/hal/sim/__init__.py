@@ -73,8 +73,8 @@ def attach_nor(bus, cs, size=65536, path=None, prog_us=700, erase_us=30000):
     return _spi.attach(bus, cs, NorFlash(size, path, prog_us, erase_us))
 
 
-def listen(port, host="127.0.0.1", lazy=False):
-    """Open the control channel; lazy: load hal.sim.ctl on the first connection."""
+def listen(port, host="127.0.0.1"):
+    """Open the control channel; hal.sim.ctl loads on the host's first connection."""
     import select
     import socket
 
@@ -84,8 +84,6 @@ def listen(port, host="127.0.0.1", lazy=False):
     s.listen(1)
     s.setblocking(False)
     _ctl[1] = s
-    if not lazy:
-        return _load_ctl()
     p = select.poll()
     p.register(s, select.POLLIN)
     _ctl[2] = p
@@ -144,7 +142,7 @@ def start():
         f = nor.split(":")
         attach_nor(int(f[0]), int(f[1]), int(f[2]), f[3] if len(f) > 3 and f[3] else None)
     if port and _ctl[0] is None and _ctl[1] is None:
-        listen(int(port), lazy=True)
+        listen(int(port))
         try:
             os.stat(world_path())
         except OSError:
