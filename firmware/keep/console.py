@@ -51,8 +51,7 @@ _CALL_BIT = const(1)  # the proxy's own notification bit: "a call is pending" (c
 
 _line = bytearray(_LINE_MAX)
 _one = bytearray(1)
-_st = bytearray(2)  # [0] collecting a request, [1] unused
-_n = 0
+_n = -1  # bytes of the request collected in _line; -1: not inside a request
 _poller = None
 _read1 = None
 out = None  # has write(bytes); None: drain.sink, else sys.stdout.buffer
@@ -103,8 +102,7 @@ def start(with_proxy=True, prio=7, stream_in=None, sink=None, timeout_ms=1000):
     call_timeout_ms = timeout_ms
     _call = None
     _last[0] = _last[1] = _last[2] = _last[3] = None
-    _n = 0
-    _st[0] = 0
+    _n = -1
     proxy = _NONE
     if with_proxy:
         proxy = kernel.spawn(_proxy_task, prio=prio, name="console") & 0xFF
@@ -126,7 +124,6 @@ def poll(ms=0):
         return
     line = _line
     one = _one
-    st = _st
     budget = _LINE_MAX
     while budget:
         ready = False
@@ -139,22 +136,22 @@ def poll(ms=0):
         budget -= 1
         b = one[0]
         if b == _START:
-            st[0] = 1
             _n = 0
-        elif not st[0]:
+        elif _n < 0:
             continue  # REPL input or noise: not ours
         elif b == 0x0A:
-            st[0] = 0
+            n = _n
+            _n = -1
             from . import conreq  # loaded on the first request, then a dict lookup
 
-            conreq.handle(bytes(line[:_n]))
+            conreq.handle(bytes(line[:n]))
         elif b == 0x0D:
             continue
         elif _n < _LINE_MAX:
             line[_n] = b
             _n += 1
         else:
-            st[0] = 0  # overlong: not a request
+            _n = -1  # overlong: not a request
 
 
 async def _proxy_task(k):

@@ -36,9 +36,7 @@ import os
 from time import sleep_ms, ticks_add, ticks_diff, ticks_ms, ticks_us  # noqa: F401
 
 from hal.sim import pins
-from hal.sim import spi as _spi
-from hal.sim import uart as _uart
-from hal.sim import wdt as _wdt
+from hal.sim import spi, uart, wdt
 from hal.sim.pins import Pin  # noqa: F401
 from hal.sim.spi import SPI  # noqa: F401
 from hal.sim.uart import UART  # noqa: F401
@@ -70,7 +68,7 @@ def wire(src, dst):
 def attach_nor(bus, cs, size=65536, path=None, prog_us=700, erase_us=30000):
     from hal.sim.nor import NorFlash
 
-    return _spi.attach(bus, cs, NorFlash(size, path, prog_us, erase_us))
+    return spi.attach(bus, cs, NorFlash(size, path, prog_us, erase_us))
 
 
 def listen(port, host="127.0.0.1"):
@@ -99,7 +97,7 @@ def _load_ctl():
 
 
 def world_path():
-    return _wdt._path().replace(_wdt.CAUSE_FILE, WORLD_FILE)
+    return wdt._path().replace(wdt.CAUSE_FILE, WORLD_FILE)
 
 
 def heap_reserved():
@@ -117,8 +115,8 @@ def poll():
         for _ in _ctl[2].ipoll(0):  # the host is connecting (ipoll allocates nothing)
             _load_ctl().poll()
             break
-    _uart.poll()
-    _wdt.check()
+    uart.poll()
+    wdt.check()
 
 
 def idle():
