@@ -27,7 +27,7 @@ from micropython import const
 
 
 _E_DEAD = const(-1)
-RESTART_WAIT_MS = const(500)  # how long to wait for a new instance after E_DEAD
+_RESTART_WAIT_MS = const(500)  # how long to wait for a new instance after E_DEAD
 _POLL_MS = const(5)
 
 
@@ -52,7 +52,7 @@ class Client:
         waited = 0
         while True:
             sid = k.lookup(self.name)
-            if sid != old or waited >= RESTART_WAIT_MS:
+            if sid != old or waited >= _RESTART_WAIT_MS:
                 self.sid = sid
                 return sid != old
             await k.sleep_ms(_POLL_MS)

@@ -32,33 +32,26 @@ Invariants:
   frame (drain also writes whole frames) or another reply.
 - The proxy sends from its own task with the console badge and a timeout;
   the server sees an ordinary client, and the kernel loop never waits.
+
+Checking, running and answering a request is keep/conreq.py, loaded on the
+first request: a board the host never asks anything pays only for this part.
 """
 
 import sys
 
 from micropython import const
 
-from . import caps, drain, fault, kernel, notify, tcb
+from . import caps, kernel, tcb
 
-_ABI_VERSION = const(1)  # abi.ABI_VERSION
 _CONSOLE_BADGE = const(65535)  # abi.CONSOLE_BADGE
-_F_INJECTED = const(9)  # abi.F_INJECTED
-_MAX_OP = const(255)  # abi.MAX_OP
-
 _START = const(0x1F)  # abi.CONSOLE_START
-_REQ = const(0x3F)  # abi.CONSOLE_REQ
 _LINE_MAX = const(200)  # abi.CONSOLE_LINE_MAX
 _NONE = const(0xFF)
-_CALL_BIT = const(1)  # the proxy's own notification bit: "a call is pending"
-_FAULTED = const(6)  # abi.ST_FAULTED
-_HELD = const(7)  # abi.ST_HELD
-_DONE = const(8)  # abi.ST_DONE
-_FAULT_TEXT_MAX = const(120)
+_CALL_BIT = const(1)  # the proxy's own notification bit: "a call is pending" (conreq posts it)
 
 _line = bytearray(_LINE_MAX)
 _one = bytearray(1)
-_st = bytearray(2)  # [0] collecting a request, [1] unused
-_n = 0
+_n = -1  # bytes of the request collected in _line; -1: not inside a request
 _poller = None
 _read1 = None
 out = None  # has write(bytes); None: drain.sink, else sys.stdout.buffer
@@ -109,8 +102,7 @@ def start(with_proxy=True, prio=7, stream_in=None, sink=None, timeout_ms=1000):
     call_timeout_ms = timeout_ms
     _call = None
     _last[0] = _last[1] = _last[2] = _last[3] = None
-    _n = 0
-    _st[0] = 0
+    _n = -1
     proxy = _NONE
     if with_proxy:
         proxy = kernel.spawn(_proxy_task, prio=prio, name="console") & 0xFF
@@ -132,7 +124,6 @@ def poll(ms=0):
         return
     line = _line
     one = _one
-    st = _st
     budget = _LINE_MAX
     while budget:
         ready = False
@@ -145,162 +136,22 @@ def poll(ms=0):
         budget -= 1
         b = one[0]
         if b == _START:
-            st[0] = 1
             _n = 0
-        elif not st[0]:
+        elif _n < 0:
             continue  # REPL input or noise: not ours
         elif b == 0x0A:
-            st[0] = 0
-            _handle(bytes(line[:_n]))
+            n = _n
+            _n = -1
+            from . import conreq  # loaded on the first request, then a dict lookup
+
+            conreq.handle(bytes(line[:n]))
         elif b == 0x0D:
             continue
         elif _n < _LINE_MAX:
             line[_n] = b
             _n += 1
         else:
-            st[0] = 0  # overlong: not a request
-
-
-def _write(data):
-    w = out or drain.sink
-    if w is None:
-        w = getattr(sys.stdout, "buffer", sys.stdout)
-    w.write(data)
-
-
-def _answer(seq, obj, slot=0):
-    import json
-
-    body = ("=%s " % seq) + json.dumps(obj)
-    raw = body.encode()
-    line = b"\x1f" + raw + ("*%04x\n" % crc16(raw)).encode()
-    _last[slot] = seq
-    _last[slot + 1] = line
-    _write(line)
-
-
-def _handle(line):
-    global bad_crc, requests
-    star = line.rfind(b"*")
-    if star < 6 or line[0] != _REQ:
-        return
-    body = line[:star]
-    try:
-        ok = int(line[star + 1:], 16) == crc16(body)
-    except ValueError:
-        ok = False
-    if not ok:
-        bad_crc += 1
-        return
-    parts = body[1:].decode().split()
-    if len(parts) < 2:
-        return
-    seq = parts[0]
-    requests += 1
-    if seq == _last[0] or seq == _last[2]:
-        _write(_last[1] if seq == _last[0] else _last[3])  # a resend: answered, not rerun
-        return
-    if _call is not None and _call[0] == seq:
-        return  # still calling; the proxy answers
-    try:
-        r = _command(seq, parts[1], parts[2:])
-        if r is not None:  # None: a call, the proxy answers when it is done
-            _answer(seq, r)
-    except Exception as e:  # a bad argument is the host's problem, never the kernel's
-        _answer(seq, {"err": "%s: %s" % (type(e).__name__, e)})
-
-
-def _slot(name):
-    if name.isdigit():
-        s = int(name)
-        if s < tcb.ntasks:
-            return s
-    else:
-        s = kernel.names.get(name, -1)
-        if s >= 0:
-            return s
-    raise _NoTask(name)
-
-
-class _NoTask(Exception):
-    pass
-
-
-def _command(seq, cmd, args):
-    global _call
-    try:
-        if cmd == "ping":
-            return {"ok": 1, "abi": _ABI_VERSION, "ntasks": tcb.ntasks, "proxy": proxy,
-                    "bad_crc": bad_crc}
-        if cmd == "tasks":
-            return {"ok": 1, "tasks": [_row(s) for s in range(tcb.ntasks)], "ms": kernel.now_ms()}
-        if cmd not in ("hold", "release", "fault", "call"):
-            return {"err": "unknown command %s" % cmd}
-        if not args:
-            return {"err": "%s needs a task name" % cmd}
-        s = _slot(args[0])
-        if cmd == "hold":
-            if s == proxy:
-                return {"err": "the console task itself cannot be held"}
-            kernel.hold(s)
-            return {"ok": 1, "slot": s, "state": tcb.state[s]}
-        if cmd == "release":
-            i = kernel.release(s)
-            return {"ok": 1, "slot": s, "id": i, "state": tcb.state[s]}
-        if cmd == "fault":
-            if s == proxy:
-                return {"err": "the console task itself cannot be faulted"}
-            st = tcb.state[s]
-            if st >= _FAULTED:
-                from .abinames import STATE_NAMES
-
-                return {"err": "%s is %s: nothing runs to fault" % (tcb.name[s], STATE_NAMES[st])}
-            kind = int(args[1]) if len(args) > 1 else _F_INJECTED
-            if not 0 < kind < 256:
-                return {"err": "fault kind %d out of range" % kind}
-            fault.fault(s, kind, 0, "injected from the console")
-            return {"ok": 1, "slot": s, "fault": _fault_text(s)}
-        if cmd == "call":
-            if proxy == _NONE:
-                return {"err": "no console proxy task on this board (console.start(with_proxy=True))"}
-            if _call is not None:
-                return {"err": "busy: the previous call has not finished"}
-            if len(args) < 2:
-                return {"err": "call needs a task and an op"}
-            op = int(args[1])
-            data = _unhex(args[2]) if len(args) > 2 else b""
-            if not 0 <= op <= _MAX_OP:
-                return {"err": "op %d out of range 0..%d" % (op, _MAX_OP)}
-            if len(data) > tcb.max_msg:
-                return {"err": "%d bytes of data, the limit is %d" % (len(data), tcb.max_msg)}
-            _call = [seq, kernel.tid(s), op, data]
-            notify.post(proxy, _CALL_BIT)
-            return None
-    except _NoTask as e:
-        names = ", ".join(tcb.name[i] for i in range(tcb.ntasks))
-        return {"err": "no task %s (tasks: %s)" % (e.args[0], names)}
-
-
-def _hex(b):
-    from binascii import hexlify  # on every port; bytes.hex() is not
-
-    return hexlify(b).decode()
-
-
-def _unhex(t):
-    from binascii import unhexlify
-
-    return unhexlify(t)
-
-
-def _fault_text(s):
-    r = fault.records.get(s)
-    return r.text()[:_FAULT_TEXT_MAX] if r is not None else None
-
-
-def _row(s):
-    return [s, tcb.name[s], tcb.state[s], tcb.base[s], tcb.prio[s], tcb.gen[s],
-            tcb.restarts[s], tcb.peer[s], _fault_text(s)]
+            _n = -1  # overlong: not a request
 
 
 async def _proxy_task(k):
@@ -315,4 +166,8 @@ async def _proxy_task(k):
         rc = r.rc
         data = bytes(r.rbody[: r.rlen]) if rc >= 0 else b""
         _call = None
-        _answer(c[0], {"ok": 1, "rc": rc, "data": _hex(data)}, 2)
+        from binascii import hexlify  # on every port; bytes.hex() is not
+
+        from . import conreq  # loaded: the call came in through it
+
+        conreq.answer(c[0], {"ok": 1, "rc": rc, "data": hexlify(data).decode()}, 2)

@@ -23,9 +23,9 @@ _KERNEL_SLOT = const(255)  # abi.KERNEL_SLOT
 _TR_DROPPED = const(13)  # abi.TR_DROPPED
 
 # A frame carries up to FRAME_MAX_RECORDS records and ~10 bytes of framing.
-# Full frames go out at once; a partial frame waits up to FLUSH_MS for more
+# Full frames go out at once; a partial frame waits up to _FLUSH_MS for more
 # records, so a lightly loaded board does not spend its link on headers.
-FLUSH_MS = const(100)
+_FLUSH_MS = const(100)
 _last = [0]  # ticks_ms of the last partial flush
 
 _out = bytearray(wire.FRAME_BUF_LEN)
@@ -44,7 +44,7 @@ def reset(out=None):
 
 
 @micropython.native  # a native frame lives on the C stack: no heap frame per call
-def drain(max_frames=4, flush_ms=FLUSH_MS):
+def drain(max_frames=4, flush_ms=_FLUSH_MS):
     """Write up to max_frames frames of pending records; returns how many.
 
     A last, partial frame is written only when flush_ms have passed since

@@ -66,7 +66,7 @@ class FaultRecord:
         return lines[-1] if lines else ""
 
     def text(self):
-        from .abinames import FAULT_NAMES, STATE_NAMES
+        from .faultnames import FAULT_NAMES, STATE_NAMES
 
         st = STATE_NAMES[self.prev_state]
         if self.prev_state in (_ST_IN_SEND, _ST_IN_REPLY):

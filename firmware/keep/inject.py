@@ -141,7 +141,8 @@ def release(target):
 
 
 def _names():
-    """The name tables, loaded only when a message needs one (saves RAM)."""
-    from keep import abinames
+    """The fault-kind and state names, loaded only when a message needs one
+    (saves RAM; keep.faultnames, not all of keep.abinames)."""
+    from keep import faultnames
 
-    return abinames
+    return faultnames

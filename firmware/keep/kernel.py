@@ -61,10 +61,10 @@ task.Handle.lookup = lambda h, name: lookup(name)
 echo = False  # also print log lines and faults as text (before the monitor exists)
 stopping = False
 idle_hook = None  # called with the ms to the next deadline (-1: none) when idle
-tick_hook = None  # called every TICK_MS while tasks run (HAL polling, trace drain)
+tick_hook = None  # called every _TICK_MS while tasks run (HAL polling, trace drain)
 exit_hook = None  # called as exit_hook(slot) when a task's coroutine returns
 budgets = False  # True once any task has a heap or time budget
-TICK_MS = const(5)
+_TICK_MS = const(5)
 # The slot running now, in a preallocated byte a watchdog handler can read
 # without allocating (the sim WDT reports it after a watchdog reset).
 running = bytearray(b"\xff")
@@ -351,7 +351,7 @@ def run(duration_ms=None, until_idle=False):
         if timed_loop:
             now = ticks_ms()
             if tick is not None and ticks_diff(now, next_tick) >= 0:
-                next_tick = now + TICK_MS
+                next_tick = now + _TICK_MS
                 tick()
                 tick = tick_hook
                 check = budgets

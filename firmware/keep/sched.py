@@ -25,11 +25,12 @@ tail = bytearray(b"\xff" * NPRIO)
 ready = bytearray(1)  # bit p set when queue p holds a task
 # _LOW[m] = index of the lowest set bit of m (m in 1..255): the most important level.
 _LOW = bytearray(256)
-for _m in range(1, 256):
-    _b = 0
-    while not (_m >> _b) & 1:
-        _b += 1
-    _LOW[_m] = _b
+for m in range(1, 256):  # common names: no new qstrs; deleted below
+    b = 0
+    while not (m >> b) & 1:
+        b += 1
+    _LOW[m] = b
+del m, b
 _nxt = tcb.nxt
 _prio = tcb.prio
 

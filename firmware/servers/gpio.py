@@ -45,11 +45,11 @@ from keep import trace
 
 _TR_PIN = const(22)  # abi.TR_PIN
 
-READ = const(1)
-WRITE = const(2)
-TOGGLE = const(3)
-CONFIG = const(4)
-SUBSCRIBE = const(5)
+_READ = const(1)
+_WRITE = const(2)
+_TOGGLE = const(3)
+_CONFIG = const(4)
+_SUBSCRIBE = const(5)
 
 _OK = const(0)
 _E_NOTSUP = const(-6)
@@ -100,11 +100,11 @@ async def main(k, owns=None, rights=None, **_):
         op = m.op
         b = m.body
         ln = m.len
-        if op < READ or op > SUBSCRIBE:
+        if op < _READ or op > _SUBSCRIBE:
             await k.reply(c, _E_NOTSUP)
             continue
-        if ln < 1 or (op == WRITE and ln < 2) or (op == CONFIG and ln < 3) or \
-                (op == SUBSCRIBE and ln < 3):
+        if ln < 1 or (op == _WRITE and ln < 2) or (op == _CONFIG and ln < 3) or \
+                (op == _SUBSCRIBE and ln < 3):
             await k.reply(c, _E_BADARG)
             continue
         pin = b[0]
@@ -115,11 +115,11 @@ async def main(k, owns=None, rights=None, **_):
             await k.reply(c, _E_DENIED)
             continue
         p = objs[i]
-        if op == READ:
+        if op == _READ:
             out[0] = p.value()
             await k.reply(c, _OK, out_v)
-        elif op == WRITE or op == TOGGLE:
-            if op == WRITE:
+        elif op == _WRITE or op == _TOGGLE:
+            if op == _WRITE:
                 if b[1] > 1:
                     await k.reply(c, _E_BADARG)
                     continue
@@ -133,8 +133,8 @@ async def main(k, owns=None, rights=None, **_):
             v = p.value()
             trace.write(_TR_PIN, slot, pin, v | (h.ticks_ms() << 1 & 0xFFFFFFFF))
             out[0] = v
-            await k.reply(c, _OK, out_v if op == TOGGLE else None)
-        elif op == CONFIG:
+            await k.reply(c, _OK, out_v if op == _TOGGLE else None)
+        elif op == _CONFIG:
             pull = b[2]
             if b[1] > 1 or pull > 2:
                 await k.reply(c, _E_BADARG)
@@ -144,7 +144,7 @@ async def main(k, owns=None, rights=None, **_):
             if sub_id[i] >= 0 and b[1] == hal.IN:
                 p.irq(slot, 1 << i, sub_edges[i])
             await k.reply(c, _OK)
-        else:  # SUBSCRIBE
+        else:  # _SUBSCRIBE
             edges = b[1]
             bit = b[2]
             if edges > 3 or bit > 27:

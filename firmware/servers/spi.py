@@ -43,9 +43,9 @@ from micropython import const
 
 import hal
 
-XFER = const(1)
-CONFIG = const(2)
-POLL = const(3)
+_XFER = const(1)
+_CONFIG = const(2)
+_POLL = const(3)
 
 _OK = const(0)
 _E_DENIED = const(-5)
@@ -100,14 +100,14 @@ async def main(k, owns=None, devices=None, baud=1000000, **_):
         op = m.op
         b = m.body
         ln = m.len
-        if op < XFER or op > POLL:
+        if op < _XFER or op > _POLL:
             await k.reply(c, _E_NOTSUP)
             continue
         i = which(m.badge)
         if i < 0:
             await k.reply(c, _E_DENIED)
             continue
-        if op == XFER:
+        if op == _XFER:
             lease = m.lease
             if ln < _HDR or b[0] > len(rbuf):
                 await k.reply(c, _E_BADARG)
@@ -146,7 +146,7 @@ async def main(k, owns=None, devices=None, baud=1000000, **_):
             finally:
                 p.value(1)
             await k.reply(c, _OK, rv[:rlen] if rlen else None)
-        elif op == CONFIG:
+        elif op == _CONFIG:
             if ln < 5 or b[4] > 3:
                 await k.reply(c, _E_BADARG)
                 continue
@@ -158,7 +158,7 @@ async def main(k, owns=None, devices=None, baud=1000000, **_):
             mode[i] = b[4]
             cur[0] = -1
             await k.reply(c, _OK)
-        else:  # POLL
+        else:  # _POLL
             if ln < 5:
                 await k.reply(c, _E_BADARG)
                 continue

@@ -49,9 +49,9 @@ _HELD = const(7)
 _DONE = const(8)
 _EMPTY = const(9)
 _NONE = const(0xFF)
-RESTART = const(0)
-HOLD = const(1)
-REBOOT = const(2)
+_RESTART = const(0)
+_HOLD = const(1)
+_REBOOT = const(2)
 
 # What the supervisor did, for tests, benches and `keep tasks`.
 stats = {"restarts": 0, "holds": 0, "flaps": 0, "hung": 0, "reboots": 0}
@@ -138,11 +138,11 @@ async def main(k, flap_restarts=5, flap_window_ms=10000, backoff_ms=10, backoff_
                 rec = st[4]
                 why = _names().FAULT_NAMES.get(rec.kind, "?") if rec is not None else "?"
                 d = disp[s]
-                if d == HOLD:
+                if d == _HOLD:
                     k.sv_hold(s)
                     stats["holds"] += 1
                     await k.log("supervisor: %s %s fault: held (disposition hold)" % (name, why))
-                elif d == REBOOT:
+                elif d == _REBOOT:
                     stats["reboots"] += 1
                     await k.log("supervisor: %s %s fault: rebooting the board (disposition reboot)"
                                 % (name, why))
@@ -198,7 +198,8 @@ async def main(k, flap_restarts=5, flap_window_ms=10000, backoff_ms=10, backoff_
 
 
 def _names():
-    """The name tables, loaded only when a message needs one (saves RAM)."""
-    from keep import abinames
+    """The fault-kind and state names, loaded only when a message needs one
+    (saves RAM; keep.faultnames, not all of keep.abinames)."""
+    from keep import faultnames
 
-    return abinames
+    return faultnames

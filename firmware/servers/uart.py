@@ -42,11 +42,11 @@ from micropython import const
 
 import hal
 
-WRITE = const(1)
-READ = const(2)
-SUBSCRIBE = const(3)
-CONFIG = const(4)
-STATUS = const(5)
+_WRITE = const(1)
+_READ = const(2)
+_SUBSCRIBE = const(3)
+_CONFIG = const(4)
+_STATUS = const(5)
 
 _OK = const(0)
 _E_DENIED = const(-5)
@@ -87,7 +87,7 @@ async def main(k, owns=None, rights=None, baud=115200, rxbuf=256, **_):
     sub_bits = [0] * n
     chunk = bytearray(_CHUNK)
     cv = memoryview(chunk)
-    big = bytearray(len(k.m.body))  # an inline READ reply, up to the message limit
+    big = bytearray(len(k.m.body))  # an inline _READ reply, up to the message limit
     bv = memoryview(big)
     out = bytearray(4)
     ov = memoryview(out)
@@ -104,7 +104,7 @@ async def main(k, owns=None, rights=None, baud=115200, rxbuf=256, **_):
         op = m.op
         b = m.body
         ln = m.len
-        if op < WRITE or op > STATUS:
+        if op < _WRITE or op > _STATUS:
             await k.reply(c, _E_NOTSUP)
             continue
         i = _which(rights, ids, m.badge)
@@ -113,7 +113,7 @@ async def main(k, owns=None, rights=None, baud=115200, rxbuf=256, **_):
             continue
         u = us[i]
         lease = m.lease
-        if op == WRITE or op == READ:
+        if op == _WRITE or op == _READ:
             if lease is not None:
                 if ln >= 4:
                     off = _u16(b, 0)
@@ -124,11 +124,11 @@ async def main(k, owns=None, rights=None, baud=115200, rxbuf=256, **_):
                 else:
                     await k.reply(c, _E_BADARG)
                     continue
-                if off + cnt > lease.len or (op == READ and not lease.writable):
+                if off + cnt > lease.len or (op == _READ and not lease.writable):
                     await k.reply(c, _E_MEM)
                     continue
                 done = 0
-                if op == WRITE:
+                if op == _WRITE:
                     while done < cnt:
                         s = cnt - done if cnt - done < _CHUNK else _CHUNK
                         lease.read(off + done, s, cv)
@@ -146,7 +146,7 @@ async def main(k, owns=None, rights=None, baud=115200, rxbuf=256, **_):
                 out[0] = done & 0xFF
                 out[1] = done >> 8
                 await k.reply(c, _OK, ov[:2])
-            elif op == WRITE:
+            elif op == _WRITE:
                 w = u.write(b[:ln])
                 out[0] = w & 0xFF
                 out[1] = w >> 8
@@ -160,7 +160,7 @@ async def main(k, owns=None, rights=None, baud=115200, rxbuf=256, **_):
                     want = len(big)
                 got = u.readinto(bv, want)
                 await k.reply(c, _OK, bv[:got])
-        elif op == SUBSCRIBE:
+        elif op == _SUBSCRIBE:
             if ln < 1 or (b[0] > 27 and b[0] != 255):
                 await k.reply(c, _E_BADARG)
                 continue
@@ -177,7 +177,7 @@ async def main(k, owns=None, rights=None, baud=115200, rxbuf=256, **_):
             if u.any():
                 await k.notify(c, sub_bits[i])
             await k.reply(c, _OK)
-        elif op == CONFIG:
+        elif op == _CONFIG:
             if ln < 7:
                 await k.reply(c, _E_BADARG)
                 continue
@@ -190,7 +190,7 @@ async def main(k, owns=None, rights=None, baud=115200, rxbuf=256, **_):
                 continue
             u.init(rate, bits, None if par == 0 else par - 1, stop)
             await k.reply(c, _OK)
-        else:  # STATUS
+        else:  # _STATUS
             a = u.any()
             o = getattr(u, "overruns", 0) & 0xFFFF
             out[0] = a & 0xFF

@@ -8,6 +8,8 @@ Invariant: nothing here defines a number of its own.
 """
 
 import importlib.util
+import sys
+import types
 
 from .paths import FIRMWARE
 
@@ -15,13 +17,22 @@ ABI_PATH = FIRMWARE / "keep" / "abi.py"
 NAMES_PATH = FIRMWARE / "keep" / "abinames.py"
 
 
+# abinames.py re-exports faultnames.py with a relative import, so the files
+# load as modules of a stand-in package whose path is firmware/keep.
+_PKG = "_keep_firmware"
+if _PKG not in sys.modules:
+    _pkg = types.ModuleType(_PKG)
+    _pkg.__path__ = [str(FIRMWARE / "keep")]
+    sys.modules[_PKG] = _pkg
+
+
 def _load(path, name):
-    spec = importlib.util.spec_from_file_location(name, path)
+    spec = importlib.util.spec_from_file_location(_PKG + "." + name, path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
 
 
-for _mod in (_load(ABI_PATH, "_keep_firmware_abi"), _load(NAMES_PATH, "_keep_firmware_abinames")):
+for _mod in (_load(ABI_PATH, "abi"), _load(NAMES_PATH, "abinames")):
     globals().update({k: v for k, v in vars(_mod).items()
                       if not k.startswith("_") and k != "const"})

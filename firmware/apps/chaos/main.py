@@ -19,13 +19,15 @@ Every `report_ms` it logs one line the host demo parses:
 
 import time
 
+from micropython import const
+
 from clients.base import ServerError
 from clients.gpio import Gpio
 from clients.spi import Flash
 from clients.uart import Uart
 
-_E_DEAD = -1
-_E_TIMEOUT = -3
+_E_DEAD = const(-1)  # abi.E_DEAD
+_E_TIMEOUT = const(-3)  # abi.E_TIMEOUT
 
 
 async def main(k, period_ms=10, report_ms=1000, led=2, timeout_ms=500, **_):

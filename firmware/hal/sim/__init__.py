@@ -9,6 +9,7 @@ the control channel play the outside world:
   wire(src, dst)           dst follows output src (loopback wiring)
   attach_nor(bus, cs, size=65536, path=None, prog_us=700, erase_us=30000)
   listen(port)             open the control channel (hal.sim.ctl)
+  world_path()             the file hal.sim.ctl remembers the world in
   serve(ms=None)           poll in a loop (tests / a bare board script)
 
 Boot configuration from the environment (read by start(), run on import):
@@ -35,9 +36,7 @@ import os
 from time import sleep_ms, ticks_add, ticks_diff, ticks_ms, ticks_us  # noqa: F401
 
 from hal.sim import pins
-from hal.sim import spi as _spi
-from hal.sim import uart as _uart
-from hal.sim import wdt as _wdt
+from hal.sim import spi, uart, wdt
 from hal.sim.pins import Pin  # noqa: F401
 from hal.sim.spi import SPI  # noqa: F401
 from hal.sim.uart import UART  # noqa: F401
@@ -45,8 +44,13 @@ from hal.sim.wdt import WDT, reset, reset_cause, reset_culprit  # noqa: F401
 
 NAME = "sim"
 DEFAULT_NOR = "1:13:65536:sim_nor0.bin"
+WORLD_FILE = ".keep_sim_world"  # hal.sim.ctl's remembered world, beside the reset cause
 
-_ctl = [None]
+# The control channel's socket opens at boot, but hal.sim.ctl (~150 interned
+# names and ~3 K of code objects) loads only when the host first connects,
+# or at boot when a remembered world must be re-applied: a board nobody
+# steers (the demo) never pays for it.
+_ctl = [None, None, None]  # hal.sim.ctl once loaded; until then the listening socket, its poller
 
 
 def drive(pin, level):
@@ -64,15 +68,36 @@ def wire(src, dst):
 def attach_nor(bus, cs, size=65536, path=None, prog_us=700, erase_us=30000):
     from hal.sim.nor import NorFlash
 
-    return _spi.attach(bus, cs, NorFlash(size, path, prog_us, erase_us))
+    return spi.attach(bus, cs, NorFlash(size, path, prog_us, erase_us))
 
 
 def listen(port, host="127.0.0.1"):
+    """Open the control channel; hal.sim.ctl loads on the host's first connection."""
+    import select
+    import socket
+
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(socket.getaddrinfo(host, port)[0][-1])
+    s.listen(1)
+    s.setblocking(False)
+    _ctl[1] = s
+    p = select.poll()
+    p.register(s, select.POLLIN)
+    _ctl[2] = p
+
+
+def _load_ctl():
     from hal.sim import ctl
 
-    ctl.listen(port, host)
+    ctl.adopt(_ctl[1])
     _ctl[0] = ctl
+    _ctl[1] = _ctl[2] = None
     return ctl
+
+
+def world_path():
+    return wdt._path().replace(wdt.CAUSE_FILE, WORLD_FILE)
 
 
 def heap_reserved():
@@ -86,8 +111,12 @@ def poll():
     c = _ctl[0]
     if c is not None:
         c.poll()
-    _uart.poll()
-    _wdt.check()
+    elif _ctl[2] is not None:
+        for _ in _ctl[2].ipoll(0):  # the host is connecting (ipoll allocates nothing)
+            _load_ctl().poll()
+            break
+    uart.poll()
+    wdt.check()
 
 
 def idle():
@@ -110,8 +139,13 @@ def start():
     if nor and nor != "none":
         f = nor.split(":")
         attach_nor(int(f[0]), int(f[1]), int(f[2]), f[3] if len(f) > 3 and f[3] else None)
-    if port and _ctl[0] is None:
-        listen(int(port)).restore_world()
+    if port and _ctl[0] is None and _ctl[1] is None:
+        listen(int(port))
+        try:
+            os.stat(world_path())
+        except OSError:
+            return  # no world to re-apply
+        _load_ctl().restore_world()
 
 
 start()

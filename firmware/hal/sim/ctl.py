@@ -23,23 +23,18 @@ Invariants:
 
 import json
 import select
-import socket
 from binascii import hexlify, unhexlify
 
 from hal import RESET_NAMES
-from hal.sim import pins, spi, uart, wdt
+from hal.sim import pins, spi, uart, wdt, world_path
 
 _st = {"srv": None, "cli": None, "buf": b""}
 _sent = [0]  # pins.hist_n value already reported
 _poller = select.poll()
 
 
-def listen(port, host="127.0.0.1"):
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(socket.getaddrinfo(host, port)[0][-1])
-    s.listen(1)
-    s.setblocking(False)
+def adopt(s):
+    """Serve on the listening socket hal.sim.listen() opened."""
     _st["srv"] = s
     _poller.register(s, select.POLLIN)
 
@@ -133,16 +128,11 @@ def _request(line):
 
 # ---- the world outlives a reboot ---------------------------------------------------
 # What the host did to the board's surroundings (driven levels, stuck pins,
-# wires, line modes and noise, failed devices) is kept in WORLD_FILE beside
+# wires, line modes and noise, failed devices) is kept in hal.sim.WORLD_FILE beside
 # the reset cause, so the next boot starts with it in place *before* the
 # firmware sets up its pins: an input held low stays low across a reset
 # instead of showing a fresh edge when the host re-applies it.
-WORLD_FILE = ".keep_sim_world"
 _WORLD_OPS = ("pin_drive", "stuck", "wire", "uart_mode", "uart_noise", "spi_fault")
-
-
-def _world_path():
-    return wdt._path().replace(wdt.CAUSE_FILE, WORLD_FILE)
 
 
 def _remember(req):
@@ -152,13 +142,13 @@ def _remember(req):
     key = "%s %s" % (op, r.get("pin", r.get("dst", r.get("uart", "%s/%s" % (r.get("bus"), r.get("cs"))))))
     world = load_world()
     world[key] = r
-    with open(_world_path(), "w") as f:
+    with open(world_path(), "w") as f:
         f.write(json.dumps(world))
 
 
 def load_world():
     try:
-        with open(_world_path()) as f:
+        with open(world_path()) as f:
             return json.loads(f.read())
     except (OSError, ValueError):
         return {}

@@ -31,14 +31,14 @@ from micropython import const
 
 from hal.sim.spi import DEAD, NEVER_READY
 
-PAGE = const(256)
-SECTOR = const(4096)
+_PAGE = const(256)
+_SECTOR = const(4096)
 _IGNORED = const(0x100)  # command byte that was not accepted
 
 
 class NorFlash:
     def __init__(self, size=65536, path=None, prog_us=700, erase_us=30000):
-        if size & (SECTOR - 1) or size < SECTOR:
+        if size & (_SECTOR - 1) or size < _SECTOR:
             raise ValueError("nor size must be a multiple of 4096")
         self.size = size
         self.prog_us = prog_us
@@ -49,7 +49,7 @@ class NorFlash:
         while (1 << cap) < size:
             cap += 1
         self.jedec = bytes((0xEF, 0x40, cap))
-        self._pbuf = bytearray(PAGE)  # page program latch / file page cache
+        self._pbuf = bytearray(_PAGE)  # page program latch / file page cache
         self._mem = None
         self._f = None
         self._cached = -1  # page address held in _pbuf (file mode)
@@ -75,23 +75,23 @@ class NorFlash:
         f.seek(0, 2)
         have = f.tell()
         if have < self.size:
-            for i in range(PAGE):
+            for i in range(_PAGE):
                 self._pbuf[i] = 0xFF
             while have < self.size:
                 f.write(self._pbuf)
-                have += PAGE
+                have += _PAGE
             f.flush()
         self._f = f
 
     def _read(self, a):
         if self._mem is not None:
             return self._mem[a]
-        page = a & ~(PAGE - 1)
+        page = a & ~(_PAGE - 1)
         if page != self._cached:
             self._f.seek(page)
             self._f.readinto(self._pbuf)
             self._cached = page
-        return self._pbuf[a & (PAGE - 1)]
+        return self._pbuf[a & (_PAGE - 1)]
 
     def peek(self, addr, n):
         """Contents for the host/tests, bypassing the bus (bytes)."""
@@ -103,14 +103,14 @@ class NorFlash:
     def _program(self, page, data):
         if self._mem is not None:
             m = self._mem
-            for i in range(PAGE):
+            for i in range(_PAGE):
                 m[page + i] &= data[i]
             return
         # file mode: data is in a scratch copy, the cache gets the page
         f = self._f
         f.seek(page)
         f.readinto(self._pbuf)
-        for i in range(PAGE):
+        for i in range(_PAGE):
             self._pbuf[i] &= data[i]
         f.seek(page)
         f.write(self._pbuf)
@@ -118,19 +118,19 @@ class NorFlash:
         self._cached = page
 
     def _erase(self, start, n):
-        for i in range(PAGE):
+        for i in range(_PAGE):
             self._pbuf[i] = 0xFF
         if self._mem is not None:
             mv = memoryview(self._mem)
-            for off in range(start, start + n, PAGE):
-                mv[off:off + PAGE] = self._pbuf
+            for off in range(start, start + n, _PAGE):
+                mv[off:off + _PAGE] = self._pbuf
             return
         f = self._f
         f.seek(start)
-        for _ in range(n // PAGE):
+        for _ in range(n // _PAGE):
             f.write(self._pbuf)
         f.flush()
-        self._cached = start + n - PAGE
+        self._cached = start + n - _PAGE
 
     # ---- status -------------------------------------------------------------
     def _is_busy(self):
@@ -165,7 +165,7 @@ class NorFlash:
             else:
                 self._cmd = b
                 if b == 0x02 and self._mem is not None:
-                    for i in range(PAGE):
+                    for i in range(_PAGE):
                         self._pbuf[i] = 0xFF
             return 0xFF
         c = self._cmd
@@ -185,9 +185,9 @@ class NorFlash:
                 if self._latched == 0 and self._mem is None:
                     # file mode: _pbuf becomes the latch (cache invalid)
                     self._cached = -1
-                    for i in range(PAGE):
+                    for i in range(_PAGE):
                         self._pbuf[i] = 0xFF
-                self._pbuf[(self._addr + n - 4) & (PAGE - 1)] = b
+                self._pbuf[(self._addr + n - 4) & (_PAGE - 1)] = b
                 self._latched += 1
         return 0xFF
 
@@ -204,7 +204,7 @@ class NorFlash:
         elif not self._wel:
             return
         elif c == 0x02 and self._latched:
-            page = (self._addr % self.size) & ~(PAGE - 1)
+            page = (self._addr % self.size) & ~(_PAGE - 1)
             if self._mem is not None:
                 self._program(page, self._pbuf)
             else:
@@ -212,7 +212,7 @@ class NorFlash:
                 self._program(page, latch)
             self._start_busy(self.prog_us)
         elif c == 0x20 and n == 4:
-            self._erase((self._addr % self.size) & ~(SECTOR - 1), SECTOR)
+            self._erase((self._addr % self.size) & ~(_SECTOR - 1), _SECTOR)
             self._start_busy(self.erase_us)
         elif (c == 0xC7 or c == 0x60) and n == 1:
             self._erase(0, self.size)

@@ -22,7 +22,7 @@ from array import array
 
 from keep.irq import post
 from micropython import const
-from time import ticks_us as _ticks_us
+from time import ticks_us
 
 from hal import FALLING, OUT, PULL_UP, RISING
 
@@ -75,7 +75,7 @@ def update(p):
         n = hist_n[0]
         i = n % HIST_LEN
         hist_pl[i] = p << 1 | v
-        hist_t[i] = _ticks_us()
+        hist_t[i] = ticks_us()
         hist_n[0] = n + 1
     elif edge_mask[p] & (RISING if v else FALLING):
         post(irq_slot[p], irq_bits[p])

@@ -20,13 +20,13 @@ from micropython import const
 
 from hal.sim import pins
 
-NBUSES = const(4)
+_NBUSES = const(4)
 DEAD = const(1)
 NEVER_READY = const(2)
 FAULT_NAMES = ("ok", "dead", "busy")
 
 devices = []  # attached models, index + 1 stored in pins.cs_dev
-_sel = bytearray(NBUSES)  # per bus: 1 + index of the selected device, 0 = none
+_sel = bytearray(_NBUSES)  # per bus: 1 + index of the selected device, 0 = none
 
 
 def _cs_changed(d, level):
@@ -67,7 +67,7 @@ def detach_all():
     for dev in devices:
         pins.cs_dev[dev.cs] = 0
     del devices[:]
-    for b in range(NBUSES):
+    for b in range(_NBUSES):
         _sel[b] = 0
 
 
@@ -76,7 +76,7 @@ class SPI:
 
     def __init__(self, bus, baudrate=1000000, polarity=0, phase=0,
                  sck=None, mosi=None, miso=None):
-        if not 0 <= bus < NBUSES:
+        if not 0 <= bus < _NBUSES:
             raise ValueError("sim spi bus out of range")
         self.bus = bus
         self.baudrate = baudrate

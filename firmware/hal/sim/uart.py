@@ -31,7 +31,7 @@ HOST = const(1)
 BRIDGE = const(2)
 FLIP = const(0)
 INSERT = const(1)
-TXCAP = const(256)  # bytes of TX kept for the host per HOST-mode line
+_TXCAP = const(256)  # bytes of TX kept for the host per HOST-mode line
 
 line_mode = bytearray(NUARTS)
 noise_rate = array("I", bytes(4 * NUARTS))  # per 65536 bytes
@@ -68,7 +68,7 @@ def set_mode(uid, mode, host=None, port=None):
         old.close()
         _bridge[uid] = None
     if mode == HOST and _txcap[uid] is None:
-        _txcap[uid] = bytearray(TXCAP)
+        _txcap[uid] = bytearray(_TXCAP)
         _txcap_len[uid] = 0
     if mode == BRIDGE:
         import socket
@@ -185,7 +185,7 @@ class UART:
             cap = _txcap[self.id]
             k = _txcap_len[self.id]
             for i in range(n):
-                if k < TXCAP:
+                if k < _TXCAP:
                     cap[k] = buf[i]
                     k += 1
             _txcap_len[self.id] = k
