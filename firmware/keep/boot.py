@@ -74,7 +74,7 @@ boot_culprit = 0xFF
 # still referenced, not garbage waiting for the collector. `keep monitor`
 # shows it; `keep demo` reports the highest as the demo's heap peak.
 heap_ms = 500
-_heap_t = [0]
+_heap_t = [0, 0]  # ticks_ms of the last heap record, heap records written
 # Bytes of the heap that are not the firmware's: the virtual board keeps its
 # simulated ROMFS partition there (hal.sim.heap_reserved); 0 on a board.
 heap_reserved = 0
@@ -84,10 +84,9 @@ class BootError(Exception):
     pass
 
 
-# Every NAMES_EVERY heap records (5 s) the task names go out again, so a
+# Every _NAMES_EVERY heap records (5 s) the task names go out again, so a
 # monitor attached after boot learns them too.
-NAMES_EVERY = 10
-_heap_n = [0]
+_NAMES_EVERY = const(10)
 
 
 def write_names():
@@ -103,8 +102,8 @@ def _heap():
         _heap_t[0] = t
         gc.collect()  # ~1 ms on a 100 KB heap; between slices, charged to no task
         trace.write(_TR_HEAP, _KERNEL_SLOT, 0, gc.mem_alloc() - heap_reserved)
-        _heap_n[0] += 1
-        if _heap_n[0] % NAMES_EVERY == 0:
+        _heap_t[1] += 1
+        if _heap_t[1] % _NAMES_EVERY == 0:
             write_names()
 
 
@@ -169,13 +168,6 @@ def entry(module, function):
     return getattr(sys.modules[module], function)
 
 
-def _any(values):
-    for v in values:
-        if v:
-            return True
-    return False
-
-
 def setup(t, hal_impl=None, out=None, wdt_ms=None, console=True):
     """Everything main() does short of kernel.run(): returns the table.
 
@@ -199,7 +191,7 @@ def setup(t, hal_impl=None, out=None, wdt_ms=None, console=True):
         kernel.running = cell()  # a byte that survives a watchdog reset
     rows = t.TASKS
     specs = [r[6] for r in rows]
-    if _any(specs) or "keep.mem" in sys.modules:
+    if any(specs) or "keep.mem" in sys.modules:
         # keep.mem loads only when a task declares a region (or a previous
         # boot in this process left an arena that must be let go).
         from . import mem

@@ -16,7 +16,7 @@ Invariants (with tcb's):
   that sent; a reply to a client that timed out or restarted is dropped
   and traced, never delivered to its successor.
 
-Why the hot functions take trailing defaults such as `_state=state`:
+Why the hot functions take trailing defaults such as `state=state`:
 every module-global or builtin name is a hash-map lookup on each use,
 while a positional default is bound once, at import, and read as a local
 (keyword-only defaults would be looked up by name on every call). The
@@ -63,11 +63,9 @@ _MAX_TASKS = const(16)  # tcb.MAX_TASKS (checked by tests/host/test_abi_consiste
 _TMAX = const(0x1FFFFFFF)  # abi.TIMEOUT_MAX_MS; states >= this are not alive for IPC
 _HDR = const(4)  # abi.MSG_HDR
 _VER = const(1)  # abi.MSG_VERSION
-_BUFS = task.BUFS
-_ret = task.ret
-_bad = task.bad
-_recvs = tcb.recvs
-_RC_OK_STOP = task.RCSTOP[-_RC_MIN]
+BUFS = task.BUFS
+ret = task.ret
+bad = task.bad
 
 
 def _offer(h, lease):
@@ -83,9 +81,9 @@ def _offer(h, lease):
 
 
 @micropython.native
-def send(h, dest, op, data=None, lease=None, timeout_ms=None, _state=state, _peer=peer,
-         _gen=gen, _owes=owes, _timed=timed, _prio=prio, _push=push, _tw=tw, _len=len,
-         _isinstance=isinstance):
+def send(h, dest, op, data=None, lease=None, timeout_ms=None, state=state, peer=peer,
+         gen=gen, owes=owes, timed=timed, prio=prio, push=push, tw=tw, len=len,
+         isinstance=isinstance):
     """Call server `dest` with `op` and `data`; wait for its reply."""
     if h._p:
         return task.misuse(h)
@@ -96,51 +94,51 @@ def send(h, dest, op, data=None, lease=None, timeout_ms=None, _state=state, _pee
             raise TypeError
         if timeout_ms is not None and (timeout_ms & 0 or timeout_ms < 0 or timeout_ms > _TMAX):
             raise TypeError
-        n = 0 if data is None else _len(data)
+        n = 0 if data is None else len(data)
     except TypeError:
-        return _bad(h, _F_BADARG, 0, "send(dest, op, data, lease, timeout_ms): bad argument")
+        return bad(h, _F_BADARG, 0, "send(dest, op, data, lease, timeout_ms): bad argument")
     # Slots past the last task are EMPTY; past MAX_TASKS there is no slot at all.
-    if s >= _MAX_TASKS or _state[s] == _EMPTY:
-        return _bad(h, _F_NOTASK, dest & 0xFFFFFFFF, "send: no task %d" % dest)
-    if n and not _isinstance(data, _BUFS):
-        return _bad(h, _F_BADARG, 0, "send: data must be bytes-like")
+    if s >= _MAX_TASKS or state[s] == _EMPTY:
+        return bad(h, _F_NOTASK, dest & 0xFFFFFFFF, "send: no task %d" % dest)
+    if n and not isinstance(data, BUFS):
+        return bad(h, _F_BADARG, 0, "send: data must be bytes-like")
     if lease is not None and not _offer(h, lease):  # not this task's lease: it faulted
         return h
     badge = 0
     if caps.grants is not None:
         badge = caps.grants[me].get(s, -1)
         if badge < 0:
-            _tw(_TR_DENIED, me, s, 0)
+            tw(_TR_DENIED, me, s, 0)
             return _rc(h, _E_DENIED)
     if n > tcb.max_msg:
-        _tw(2, me, s | op << 8, n)  # abi.TR_SEND
+        tw(2, me, s | op << 8, n)  # abi.TR_SEND
         return _rc(h, _E_TOOBIG)
-    if _gen[s] != dest >> 8 or _state[s] >= _FAULTED:
-        _tw(2, me, s | op << 8, n)  # abi.TR_SEND
+    if gen[s] != dest >> 8 or state[s] >= _FAULTED:
+        tw(2, me, s | op << 8, n)  # abi.TR_SEND
         return _rc(h, _E_DEAD)
     # Deadlock: follow who `s` waits for; reaching the caller closes a cycle.
     t = s
     while True:
         if t == me:
-            _tw(_TR_DEADLOCK, me, s, 0)
+            tw(_TR_DEADLOCK, me, s, 0)
             return _rc(h, _E_DEADLOCK)
-        ts = _state[t]
+        ts = state[t]
         if ts != _IN_SEND and ts != _IN_REPLY:
             break
-        t = _peer[t]
-    _peer[me] = s
-    if _state[s] == _IN_RECV:  # the server waits: hand the message over now
+        t = peer[t]
+    peer[me] = s
+    if state[s] == _IN_RECV:  # the server waits: hand the message over now
         # One record says both: sent, and received at once (abi.TR_DELIVERED).
-        _tw(2, me, s | op << 8, n | 0x8000)  # abi.TR_SEND
+        tw(2, me, s | op << 8, n | 0x8000)  # abi.TR_SEND
         deliver(s, me, op, data, n, lease, badge, False)
-        _state[me] = _IN_REPLY
-        _owes[s] |= 1 << me
-        _timed[s] = 0
-        _state[s] = _RUNNABLE
-        _push(s)
+        state[me] = _IN_REPLY
+        owes[s] |= 1 << me
+        timed[s] = 0
+        state[s] = _RUNNABLE
+        push(s)
     else:
-        _tw(2, me, s | op << 8, n)  # abi.TR_SEND
-        _state[me] = _IN_SEND
+        tw(2, me, s | op << 8, n)  # abi.TR_SEND
+        state[me] = _IN_SEND
         sdata[me] = data
         sop[me] = op
         slease[me] = lease
@@ -153,8 +151,8 @@ def send(h, dest, op, data=None, lease=None, timeout_ms=None, _state=state, _pee
             while sq_next[q] != _NONE:
                 q = sq_next[q]
             sq_next[q] = me
-    if _prio[me] < _prio[s]:  # sched.more_important, inlined on the hot path
-        boost(s, _prio[me])
+    if prio[me] < prio[s]:  # sched.more_important, inlined on the hot path
+        boost(s, prio[me])
     if timeout_ms is not None:
         timers.arm(me, timeout_ms)
     h._stop = h._hstop
@@ -184,10 +182,10 @@ def _rc(h, rc):
 
 
 @micropython.native
-def deliver(s, c, op, data, n, lease, badge, traced=True, _handle=handle, _gen=gen,
-            _copy=_copy, _tw=tw):
+def deliver(s, c, op, data, n, lease, badge, traced=True, handle=handle, gen=gen,
+            _copy=_copy, tw=tw):
     """Copy client c's message into server s's receive buffer."""
-    m = _handle[s]._mstop.value  # task.Handle.m, without the property call
+    m = handle[s]._mstop.value  # task.Handle.m, without the property call
     b = m.buf
     b[0] = _VER
     b[1] = op
@@ -195,7 +193,7 @@ def deliver(s, c, op, data, n, lease, badge, traced=True, _handle=handle, _gen=g
     b[3] = n >> 8
     if n:
         _copy(b, _HDR, data, n)
-    m.sender = _gen[c] << 8 | c
+    m.sender = gen[c] << 8 | c
     m.badge = badge
     m.op = op
     m.len = n
@@ -207,12 +205,12 @@ def deliver(s, c, op, data, n, lease, badge, traced=True, _handle=handle, _gen=g
         alease[c] = lease
         lease.grant(s)
     if traced:  # else the SEND record said it (TR_DELIVERED)
-        _tw(3, s, c | op << 8, n)  # abi.TR_RECV
+        tw(3, s, c | op << 8, n)  # abi.TR_RECV
 
 
 @micropython.native
-def recv(h, timeout_ms=None, mask=0, _state=state, _sq_head=sq_head, _recvs=_recvs, _len=len,
-         _deliver=deliver):
+def recv(h, timeout_ms=None, mask=0, state=state, sq_head=sq_head, recvs=tcb.recvs, len=len,
+         deliver=deliver):
     """Wait for a message, or for notification bits in `mask`."""
     if h._p:
         return task.misuse(h)
@@ -223,11 +221,11 @@ def recv(h, timeout_ms=None, mask=0, _state=state, _sq_head=sq_head, _recvs=_rec
         if timeout_ms is not None and (timeout_ms & 0 or timeout_ms < 0 or timeout_ms > _TMAX):
             raise TypeError
     except TypeError:
-        return _bad(h, _F_BADARG, 0, "recv(timeout_ms, mask): bad argument")
+        return bad(h, _F_BADARG, 0, "recv(timeout_ms, mask): bad argument")
     h._stop = s = h._mstop
     m = s.value  # task.Handle.m, without the property call
     h._p = 1
-    _recvs[me] += 1  # a server that keeps calling recv is alive (supervisor heartbeat)
+    recvs[me] += 1  # a server that keeps calling recv is alive (supervisor heartbeat)
     if mask:
         pend = notes[me] & mask
         if pend:
@@ -239,9 +237,9 @@ def recv(h, timeout_ms=None, mask=0, _state=state, _sq_head=sq_head, _recvs=_rec
             m.rc = 0
             tw(_TR_WAKE, me, 0, pend)
             return h
-    c = _sq_head[me]
+    c = sq_head[me]
     if c == _NONE:
-        _state[me] = _IN_RECV
+        state[me] = _IN_RECV
         tcb.mask[me] = mask
         if timeout_ms is not None:
             timers.arm(me, timeout_ms)
@@ -250,7 +248,7 @@ def recv(h, timeout_ms=None, mask=0, _state=state, _sq_head=sq_head, _recvs=_rec
     best = c
     q = sq_next[c]
     if q == _NONE:
-        _sq_head[me] = _NONE
+        sq_head[me] = _NONE
     else:
         prev_best = _NONE
         prev = c
@@ -261,7 +259,7 @@ def recv(h, timeout_ms=None, mask=0, _state=state, _sq_head=sq_head, _recvs=_rec
             prev = q
             q = sq_next[q]
         if prev_best == _NONE:
-            _sq_head[me] = sq_next[best]
+            sq_head[me] = sq_next[best]
         else:
             sq_next[prev_best] = sq_next[best]
         sq_next[best] = _NONE
@@ -269,17 +267,17 @@ def recv(h, timeout_ms=None, mask=0, _state=state, _sq_head=sq_head, _recvs=_rec
     sdata[best] = None
     lease = slease[best]
     slease[best] = None
-    _deliver(me, best, sop[best], data, 0 if data is None else _len(data), lease,
+    deliver(me, best, sop[best], data, 0 if data is None else len(data), lease,
             0 if caps.grants is None else caps.grants[best].get(me, 0))
-    _state[best] = _IN_REPLY
+    state[best] = _IN_REPLY
     owes[me] |= 1 << best
     return h
 
 
 @micropython.native
-def reply(h, client, rc=0, data=None, _state=state, _peer=peer, _gen=gen, _owes=owes,
-          _timed=timed, _handle=handle, _alease=alease, _prio=prio, _base=base, _push=push,
-          _tw=tw, _copy=_copy, _len=len, _isinstance=isinstance, _ok=_RC_OK_STOP):
+def reply(h, client, rc=0, data=None, state=state, peer=peer, gen=gen, owes=owes,
+          timed=timed, handle=handle, alease=alease, prio=prio, base=base, push=push,
+          tw=tw, _copy=_copy, len=len, isinstance=isinstance, ok=task.RCSTOP[-_RC_MIN]):
     """Answer `client` (a task id from m.sender) with rc and data. Never blocks."""
     if h._p:
         return task.misuse(h)
@@ -288,24 +286,24 @@ def reply(h, client, rc=0, data=None, _state=state, _peer=peer, _gen=gen, _owes=
         c = client & 0xFF
         if rc & 0 or rc < -128 or rc > 127 or client < 0:
             raise TypeError
-        n = 0 if data is None else _len(data)
+        n = 0 if data is None else len(data)
     except TypeError:
-        return _bad(h, _F_BADARG, 0, "reply(client, rc -128..127, data): bad argument")
-    if c >= _MAX_TASKS or not (_owes[me] >> c) & 1:
-        return _bad(h, _F_BADREPLY, client & 0xFFFFFFFF,
+        return bad(h, _F_BADARG, 0, "reply(client, rc -128..127, data): bad argument")
+    if c >= _MAX_TASKS or not (owes[me] >> c) & 1:
+        return bad(h, _F_BADREPLY, client & 0xFFFFFFFF,
                     "reply to task %d, which is not waiting for a reply from it" % client)
-    if n and not _isinstance(data, _BUFS):
-        return _bad(h, _F_BADARG, 0, "reply: data must be bytes-like")
+    if n and not isinstance(data, BUFS):
+        return bad(h, _F_BADARG, 0, "reply: data must be bytes-like")
     if n > tcb.max_msg:
-        _tw(4, me, c | (_E_TOOBIG & 0xFF) << 8, n)
-        return _ret(h, _E_TOOBIG)
-    _owes[me] &= ~(1 << c)
-    if _alease[c] is not None:
+        tw(4, me, c | (_E_TOOBIG & 0xFF) << 8, n)
+        return ret(h, _E_TOOBIG)
+    owes[me] &= ~(1 << c)
+    if alease[c] is not None:
         end_lease(c)
-    if _state[c] == _IN_REPLY and _peer[c] == me and _gen[c] == client >> 8:
-        hc = _handle[c]
+    if state[c] == _IN_REPLY and peer[c] == me and gen[c] == client >> 8:
+        hc = handle[c]
         b = hc._mstop.value.buf  # hc.m.buf: the reply half follows the received one
-        o = _len(b) >> 1
+        o = len(b) >> 1
         b[o] = _VER
         b[o + 1] = rc & 0xFF
         b[o + 2] = n & 0xFF
@@ -314,16 +312,16 @@ def reply(h, client, rc=0, data=None, _state=state, _peer=peer, _gen=gen, _owes=
             _copy(b, o + _HDR, data, n)
         hc.rc = rc
         hc.rlen = n
-        _timed[c] = 0
-        _state[c] = _RUNNABLE
-        _push(c)
-        _tw(4, me, c | (rc & 0xFF) << 8, n)  # abi.TR_REPLY
+        timed[c] = 0
+        state[c] = _RUNNABLE
+        push(c)
+        tw(4, me, c | (rc & 0xFF) << 8, n)  # abi.TR_REPLY
     else:
         # The client gave up (timeout) or restarted: drop, and say so.
-        _tw(4, me, c | (rc & 0xFF) << 8, n | 0x10000)
-    if _prio[me] != _base[me]:
+        tw(4, me, c | (rc & 0xFF) << 8, n | 0x10000)
+    if prio[me] != base[me]:
         reprioritise(me)
-    h._stop = _ok
+    h._stop = ok
     h._p = 1
     return h
 

@@ -190,6 +190,11 @@ def build(app, board=None, firmware=None, apps_root=None, cache=CACHE, romfs=Fal
     srcs = _sources(firmware, b, toml.parent)
     jobs = [(f"{name[:-3]}.mpy", path.read_bytes(), name) for name, path in srcs.items()]
     jobs.append(("app_table.mpy", table.encode(), "app_table.py"))
+    if romfs:
+        # Name each module by the path it is imported from (/rom/keep/fault.mpy):
+        # the board interns __file__ anyway, so the source name then costs no
+        # second qstr (~12 bytes of heap per module, and the pool's next step).
+        jobs = [(remote, src, f"/rom/{remote}") for remote, src, _ in jobs]
     with ThreadPoolExecutor(max_workers=8) as pool:
         blobs = list(pool.map(lambda j: compile_mpy(j[1], j[2], b.mpy_arch, cache), jobs))
     files = {remote: blob for (remote, _, _), blob in zip(jobs, blobs, strict=True)}
