@@ -5,9 +5,10 @@
     .venv/bin/python bench/demo_heap.py [--seconds 10]
 
 The number comes from the board: keep.boot writes a TR_HEAP trace record
-of gc.mem_alloc() right after a gc.collect() every 500 ms (the live heap),
-and the demo keeps the highest. The board runs with boards/unix.toml's
-heap, the same as `keep vboard` and `make demo`.
+of gc.mem_alloc() right after a gc.collect() every 500 ms (the live heap,
+less the virtual board's mapped ROMFS partition), and the demo keeps the
+highest. The demo deploys with --romfs, as `make demo` does, onto a board
+with boards/unix.toml's heap, the same as `keep vboard`.
 """
 
 import argparse
