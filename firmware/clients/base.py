@@ -11,7 +11,7 @@ repeated behind the app's back: the app gets ServerError(E_DEAD) and
 decides.
 
 Errors: a negative rc becomes ServerError(rc); `e.args[0]` is the rc
-(abi.E_*), `_names().RC_NAMES[rc]` its name. Non-negative rcs are results.
+(abi.E_*), `rc_name(rc)` its name. Non-negative rcs are results.
 
 Invariants:
 - At most one retry per call, and only for idempotent ops.
@@ -46,18 +46,6 @@ class Client:
         if self.sid < 0:
             raise ValueError("no server named " + name)
 
-    async def _renew(self, old):
-        """Wait (bounded) for the server to come back under a new generation."""
-        k = self.k
-        waited = 0
-        while True:
-            sid = k.lookup(self.name)
-            if sid != old or waited >= _RESTART_WAIT_MS:
-                self.sid = sid
-                return sid != old
-            await k.sleep_ms(_POLL_MS)
-            waited += _POLL_MS
-
     async def call(self, op, data=None, lease=None, idempotent=True, timeout_ms=None):
         """Send op/data (and a lease); return the handle (r.rc >= 0, r.rbody).
 
@@ -75,7 +63,16 @@ class Client:
         rc = r.rc
         if rc == _E_DEAD:  # it died while serving this very call
             self.dead_seen += 1
-            if await self._renew(self.sid):
+            old = self.sid
+            waited = 0  # wait (bounded) for the supervisor to start a new instance
+            while True:
+                sid = k.lookup(self.name)
+                if sid != old or waited >= _RESTART_WAIT_MS:
+                    break
+                await k.sleep_ms(_POLL_MS)
+                waited += _POLL_MS
+            self.sid = sid
+            if sid != old:
                 self.restarts_seen += 1
                 await self.reconnected()  # its sends reuse the handle r
                 if idempotent:
@@ -97,11 +94,7 @@ class Client:
 
 
 def rc_name(rc):
-    return _names().RC_NAMES.get(rc, str(rc))
-
-
-def _names():
-    """The name tables, loaded only when a message needs one (saves RAM)."""
+    """rc's name; the name table (keep.abinames) loads only when asked."""
     from keep import abinames
 
-    return abinames
+    return abinames.RC_NAMES.get(rc, str(rc))

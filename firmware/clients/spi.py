@@ -82,14 +82,6 @@ class Flash:
         self.busy_timeout_ms = busy_timeout_ms
         self._cmd = bytearray(4)
 
-    def _a(self, op, addr):
-        c = self._cmd
-        c[0] = op
-        c[1] = addr >> 16 & 0xFF
-        c[2] = addr >> 8 & 0xFF
-        c[3] = addr & 0xFF
-        return c
-
     async def jedec(self):
         d = await self.spi.xfer(b"\x9f", 3, idempotent=True)
         return d[0] << 16 | d[1] << 8 | d[2]
@@ -101,27 +93,39 @@ class Flash:
             raise ServerError(_E_IO)
         return j
 
-    async def wait_ready(self):
-        await self.spi.poll(0x05, 0x01, 0x00, self.busy_timeout_ms)
-
     async def read(self, addr, n=0, lease=None):
+        c = self._cmd
+        c[0] = 0x03
+        c[1] = addr >> 16 & 0xFF
+        c[2] = addr >> 8 & 0xFF
+        c[3] = addr & 0xFF
         if lease is None:
-            return await self.spi.xfer(self._a(0x03, addr), n, idempotent=True)
-        await self.spi.xfer(self._a(0x03, addr), 0, lease, 0, n, idempotent=True)
+            return await self.spi.xfer(c, n, idempotent=True)
+        await self.spi.xfer(c, 0, lease, 0, n, idempotent=True)
 
     async def program(self, addr, data=None, lease=None, n=0):
         """Page program (must not cross a page end); waits until done."""
-        await self.wait_ready()
+        await self.spi.poll(0x05, 0x01, 0x00, self.busy_timeout_ms)  # until not busy
         await self.spi.xfer(b"\x06")
+        c = self._cmd
+        c[0] = 0x02
+        c[1] = addr >> 16 & 0xFF
+        c[2] = addr >> 8 & 0xFF
+        c[3] = addr & 0xFF
         if lease is None:
-            await self.spi.xfer(bytes(self._a(0x02, addr)) + data)
+            await self.spi.xfer(bytes(c) + data)
         else:
-            await self.spi.xfer(self._a(0x02, addr), 0, lease, 0, n)
-        await self.wait_ready()
+            await self.spi.xfer(c, 0, lease, 0, n)
+        await self.spi.poll(0x05, 0x01, 0x00, self.busy_timeout_ms)  # until not busy
 
     async def erase(self, addr):
         """Erase the 4 KB sector holding addr; waits until done."""
-        await self.wait_ready()
+        await self.spi.poll(0x05, 0x01, 0x00, self.busy_timeout_ms)  # until not busy
         await self.spi.xfer(b"\x06")
-        await self.spi.xfer(self._a(0x20, addr))
-        await self.wait_ready()
+        c = self._cmd
+        c[0] = 0x20
+        c[1] = addr >> 16 & 0xFF
+        c[2] = addr >> 8 & 0xFF
+        c[3] = addr & 0xFF
+        await self.spi.xfer(c)
+        await self.spi.poll(0x05, 0x01, 0x00, self.busy_timeout_ms)  # until not busy

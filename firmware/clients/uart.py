@@ -34,33 +34,36 @@ class Uart(Client):
         self._b = bytearray(7)
         self._bit = -1
 
-    def _span(self, off, n):
-        b = self._b
-        b[0] = off & 0xFF
-        b[1] = off >> 8
-        b[2] = n & 0xFF
-        b[3] = n >> 8
-        return memoryview(b)[:4]
-
     async def write(self, data=None, lease=None, off=0, n=None):
         if lease is None:
             r = await self.call(_WRITE, data, None, False)
         else:
-            r = await self.call(_WRITE, self._span(off, lease.len - off if n is None else n),
-                                lease, False)
+            if n is None:
+                n = lease.len - off
+            b = self._b  # the span: [off u16, n u16]
+            b[0] = off & 0xFF
+            b[1] = off >> 8
+            b[2] = n & 0xFF
+            b[3] = n >> 8
+            r = await self.call(_WRITE, memoryview(b)[:4], lease, False)
         return r.rbody[0] | r.rbody[1] << 8
 
     async def read(self, max_n=None, lease=None, off=0):
+        b = self._b
         if lease is None:
             if max_n is None:
                 max_n = 64
-            b = self._b
             b[0] = max_n & 0xFF
             b[1] = max_n >> 8
             r = await self.call(_READ, memoryview(b)[:2], None, False)
             return r.reply_data()
-        r = await self.call(_READ, self._span(off, lease.len - off if max_n is None else max_n),
-                            lease, False)
+        if max_n is None:
+            max_n = lease.len - off
+        b[0] = off & 0xFF  # the span: [off u16, max u16]
+        b[1] = off >> 8
+        b[2] = max_n & 0xFF
+        b[3] = max_n >> 8
+        r = await self.call(_READ, memoryview(b)[:4], lease, False)
         return r.rbody[0] | r.rbody[1] << 8
 
     async def subscribe(self, bit):
