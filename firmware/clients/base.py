@@ -36,6 +36,8 @@ class ServerError(Exception):
 
 
 class Client:
+    _ops = "Client"  # the class in clients.more holding this class's rarely used ops
+
     def __init__(self, k, name, timeout_ms=1000):
         self.k = k
         self.name = name
@@ -86,6 +88,16 @@ class Client:
         if rc < 0:
             raise ServerError(rc)
         return r
+
+    def __getattr__(self, name):
+        """An op not in the class: a rarely used one (a subscribe, a config),
+        kept in clients.more under the class's name (_ops) and loaded the
+        first time one is called, so an app that never calls it never pays
+        the RAM. Anything else: AttributeError, as usual."""
+        from clients import more
+
+        f = getattr(getattr(more, self._ops), name)
+        return lambda *a, **kw: f(self, *a, **kw)
 
     async def reconnected(self):
         """Called once per new server instance, before the next call to it.

@@ -20,14 +20,13 @@ from micropython import const
 
 from clients.base import Client
 
-_READ = const(1)
-_WRITE = const(2)
 _TOGGLE = const(3)
 _CONFIG = const(4)
-_SUBSCRIBE = const(5)
+_SUBSCRIBE = const(5)  # also clients.more
 
 
 class Gpio(Client):
+    _ops = "Gpio"  # read, write, subscribe: clients.more.Gpio, loaded on first use
     IN = 0
     OUT = 1
     PULL_UP = 1
@@ -40,17 +39,6 @@ class Gpio(Client):
         super().__init__(k, name, timeout_ms)
         self._b = bytearray(4)
         self._subs = {}  # pin -> (edges, bit)
-
-    async def read(self, pin):
-        self._b[0] = pin
-        r = await self.call(_READ, memoryview(self._b)[:1])
-        return r.rbody[0] if r.rlen else 0
-
-    async def write(self, pin, level):
-        b = self._b
-        b[0] = pin
-        b[1] = 1 if level else 0
-        await self.call(_WRITE, memoryview(b)[:2])
 
     async def toggle(self, pin):
         self._b[0] = pin
@@ -65,17 +53,6 @@ class Gpio(Client):
         if value is not None:
             b[3] = 1 if value else 0
         await self.call(_CONFIG, memoryview(b)[:3 if value is None else 4])
-
-    async def subscribe(self, pin, edges, bit):
-        b = self._b
-        b[0] = pin
-        b[1] = edges
-        b[2] = bit
-        await self.call(_SUBSCRIBE, memoryview(b)[:3])
-        if edges:
-            self._subs[pin] = (edges, bit)
-        else:
-            self._subs.pop(pin, None)
 
     async def resubscribe(self):
         b = bytearray(3)  # not self._b: a call may be half-packed in it
