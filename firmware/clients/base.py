@@ -11,7 +11,7 @@ repeated behind the app's back: the app gets ServerError(E_DEAD) and
 decides.
 
 Errors: a negative rc becomes ServerError(rc); `e.args[0]` is the rc
-(abi.E_*), `_names().RC_NAMES[rc]` its name. Non-negative rcs are results.
+(abi.E_*), `rc_name(rc)` its name. Non-negative rcs are results.
 
 Invariants:
 - At most one retry per call, and only for idempotent ops.
@@ -36,6 +36,8 @@ class ServerError(Exception):
 
 
 class Client:
+    _ops = "Client"  # the class in clients.more holding this class's rarely used ops
+
     def __init__(self, k, name, timeout_ms=1000):
         self.k = k
         self.name = name
@@ -45,18 +47,6 @@ class Client:
         self.restarts_seen = 0  # new server instances this client noticed
         if self.sid < 0:
             raise ValueError("no server named " + name)
-
-    async def _renew(self, old):
-        """Wait (bounded) for the server to come back under a new generation."""
-        k = self.k
-        waited = 0
-        while True:
-            sid = k.lookup(self.name)
-            if sid != old or waited >= _RESTART_WAIT_MS:
-                self.sid = sid
-                return sid != old
-            await k.sleep_ms(_POLL_MS)
-            waited += _POLL_MS
 
     async def call(self, op, data=None, lease=None, idempotent=True, timeout_ms=None):
         """Send op/data (and a lease); return the handle (r.rc >= 0, r.rbody).
@@ -75,7 +65,16 @@ class Client:
         rc = r.rc
         if rc == _E_DEAD:  # it died while serving this very call
             self.dead_seen += 1
-            if await self._renew(self.sid):
+            old = self.sid
+            waited = 0  # wait (bounded) for the supervisor to start a new instance
+            while True:
+                sid = k.lookup(self.name)
+                if sid != old or waited >= _RESTART_WAIT_MS:
+                    break
+                await k.sleep_ms(_POLL_MS)
+                waited += _POLL_MS
+            self.sid = sid
+            if sid != old:
                 self.restarts_seen += 1
                 await self.reconnected()  # its sends reuse the handle r
                 if idempotent:
@@ -90,6 +89,16 @@ class Client:
             raise ServerError(rc)
         return r
 
+    def __getattr__(self, name):
+        """An op not in the class: a rarely used one (a subscribe, a config),
+        kept in clients.more under the class's name (_ops) and loaded the
+        first time one is called, so an app that never calls it never pays
+        the RAM. Anything else: AttributeError, as usual."""
+        from clients import more
+
+        f = getattr(getattr(more, self._ops), name)
+        return lambda *a, **kw: f(self, *a, **kw)
+
     async def reconnected(self):
         """Called once per new server instance, before the next call to it.
         Subclasses re-establish server-side state here (subscriptions)."""
@@ -97,11 +106,7 @@ class Client:
 
 
 def rc_name(rc):
-    return _names().RC_NAMES.get(rc, str(rc))
-
-
-def _names():
-    """The name tables, loaded only when a message needs one (saves RAM)."""
+    """rc's name; the name table (keep.abinames) loads only when asked."""
     from keep import abinames
 
-    return abinames
+    return abinames.RC_NAMES.get(rc, str(rc))

@@ -20,14 +20,13 @@ from micropython import const
 
 from clients.base import Client
 
-_READ = const(1)
-_WRITE = const(2)
 _TOGGLE = const(3)
 _CONFIG = const(4)
-_SUBSCRIBE = const(5)
+_SUBSCRIBE = const(5)  # also clients.more
 
 
 class Gpio(Client):
+    _ops = "Gpio"  # read, write, subscribe: clients.more.Gpio, loaded on first use
     IN = 0
     OUT = 1
     PULL_UP = 1
@@ -41,48 +40,19 @@ class Gpio(Client):
         self._b = bytearray(4)
         self._subs = {}  # pin -> (edges, bit)
 
-    async def _call(self, op, n, idempotent=True):
-        r = await self.call(op, memoryview(self._b)[:n], None, idempotent)
-        return r.rbody[0] if r.rlen else 0
-
-    async def reconnected(self):
-        await self.resubscribe()
-
-    async def read(self, pin):
-        self._b[0] = pin
-        return await self._call(_READ, 1)
-
-    async def write(self, pin, level):
-        b = self._b
-        b[0] = pin
-        b[1] = 1 if level else 0
-        await self._call(_WRITE, 2)
-
     async def toggle(self, pin):
         self._b[0] = pin
-        return await self._call(_TOGGLE, 1, False)
+        r = await self.call(_TOGGLE, memoryview(self._b)[:1], None, False)
+        return r.rbody[0] if r.rlen else 0
 
     async def configure(self, pin, mode, pull=0, value=None):
         b = self._b
         b[0] = pin
         b[1] = mode
         b[2] = pull or 0
-        if value is None:
-            await self._call(_CONFIG, 3)
-        else:
+        if value is not None:
             b[3] = 1 if value else 0
-            await self._call(_CONFIG, 4)
-
-    async def subscribe(self, pin, edges, bit):
-        b = self._b
-        b[0] = pin
-        b[1] = edges
-        b[2] = bit
-        await self._call(_SUBSCRIBE, 3)
-        if edges:
-            self._subs[pin] = (edges, bit)
-        else:
-            self._subs.pop(pin, None)
+        await self.call(_CONFIG, memoryview(b)[:3 if value is None else 4])
 
     async def resubscribe(self):
         b = bytearray(3)  # not self._b: a call may be half-packed in it
@@ -91,3 +61,5 @@ class Gpio(Client):
             b[1] = edges
             b[2] = bit
             await self.call(_SUBSCRIBE, b)
+
+    reconnected = resubscribe  # a restarted server starts with no subscriptions

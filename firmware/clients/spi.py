@@ -27,13 +27,13 @@ from clients.base import Client, ServerError
 
 _XFER = const(1)
 _CONFIG = const(2)
-_POLL = const(3)
 _HDR = const(6)
 _E_IO = const(-10)
 _E_BADARG = const(-7)
 
 
 class Spi(Client):
+    _ops = "Spi"  # config, poll: clients.more.Spi, loaded on first use
     def __init__(self, k, name="spi", timeout_ms=1000):
         super().__init__(k, name, timeout_ms)
         self._msg = bytearray(len(k.m.body))
@@ -56,39 +56,22 @@ class Spi(Client):
         r = await self.call(_XFER, memoryview(b)[:_HDR + n], lease, idempotent)
         return r.reply_data() if rlen else b""
 
-    async def config(self, baud, mode=0):
-        self._cfg = bytes((baud & 0xFF, baud >> 8 & 0xFF, baud >> 16 & 0xFF,
-                           baud >> 24 & 0xFF, mode))
-        await self.call(_CONFIG, self._cfg)
-
     async def reconnected(self):
         if self._cfg is not None:
             await self.call(_CONFIG, self._cfg)
-
-    async def poll(self, cmd, mask, want, timeout_ms=100):
-        r = await self.call(_POLL, bytes((cmd, mask, want, timeout_ms & 0xFF, timeout_ms >> 8)),
-                            None, True, self.timeout_ms + timeout_ms)
-        return r.rbody[0]
-
 
 class Flash:
     """A 25-series SPI NOR flash reached through the spi server."""
 
     PAGE = 256
     SECTOR = 4096
+    _ops = "Flash"  # read, program, erase: clients.more.Flash, loaded on first use
+    __getattr__ = Client.__getattr__
 
     def __init__(self, k, name="spi", busy_timeout_ms=200):
         self.spi = Spi(k, name)
         self.busy_timeout_ms = busy_timeout_ms
         self._cmd = bytearray(4)
-
-    def _a(self, op, addr):
-        c = self._cmd
-        c[0] = op
-        c[1] = addr >> 16 & 0xFF
-        c[2] = addr >> 8 & 0xFF
-        c[3] = addr & 0xFF
-        return c
 
     async def jedec(self):
         d = await self.spi.xfer(b"\x9f", 3, idempotent=True)
@@ -100,28 +83,3 @@ class Flash:
         if j == 0xFFFFFF or j == 0:
             raise ServerError(_E_IO)
         return j
-
-    async def wait_ready(self):
-        await self.spi.poll(0x05, 0x01, 0x00, self.busy_timeout_ms)
-
-    async def read(self, addr, n=0, lease=None):
-        if lease is None:
-            return await self.spi.xfer(self._a(0x03, addr), n, idempotent=True)
-        await self.spi.xfer(self._a(0x03, addr), 0, lease, 0, n, idempotent=True)
-
-    async def program(self, addr, data=None, lease=None, n=0):
-        """Page program (must not cross a page end); waits until done."""
-        await self.wait_ready()
-        await self.spi.xfer(b"\x06")
-        if lease is None:
-            await self.spi.xfer(bytes(self._a(0x02, addr)) + data)
-        else:
-            await self.spi.xfer(self._a(0x02, addr), 0, lease, 0, n)
-        await self.wait_ready()
-
-    async def erase(self, addr):
-        """Erase the 4 KB sector holding addr; waits until done."""
-        await self.wait_ready()
-        await self.spi.xfer(b"\x06")
-        await self.spi.xfer(self._a(0x20, addr))
-        await self.wait_ready()

@@ -23,67 +23,47 @@ from clients.base import Client
 _WRITE = const(1)
 _READ = const(2)
 _SUBSCRIBE = const(3)
-_CONFIG = const(4)
-_STATUS = const(5)
-_PARITY = {None: 0, "even": 1, "odd": 2, 0: 1, 1: 2}
 
 
 class Uart(Client):
+    _ops = "Uart"  # subscribe, config, status: clients.more.Uart, loaded on first use
     def __init__(self, k, name="uart", timeout_ms=1000):
         super().__init__(k, name, timeout_ms)
         self._b = bytearray(7)
         self._bit = -1
 
-    def _span(self, off, n):
-        b = self._b
-        b[0] = off & 0xFF
-        b[1] = off >> 8
-        b[2] = n & 0xFF
-        b[3] = n >> 8
-        return memoryview(b)[:4]
-
     async def write(self, data=None, lease=None, off=0, n=None):
         if lease is None:
             r = await self.call(_WRITE, data, None, False)
         else:
-            r = await self.call(_WRITE, self._span(off, lease.len - off if n is None else n),
-                                lease, False)
+            if n is None:
+                n = lease.len - off
+            b = self._b  # the span: [off u16, n u16]
+            b[0] = off & 0xFF
+            b[1] = off >> 8
+            b[2] = n & 0xFF
+            b[3] = n >> 8
+            r = await self.call(_WRITE, memoryview(b)[:4], lease, False)
         return r.rbody[0] | r.rbody[1] << 8
 
     async def read(self, max_n=None, lease=None, off=0):
+        b = self._b
         if lease is None:
             if max_n is None:
                 max_n = 64
-            b = self._b
             b[0] = max_n & 0xFF
             b[1] = max_n >> 8
             r = await self.call(_READ, memoryview(b)[:2], None, False)
             return r.reply_data()
-        r = await self.call(_READ, self._span(off, lease.len - off if max_n is None else max_n),
-                            lease, False)
+        if max_n is None:
+            max_n = lease.len - off
+        b[0] = off & 0xFF  # the span: [off u16, max u16]
+        b[1] = off >> 8
+        b[2] = max_n & 0xFF
+        b[3] = max_n >> 8
+        r = await self.call(_READ, memoryview(b)[:4], lease, False)
         return r.rbody[0] | r.rbody[1] << 8
-
-    async def subscribe(self, bit):
-        self._b[0] = 255 if bit is None else bit
-        await self.call(_SUBSCRIBE, memoryview(self._b)[:1])
-        self._bit = -1 if bit is None else bit
 
     async def reconnected(self):
         if self._bit >= 0:
             await self.call(_SUBSCRIBE, bytes((self._bit,)))
-
-    async def config(self, baud, bits=8, parity=None, stop=1):
-        b = self._b
-        b[0] = baud & 0xFF
-        b[1] = baud >> 8 & 0xFF
-        b[2] = baud >> 16 & 0xFF
-        b[3] = baud >> 24 & 0xFF
-        b[4] = bits
-        b[5] = _PARITY[parity]
-        b[6] = stop
-        await self.call(_CONFIG, b)
-
-    async def status(self):
-        r = await self.call(_STATUS)
-        b = r.rbody
-        return b[0] | b[1] << 8, b[2] | b[3] << 8

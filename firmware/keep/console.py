@@ -63,16 +63,6 @@ bad_crc = 0  # requests dropped for a bad checksum (the host resent them)
 requests = 0
 
 
-def crc16(data):
-    """CRC-16/CCITT-FALSE, as trace frames use (poly 0x1021, init 0xFFFF)."""
-    c = 0xFFFF
-    for b in data:
-        x = ((c >> 8) ^ b) & 0xFF
-        x ^= x >> 4
-        c = ((c << 8) ^ (x << 12) ^ (x << 5) ^ x) & 0xFFFF
-    return c
-
-
 def start(with_proxy=True, prio=7, stream_in=None, sink=None, timeout_ms=1000):
     """Listen on the console; spawn the host proxy task (for `call`).
 

@@ -59,15 +59,6 @@ _E_BUSY = const(-9)
 _MAX_PINS = const(28)  # one irq bit per owned pin, below the kernel's bits
 
 
-def _allowed(rights, badge, pin):
-    if rights is None:
-        return True
-    a = rights.get(badge)
-    if a is None:
-        a = rights.get(str(badge))
-    return a is not None and pin in a
-
-
 async def main(k, owns=None, rights=None, **_):
     h = hal.load()
     pins = tuple((owns or {}).get("pins", ()))
@@ -111,7 +102,13 @@ async def main(k, owns=None, rights=None, **_):
         i = 0
         while i < n and pins[i] != pin:
             i += 1
-        if i == n or not _allowed(rights, m.badge, pin):
+        if i < n and rights is not None:  # may this badge use the pin?
+            a = rights.get(m.badge)
+            if a is None:
+                a = rights.get(str(m.badge))
+            if a is None or pin not in a:
+                i = n
+        if i == n:
             await k.reply(c, _E_DENIED)
             continue
         p = objs[i]

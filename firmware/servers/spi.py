@@ -57,10 +57,6 @@ _CHUNK = const(64)
 _HDR = const(6)
 
 
-def _u16(b, i):
-    return b[i] | b[i + 1] << 8
-
-
 async def main(k, owns=None, devices=None, baud=1000000, **_):
     h = hal.load()
     pairs = tuple((owns or {}).get("spi", ()))
@@ -76,23 +72,7 @@ async def main(k, owns=None, devices=None, baud=1000000, **_):
     rbuf = bytearray(len(k.m.body))
     rv = memoryview(rbuf)
     one = bytearray(1)
-    cur = [-1]  # settings currently on the bus (device index)
-
-    def which(badge):
-        if devices is None:
-            return 0 if n else -1
-        p = devices.get(badge)
-        if p is None:
-            p = devices.get(str(badge))
-        for i in range(n):
-            if cs_pins[i] == p:
-                return i
-        return -1
-
-    def setup(i):
-        if cur[0] != i:
-            spi.init(rate[i], mode[i] >> 1, mode[i] & 1)
-            cur[0] = i
+    cur = -1  # settings currently on the bus (device index)
 
     while True:
         m = await k.recv()
@@ -103,7 +83,16 @@ async def main(k, owns=None, devices=None, baud=1000000, **_):
         if op < _XFER or op > _POLL:
             await k.reply(c, _E_NOTSUP)
             continue
-        i = which(m.badge)
+        i = 0 if n else -1  # the device this badge may talk to
+        if devices is not None:
+            d = devices.get(m.badge)
+            if d is None:
+                d = devices.get(str(m.badge))
+            i = -1
+            for j in range(n):
+                if cs_pins[j] == d:
+                    i = j
+                    break
         if i < 0:
             await k.reply(c, _E_DENIED)
             continue
@@ -113,8 +102,8 @@ async def main(k, owns=None, devices=None, baud=1000000, **_):
                 await k.reply(c, _E_BADARG)
                 continue
             rlen = b[0]
-            loff = _u16(b, 2)
-            cnt = _u16(b, 4)
+            loff = b[2] | b[3] << 8
+            cnt = b[4] | b[5] << 8
             if lease is None:
                 if cnt:
                     await k.reply(c, _E_BADARG)
@@ -125,7 +114,9 @@ async def main(k, owns=None, devices=None, baud=1000000, **_):
                 if loff + cnt > lease.len:
                     await k.reply(c, _E_MEM)
                     continue
-            setup(i)
+            if cur != i:  # this client's settings onto the bus
+                spi.init(rate[i], mode[i] >> 1, mode[i] & 1)
+                cur = i
             p = cs[i]
             p.value(0)
             try:
@@ -156,7 +147,7 @@ async def main(k, owns=None, devices=None, baud=1000000, **_):
                 continue
             rate[i] = r
             mode[i] = b[4]
-            cur[0] = -1
+            cur = -1
             await k.reply(c, _OK)
         else:  # _POLL
             if ln < 5:
@@ -165,11 +156,13 @@ async def main(k, owns=None, devices=None, baud=1000000, **_):
             cmd = b[0]
             msk = b[1]
             want = b[2]
-            t = _u16(b, 3)
+            t = b[3] | b[4] << 8
             t0 = h.ticks_ms()
             p = cs[i]
             while True:
-                setup(i)
+                if cur != i:
+                    spi.init(rate[i], mode[i] >> 1, mode[i] & 1)
+                    cur = i
                 p.value(0)
                 one[0] = cmd
                 spi.write(one)

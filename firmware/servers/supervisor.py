@@ -57,12 +57,6 @@ _REBOOT = const(2)
 stats = {"restarts": 0, "holds": 0, "flaps": 0, "hung": 0, "reboots": 0}
 
 
-def _reboot_default():
-    import hal
-
-    hal.load().reset()
-
-
 async def main(k, flap_restarts=5, flap_window_ms=10000, backoff_ms=10, backoff_max_ms=2000,
                heartbeat_ms=0, dispositions=None, servers=(), wdt=None, reboot=None,
                period_ms=100, ticks_ms=None):
@@ -96,18 +90,6 @@ async def main(k, flap_restarts=5, flap_window_ms=10000, backoff_ms=10, backoff_
         period = max(1, heartbeat_ms // 4)
     if wdt is not None and wdt.timeout_ms // 4 < period:
         period = max(1, wdt.timeout_ms // 4)
-    if reboot is None:
-        reboot = _reboot_default
-
-    def recent(s, now):
-        """Restarts of s within the flap window."""
-        c = 0
-        h = hist[s]
-        for i in range(hist_c[s]):
-            if ticks_diff(now, h[i]) < flap_window_ms:
-                c += 1
-        return c
-
     while True:
         wait = period
         now = ticks_ms()
@@ -136,13 +118,18 @@ async def main(k, flap_restarts=5, flap_window_ms=10000, backoff_ms=10, backoff_
                 continue
             if state == _FAULTED:
                 rec = st[4]
-                why = _names().FAULT_NAMES.get(rec.kind, "?") if rec is not None else "?"
+                why = "?"
+                if rec is not None:  # keep.faultnames, not all of keep.abinames: less RAM
+                    from keep import faultnames
+
+                    why = faultnames.FAULT_NAMES.get(rec.kind, "?")
                 d = disp[s]
                 if d == _HOLD:
                     k.sv_hold(s)
                     stats["holds"] += 1
                     await k.log("supervisor: %s %s fault: held (disposition hold)" % (name, why))
-                elif d == _REBOOT:
+                    continue
+                if d == _REBOOT:
                     stats["reboots"] += 1
                     await k.log("supervisor: %s %s fault: rebooting the board (disposition reboot)"
                                 % (name, why))
@@ -152,21 +139,31 @@ async def main(k, flap_restarts=5, flap_window_ms=10000, backoff_ms=10, backoff_
                         drain.drain(8)
                     except Exception:
                         pass
-                    reboot()
-                elif recent(s, now) >= flap_restarts:
+                    if reboot is None:
+                        import hal
+
+                        hal.load().reset()
+                    else:
+                        reboot()
+                    continue
+                c = 0  # restarts of s within the flap window
+                h = hist[s]
+                for i in range(hist_c[s]):
+                    if ticks_diff(now, h[i]) < flap_window_ms:
+                        c += 1
+                if c >= flap_restarts:
                     k.sv_hold(s)
                     stats["flaps"] += 1
                     stats["holds"] += 1
                     await k.log("supervisor: %s is flapping: %d restarts within %d ms, last %s"
                                 " fault: held (release it to try again)"
-                                % (name, recent(s, now), flap_window_ms, why))
+                                % (name, c, flap_window_ms, why))
                 else:
                     if ticks_diff(now, started[s]) >= flap_window_ms:
                         delay[s] = backoff_ms  # quiet for a whole window: start over
                     wait_ms = delay[s]
                     nd = wait_ms * 2 if wait_ms else 0
                     delay[s] = nd if nd < backoff_max_ms else backoff_max_ms
-                    h = hist[s]
                     h[hist_i[s]] = now
                     hist_i[s] = (hist_i[s] + 1) % flap_n
                     if hist_c[s] < flap_n:
@@ -196,10 +193,3 @@ async def main(k, flap_restarts=5, flap_window_ms=10000, backoff_ms=10, backoff_
                     k.sv_inject(s, _F_INJECTED)  # its disposition applies next round
         m.bits = 0
 
-
-def _names():
-    """The fault-kind and state names, loaded only when a message needs one
-    (saves RAM; keep.faultnames, not all of keep.abinames)."""
-    from keep import faultnames
-
-    return faultnames

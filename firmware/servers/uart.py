@@ -57,25 +57,6 @@ _E_BUSY = const(-9)
 _CHUNK = const(64)  # bytes moved per step between a lease and the UART
 
 
-def _u16(b, i):
-    return b[i] | b[i + 1] << 8
-
-
-def _which(rights, ids, badge):
-    """Index of the UART this badge may use, or -1."""
-    if rights is None:
-        return 0 if ids else -1
-    u = rights.get(badge)
-    if u is None:
-        u = rights.get(str(badge))
-    if u is None:
-        return -1
-    for i in range(len(ids)):
-        if ids[i] == u:
-            return i
-    return -1
-
-
 async def main(k, owns=None, rights=None, baud=115200, rxbuf=256, **_):
     h = hal.load()
     ids = tuple((owns or {}).get("uart", ()))
@@ -107,7 +88,16 @@ async def main(k, owns=None, rights=None, baud=115200, rxbuf=256, **_):
         if op < _WRITE or op > _STATUS:
             await k.reply(c, _E_NOTSUP)
             continue
-        i = _which(rights, ids, m.badge)
+        i = 0 if n else -1  # the UART this badge may use
+        if rights is not None:
+            w = rights.get(m.badge)
+            if w is None:
+                w = rights.get(str(m.badge))
+            i = -1
+            for j in range(n):
+                if ids[j] == w:
+                    i = j
+                    break
         if i < 0:
             await k.reply(c, _E_DENIED)
             continue
@@ -116,8 +106,8 @@ async def main(k, owns=None, rights=None, baud=115200, rxbuf=256, **_):
         if op == _WRITE or op == _READ:
             if lease is not None:
                 if ln >= 4:
-                    off = _u16(b, 0)
-                    cnt = _u16(b, 2)
+                    off = b[0] | b[1] << 8
+                    cnt = b[2] | b[3] << 8
                 elif ln == 0:
                     off = 0
                     cnt = lease.len
@@ -155,7 +145,7 @@ async def main(k, owns=None, rights=None, baud=115200, rxbuf=256, **_):
                 if ln < 2:
                     await k.reply(c, _E_BADARG)
                     continue
-                want = _u16(b, 0)
+                want = b[0] | b[1] << 8
                 if want > len(big):
                     want = len(big)
                 got = u.readinto(bv, want)

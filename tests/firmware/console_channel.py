@@ -7,7 +7,7 @@ import time
 import micropython
 
 from kt import boot, check, done
-from keep import abi, console, fault, kernel, tcb
+from keep import abi, conreq, console, fault, kernel, tcb
 
 boot(max_msg=32)
 
@@ -59,7 +59,7 @@ kernel.idle_hook = idle
 
 def req(seq, text, crc=None):
     body = ("?%04x %s" % (seq, text)).encode()
-    c = console.crc16(body) if crc is None else crc
+    c = conreq.crc16(body) if crc is None else crc
     w.write(b"noise typed at the console\n\x1f" + body + ("*%04x\n" % c).encode())
     w.flush()
 
@@ -69,13 +69,13 @@ def replies():
     for line in sink.lines:
         check(line[0] == 0x1F and line[1] == ord("=") and line.endswith(b"\n"), "reply framing %r" % line)
         star = line.rfind(b"*")
-        check(int(line[star + 1:-1], 16) == console.crc16(line[1:star]), "reply crc")
+        check(int(line[star + 1:-1], 16) == conreq.crc16(line[1:star]), "reply crc")
         seq, js = line[2:star].decode().split(" ", 1)
         out[int(seq, 16)] = json.loads(js)
     return out
 
 
-check(console.crc16(b"123456789") == 0x29B1, "CRC-16/CCITT-FALSE check value")
+check(conreq.crc16(b"123456789") == 0x29B1, "CRC-16/CCITT-FALSE check value")
 req(1, "ping")
 req(2, "tasks")
 req(3, "hold ticker")
