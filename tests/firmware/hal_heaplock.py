@@ -5,6 +5,7 @@
 import micropython
 
 import hal
+from hal.sim import world
 from keep import irq
 
 h = hal.load()
@@ -21,7 +22,7 @@ spi = h.SPI(1)
 wcmd = b"\x03\x00\x00\x00\x00\x00"
 rbuf = bytearray(6)
 w = h.WDT(1000, thread=False)
-drive = h.drive
+drive = world.drive
 post_bits = [0, 0]
 h.poll()
 

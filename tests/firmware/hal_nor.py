@@ -5,6 +5,7 @@ import os
 
 import hal
 from hal.sim import spi as ss
+from hal.sim import world
 
 h = hal.load()
 PROG_US = 3000
@@ -133,11 +134,11 @@ bus = other
 tx(b"\x06")
 cmd_addr(0x02, 0xFF00, b"keep")
 wait_ready()
-print("file", read(0xFF00, 4), f.peek(0xFF00, 5))
+print("file", read(0xFF00, 4), world.peek(f, 0xFF00, 5))
 f2 = ss.devices.pop()
 ss.pins.cs_dev[14] = 0
 g = h.attach_nor(2, 14, 65536, path)
-print("reopened", g.peek(0xFF00, 4), os.stat(path)[6])
+print("reopened", world.peek(g, 0xFF00, 4), os.stat(path)[6])
 tx(b"\x06")
 cmd_addr(0x20, 0xF000)
 wait_ready()

@@ -1,16 +1,14 @@
 """HAL for the unix port: simulated pins, UARTs, SPI devices, watchdog.
 
 Same interface as hal.esp32 / hal.rp2 (see hal/__init__.py), so servers
-run unchanged on the virtual board. Extra, sim-only calls let tests and
-the control channel play the outside world:
+run unchanged on the virtual board. Extra, sim-only calls:
 
-  drive(pin, level|None)   the host drives an input (None releases it)
-  stuck(pin, level|None)   fault: pin held at level whatever drives it
-  wire(src, dst)           dst follows output src (loopback wiring)
   attach_nor(bus, cs, size=65536, path=None, prog_us=700, erase_us=30000)
   listen(port)             open the control channel (hal.sim.ctl)
-  world_path()             the file hal.sim.ctl remembers the world in
-  serve(ms=None)           poll in a loop (tests / a bare board script)
+
+What tests and the control channel do to the outside world (drive, stuck,
+wire, history, UART noise/modes/inject, serve, ...) is in hal.sim.world,
+which loads only when used.
 
 Boot configuration from the environment (read by start(), run on import):
   KEEP_SIM_CTL_PORT=<port>   listen for the host on 127.0.0.1:<port>
@@ -35,7 +33,6 @@ Invariants:
 import os
 from time import sleep_ms, ticks_add, ticks_diff, ticks_ms, ticks_us  # noqa: F401
 
-from hal.sim import pins
 from hal.sim import spi, uart, wdt
 from hal.sim.pins import Pin  # noqa: F401
 from hal.sim.spi import SPI  # noqa: F401
@@ -51,18 +48,6 @@ WORLD_FILE = ".keep_sim_world"  # hal.sim.ctl's remembered world, beside the res
 # or at boot when a remembered world must be re-applied: a board nobody
 # steers (the demo) never pays for it.
 _ctl = [None, None, None]  # hal.sim.ctl once loaded; until then the listening socket, its poller
-
-
-def drive(pin, level):
-    pins.set_drive(pin, level)
-
-
-def stuck(pin, level):
-    pins.set_stuck(pin, level)
-
-
-def wire(src, dst):
-    pins.set_wire(src, dst)
 
 
 def attach_nor(bus, cs, size=65536, path=None, prog_us=700, erase_us=30000):
@@ -96,10 +81,6 @@ def _load_ctl():
     return ctl
 
 
-def world_path():
-    return wdt._path().replace(wdt.CAUSE_FILE, WORLD_FILE)
-
-
 def heap_reserved():
     """Heap bytes the virtual board's ROMFS partition takes (its boot code
     maps the partition into the bottom of the heap; on a real board it is
@@ -124,13 +105,6 @@ def idle():
     sleep_ms(1)
 
 
-def serve(ms=None):
-    """Run poll() every millisecond, for `ms` ms or forever."""
-    t0 = ticks_ms()
-    while ms is None or ticks_diff(ticks_ms(), t0) < ms:
-        idle()
-
-
 def start():
     port = os.getenv("KEEP_SIM_CTL_PORT")
     nor = os.getenv("KEEP_SIM_NOR")
@@ -142,10 +116,11 @@ def start():
     if port and _ctl[0] is None and _ctl[1] is None:
         listen(int(port))
         try:
-            os.stat(world_path())
+            os.stat(wdt._path().replace(wdt.CAUSE_FILE, WORLD_FILE))
         except OSError:
             return  # no world to re-apply
         _load_ctl().restore_world()
 
 
 start()
+del start  # runs once: its function object need not stay on the heap

@@ -93,13 +93,6 @@ class NorFlash:
             self._cached = page
         return self._pbuf[a & (_PAGE - 1)]
 
-    def peek(self, addr, n):
-        """Contents for the host/tests, bypassing the bus (bytes)."""
-        out = bytearray(n)
-        for i in range(n):
-            out[i] = self._read((addr + i) % self.size)
-        return bytes(out)
-
     def _program(self, page, data):
         if self._mem is not None:
             m = self._mem

@@ -6,6 +6,7 @@ A pin's level is worked out from, in order of precedence:
   3. a wire from another pin (`wire(src, dst)`, test wiring / loopback);
   4. the level the host drives onto it (`drive`);
   5. its pull resistor (up = 1, down or none = 0).
+(drive, stuck, wire and history() are in hal.sim.world: host/test only.)
 Whenever a pin's level changes, update() runs the consequences: an output
 change goes into the history ring (and so to the host), an input edge the
 firmware asked for posts its notification bits, a chip-select change tells
@@ -50,24 +51,20 @@ hist_n = array("I", [0])  # changes recorded so far (the ring index is n % HIST_
 _cs_hook = None  # set by hal.sim.spi: called as hook(dev_index, level)
 
 
-def _compute(p):
-    v = stuck[p]
-    if v != NONE:
-        return v
-    if pmode[p] == OUT:
-        return latch[p]
-    s = wire_src[p]
-    if s != NONE:
-        return level[s]
-    v = drive[p]
-    if v != NONE:
-        return v
-    return 1 if ppull[p] == PULL_UP else 0
-
-
 def update(p):
     """Recompute pin p's level and run the consequences of a change."""
-    v = _compute(p)
+    v = stuck[p]
+    if v == NONE:
+        if pmode[p] == OUT:
+            v = latch[p]
+        else:
+            v = wire_src[p]
+            if v != NONE:
+                v = level[v]
+            else:
+                v = drive[p]
+                if v == NONE:
+                    v = 1 if ppull[p] == PULL_UP else 0
     if v == level[p]:
         return
     level[p] = v
@@ -86,54 +83,6 @@ def update(p):
         for q in range(NPINS):
             if wire_src[q] == p:
                 update(q)
-
-
-def set_drive(p, v):
-    """Host drives input p to v (0/1), or releases it (None)."""
-    drive[p] = NONE if v is None else (1 if v else 0)
-    update(p)
-
-
-def set_stuck(p, v):
-    """Fault: hold p at v whatever drives it; None clears the fault."""
-    stuck[p] = NONE if v is None else (1 if v else 0)
-    update(p)
-
-
-def set_wire(src, dst):
-    """Connect output src to input dst (dst follows src); src None unwires."""
-    old = wire_src[dst]
-    if old != NONE:
-        fanout[old] -= 1
-    if src is None or src == dst:
-        wire_src[dst] = NONE
-    else:
-        wire_src[dst] = src
-        fanout[src] += 1
-    update(dst)
-
-
-def history(p=None, out=None):
-    """[(pin, level, t_us)] of the retained output changes, oldest first."""
-    n = hist_n[0]
-    start = n - HIST_LEN if n > HIST_LEN else 0
-    res = [] if out is None else out
-    for k in range(start, n):
-        i = k % HIST_LEN
-        pl = hist_pl[i]
-        if p is None or pl >> 1 == p:
-            res.append((pl >> 1, pl & 1, hist_t[i]))
-    return res
-
-
-def reset_all():
-    """Forget every pin (a fresh board); used by tests."""
-    for p in range(NPINS):
-        pmode[p] = ppull[p] = latch[p] = level[p] = edge_mask[p] = 0
-        drive[p] = stuck[p] = wire_src[p] = NONE
-        fanout[p] = irq_slot[p] = cs_dev[p] = 0
-        irq_bits[p] = 0
-    hist_n[0] = 0
 
 
 class Pin:

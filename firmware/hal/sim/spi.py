@@ -23,7 +23,6 @@ from hal.sim import pins
 _NBUSES = const(4)
 DEAD = const(1)
 NEVER_READY = const(2)
-FAULT_NAMES = ("ok", "dead", "busy")
 
 devices = []  # attached models, index + 1 stored in pins.cs_dev
 _sel = bytearray(_NBUSES)  # per bus: 1 + index of the selected device, 0 = none
@@ -53,22 +52,6 @@ def attach(bus, cs, dev):
         pins.ppull[cs] = 1  # CS lines have a pull-up: deselected at boot
         pins.update(cs)
     return dev
-
-
-def find(bus, cs):
-    for dev in devices:
-        if dev.bus == bus and dev.cs == cs:
-            return dev
-    return None
-
-
-def detach_all():
-    """Remove every device (tests)."""
-    for dev in devices:
-        pins.cs_dev[dev.cs] = 0
-    del devices[:]
-    for b in range(_NBUSES):
-        _sel[b] = 0
 
 
 class SPI:

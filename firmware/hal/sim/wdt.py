@@ -78,19 +78,6 @@ def _kill():
     os.system("kill -9 $PPID")
 
 
-def fire():
-    """Host op `wdt`: reset now as the watchdog would (even if none runs)."""
-    w = _active[0]
-    if w is not None:
-        w.expire()
-    else:
-        write_cause(WDT_RESET)
-        if on_expire is not None:
-            on_expire(None)
-        else:
-            _kill()
-
-
 def check():
     """Fire the running watchdog if it expired (called from poll())."""
     w = _active[0]
