@@ -57,7 +57,20 @@ class NorFlash:
             self._mem = bytearray(size)
             self._erase(0, size)
         else:
-            self._open(path)
+            try:
+                f = open(path, "r+b")
+            except OSError:
+                f = open(path, "w+b")
+            f.seek(0, 2)
+            have = f.tell()
+            if have < size:
+                for i in range(_PAGE):
+                    self._pbuf[i] = 0xFF
+                while have < size:
+                    f.write(self._pbuf)
+                    have += _PAGE
+                f.flush()
+            self._f = f
         self._cmd = 0
         self._n = 0
         self._addr = 0
@@ -67,22 +80,6 @@ class NorFlash:
         self._latched = 0  # page program: data bytes received
 
     # ---- storage ----------------------------------------------------------
-    def _open(self, path):
-        try:
-            f = open(path, "r+b")
-        except OSError:
-            f = open(path, "w+b")
-        f.seek(0, 2)
-        have = f.tell()
-        if have < self.size:
-            for i in range(_PAGE):
-                self._pbuf[i] = 0xFF
-            while have < self.size:
-                f.write(self._pbuf)
-                have += _PAGE
-            f.flush()
-        self._f = f
-
     def _read(self, a):
         if self._mem is not None:
             return self._mem[a]
@@ -134,13 +131,6 @@ class NorFlash:
             self._wel = 0
         return self._busy
 
-    def status(self):
-        return self._is_busy() | self._wel << 1
-
-    def _start_busy(self, us):
-        self._busy = 1
-        self._busy_until = ticks_add(ticks_us(), us)
-
     # ---- bus ------------------------------------------------------------------
     def select(self):
         self._n = 0
@@ -163,7 +153,7 @@ class NorFlash:
             return 0xFF
         c = self._cmd
         if c == 0x05:
-            return self.status()
+            return self._is_busy() | self._wel << 1  # status: WIP, WEL
         if c == 0x9F:
             return self.jedec[n - 1] if n <= 3 else 0
         if c == 0x03 or c == 0x0B or c == 0x02 or c == 0x20:
@@ -203,10 +193,13 @@ class NorFlash:
             else:
                 latch = bytes(self._pbuf)  # file mode needs _pbuf as cache
                 self._program(page, latch)
-            self._start_busy(self.prog_us)
+            self._busy = 1
+            self._busy_until = ticks_add(ticks_us(), self.prog_us)
         elif c == 0x20 and n == 4:
             self._erase((self._addr % self.size) & ~(_SECTOR - 1), _SECTOR)
-            self._start_busy(self.erase_us)
+            self._busy = 1
+            self._busy_until = ticks_add(ticks_us(), self.erase_us)
         elif (c == 0xC7 or c == 0x60) and n == 1:
             self._erase(0, self.size)
-            self._start_busy(self.erase_us * 4)
+            self._busy = 1
+            self._busy_until = ticks_add(ticks_us(), self.erase_us * 4)

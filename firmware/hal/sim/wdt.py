@@ -31,6 +31,7 @@ from hal import PWRON_RESET, SOFT_RESET, WDT_RESET
 
 EXIT_RESET = const(3)  # process exit status meaning "reboot me"
 CAUSE_FILE = ".keep_reset_cause"
+KILL = "kill -9 $PPID"  # the unix port has no os._exit; end the process like a chip reset
 
 _cause = [None, 0xFF]  # cause this boot, culprit slot
 on_expire = None  # test hook: called (wdt) instead of killing the process
@@ -73,11 +74,6 @@ def reset(cause=SOFT_RESET):
     raise SystemExit(EXIT_RESET)
 
 
-def _kill():
-    # The unix port has no os._exit; end the process like a chip reset would.
-    os.system("kill -9 $PPID")
-
-
 def check():
     """Fire the running watchdog if it expired (called from poll())."""
     w = _active[0]
@@ -112,7 +108,7 @@ class WDT:
         if on_expire is not None:
             on_expire(self)
             return
-        _kill()
+        os.system(KILL)
 
     def _watch(self):
         while not self.fired and _active[0] is self:

@@ -164,7 +164,9 @@ def fire():
         if wdt.on_expire is not None:
             wdt.on_expire(None)
         else:
-            wdt._kill()
+            import os
+
+            os.system(wdt.KILL)
 
 
 def serve(ms=None):
