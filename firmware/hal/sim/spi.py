@@ -74,23 +74,22 @@ class SPI:
         if phase is not None:
             self.phase = phase
 
-    def _xfer(self, b):
-        d = _sel[self.bus]
-        if not d:
-            return 0xFF
-        return devices[d - 1].xfer(b)
-
+    # Each byte goes to the device selected now (0xFF when none: MISO pulled up).
     def write(self, buf):
         for i in range(len(buf)):
-            self._xfer(buf[i])
+            d = _sel[self.bus]
+            if d:
+                devices[d - 1].xfer(buf[i])
 
     def readinto(self, buf, fill=0xFF):
         for i in range(len(buf)):
-            buf[i] = self._xfer(fill)
+            d = _sel[self.bus]
+            buf[i] = devices[d - 1].xfer(fill) if d else 0xFF
 
     def write_readinto(self, wbuf, rbuf):
         for i in range(len(wbuf)):
-            rbuf[i] = self._xfer(wbuf[i])
+            d = _sel[self.bus]
+            rbuf[i] = devices[d - 1].xfer(wbuf[i]) if d else 0xFF
 
     def deinit(self):
         pass

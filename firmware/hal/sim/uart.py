@@ -113,20 +113,18 @@ class UART:
                 b ^= 1 << (_rand() & 7)
             else:
                 extra = _rand() & 0xFF
-        self._put1(b)
-        if extra >= 0:
-            self._put1(extra)
+        size = len(self._rx)
+        while b >= 0:  # b, then the inserted byte if any
+            if self._cnt == size:
+                self.overruns += 1
+            else:
+                self._rx[self._head] = b
+                self._head = (self._head + 1) % size
+                self._cnt += 1
+            b = extra
+            extra = -1
         if self._slot >= 0:
             post(self._slot, self._bits)
-
-    def _put1(self, b):
-        size = len(self._rx)
-        if self._cnt == size:
-            self.overruns += 1
-            return
-        self._rx[self._head] = b
-        self._head = (self._head + 1) % size
-        self._cnt += 1
 
     def write(self, buf):
         n = len(buf)
