@@ -4,7 +4,6 @@ Same interface as hal.esp32 / hal.rp2 (see hal/__init__.py), so servers
 run unchanged on the virtual board. Extra, sim-only calls:
 
   attach_nor(bus, cs, size=65536, path=None, prog_us=700, erase_us=30000)
-  listen(port)             open the control channel (hal.sim.ctl)
 
 What tests and the control channel do to the outside world (drive, stuck,
 wire, history, UART noise/modes/inject, serve, ...) is in hal.sim.world,
@@ -56,22 +55,6 @@ def attach_nor(bus, cs, size=65536, path=None, prog_us=700, erase_us=30000):
     return spi.attach(bus, cs, NorFlash(size, path, prog_us, erase_us))
 
 
-def listen(port, host="127.0.0.1"):
-    """Open the control channel; hal.sim.ctl loads on the host's first connection."""
-    import select
-    import socket
-
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(socket.getaddrinfo(host, port)[0][-1])
-    s.listen(1)
-    s.setblocking(False)
-    _ctl[1] = s
-    p = select.poll()
-    p.register(s, select.POLLIN)
-    _ctl[2] = p
-
-
 def _load_ctl():
     from hal.sim import ctl
 
@@ -97,7 +80,9 @@ def poll():
             _load_ctl().poll()
             break
     uart.poll()
-    wdt.check()
+    w = wdt._active[0]
+    if w is not None:
+        w._check()  # fire the running watchdog if it expired
 
 
 def idle():
@@ -114,7 +99,19 @@ def start():
         f = nor.split(":")
         attach_nor(int(f[0]), int(f[1]), int(f[2]), f[3] if len(f) > 3 and f[3] else None)
     if port and _ctl[0] is None and _ctl[1] is None:
-        listen(int(port))
+        # Open the control channel; hal.sim.ctl loads on the host's first connection.
+        import select
+        import socket
+
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(socket.getaddrinfo("127.0.0.1", int(port))[0][-1])
+        s.listen(1)
+        s.setblocking(False)
+        _ctl[1] = s
+        p = select.poll()
+        p.register(s, select.POLLIN)
+        _ctl[2] = p
         try:
             os.stat(wdt._path().replace(wdt.CAUSE_FILE, WORLD_FILE))
         except OSError:

@@ -13,7 +13,7 @@ No file means the board was just powered on (PWRON_RESET).
 - WDT(timeout_ms): if not fed within timeout_ms, writes WDT_RESET with
   `culprit` (the kernel sets it to the slot that was running) and kills
   the process with SIGKILL, from a watchdog thread, so even a task that
-  never yields is caught, as on hardware. poll() checks it too.
+  never yields is caught, as on hardware. hal.sim.poll() checks it too.
   Tests may set `on_expire` to a function to observe expiry instead.
 
 Invariants:
@@ -72,13 +72,6 @@ def reset_culprit():
 def reset(cause=SOFT_RESET):
     write_cause(cause)
     raise SystemExit(EXIT_RESET)
-
-
-def check():
-    """Fire the running watchdog if it expired (called from poll())."""
-    w = _active[0]
-    if w is not None:
-        w._check()
 
 
 class WDT:
