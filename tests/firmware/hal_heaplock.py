@@ -16,7 +16,7 @@ u = h.UART(1, rxbuf=32)
 u.notify(3, 1 << 1)
 msg = b"ping"
 buf = bytearray(8)
-nor = h.attach_nor(1, 13, 4096)
+nor = world.attach_nor(1, 13, 4096)
 cs = h.Pin(13, hal.OUT, value=1)
 spi = h.SPI(1)
 wcmd = b"\x03\x00\x00\x00\x00\x00"

@@ -10,7 +10,7 @@ from hal.sim import world
 h = hal.load()
 PROG_US = 3000
 ERASE_US = 8000
-nor = h.attach_nor(1, 13, 8192, prog_us=PROG_US, erase_us=ERASE_US)
+nor = world.attach_nor(1, 13, 8192, prog_us=PROG_US, erase_us=ERASE_US)
 cs = h.Pin(13, hal.OUT, value=1)
 bus = h.SPI(1, baudrate=8000000)
 other = h.SPI(2)
@@ -125,7 +125,7 @@ except OSError:
 
 gc.collect()
 m0 = gc.mem_alloc()
-f = h.attach_nor(2, 14, 65536, path, prog_us=10, erase_us=10)
+f = world.attach_nor(2, 14, 65536, path, prog_us=10, erase_us=10)
 gc.collect()
 print("file model heap < 1500", gc.mem_alloc() - m0 < 1500)
 cs2 = h.Pin(14, hal.OUT, value=1)
@@ -137,7 +137,7 @@ wait_ready()
 print("file", read(0xFF00, 4), world.peek(f, 0xFF00, 5))
 f2 = ss.devices.pop()
 ss.pins.cs_dev[14] = 0
-g = h.attach_nor(2, 14, 65536, path)
+g = world.attach_nor(2, 14, 65536, path)
 print("reopened", world.peek(g, 0xFF00, 4), os.stat(path)[6])
 tx(b"\x06")
 cmd_addr(0x20, 0xF000)

@@ -3,11 +3,11 @@
 Same interface as hal.esp32 / hal.rp2 (see hal/__init__.py), so servers
 run unchanged on the virtual board. Extra, sim-only calls:
 
-  attach_nor(bus, cs, size=65536, path=None, prog_us=700, erase_us=30000)
+  heap_reserved()           heap bytes the ROMFS partition takes
 
-What tests and the control channel do to the outside world (drive, stuck,
-wire, history, UART noise/modes/inject, serve, ...) is in hal.sim.world,
-which loads only when used.
+What tests and the control channel do to the outside world (attach_nor,
+drive, stuck, wire, history, UART noise/modes/inject, serve, ...) is in
+hal.sim.world, which loads only when used.
 
 Boot configuration from the environment (read by start(), run on import):
   KEEP_SIM_CTL_PORT=<port>   listen for the host on 127.0.0.1:<port>
@@ -49,21 +49,6 @@ WORLD_FILE = ".keep_sim_world"  # hal.sim.ctl's remembered world, beside the res
 _ctl = [None, None, None]  # hal.sim.ctl once loaded; until then the listening socket, its poller
 
 
-def attach_nor(bus, cs, size=65536, path=None, prog_us=700, erase_us=30000):
-    from hal.sim.nor import NorFlash
-
-    return spi.attach(bus, cs, NorFlash(size, path, prog_us, erase_us))
-
-
-def _load_ctl():
-    from hal.sim import ctl
-
-    ctl.adopt(_ctl[1])
-    _ctl[0] = ctl
-    _ctl[1] = _ctl[2] = None
-    return ctl
-
-
 def heap_reserved():
     """Heap bytes the virtual board's ROMFS partition takes (its boot code
     maps the partition into the bottom of the heap; on a real board it is
@@ -77,7 +62,12 @@ def poll():
         c.poll()
     elif _ctl[2] is not None:
         for _ in _ctl[2].ipoll(0):  # the host is connecting (ipoll allocates nothing)
-            _load_ctl().poll()
+            from hal.sim import ctl
+
+            ctl.adopt(_ctl[1])
+            _ctl[0] = ctl
+            _ctl[1] = _ctl[2] = None
+            ctl.poll()
             break
     uart.poll()
     w = wdt._active[0]
@@ -96,8 +86,10 @@ def start():
     if nor is None and port:
         nor = DEFAULT_NOR
     if nor and nor != "none":
+        from hal.sim.nor import NorFlash
+
         f = nor.split(":")
-        attach_nor(int(f[0]), int(f[1]), int(f[2]), f[3] if len(f) > 3 and f[3] else None)
+        spi.attach(int(f[0]), int(f[1]), NorFlash(int(f[2]), f[3] if len(f) > 3 and f[3] else None))
     if port and _ctl[0] is None and _ctl[1] is None:
         # Open the control channel; hal.sim.ctl loads on the host's first connection.
         import select
@@ -116,7 +108,12 @@ def start():
             os.stat(wdt._path().replace(wdt.CAUSE_FILE, WORLD_FILE))
         except OSError:
             return  # no world to re-apply
-        _load_ctl().restore_world()
+        from hal.sim import ctl  # a remembered world: re-apply it before the firmware runs
+
+        ctl.adopt(s)
+        _ctl[0] = ctl
+        _ctl[1] = _ctl[2] = None
+        ctl.restore_world()
 
 
 start()

@@ -90,23 +90,6 @@ class NorFlash:
             self._cached = page
         return self._pbuf[a & (_PAGE - 1)]
 
-    def _program(self, page, data):
-        if self._mem is not None:
-            m = self._mem
-            for i in range(_PAGE):
-                m[page + i] &= data[i]
-            return
-        # file mode: data is in a scratch copy, the cache gets the page
-        f = self._f
-        f.seek(page)
-        f.readinto(self._pbuf)
-        for i in range(_PAGE):
-            self._pbuf[i] &= data[i]
-        f.seek(page)
-        f.write(self._pbuf)
-        f.flush()
-        self._cached = page
-
     def _erase(self, start, n):
         for i in range(_PAGE):
             self._pbuf[i] = 0xFF
@@ -189,10 +172,21 @@ class NorFlash:
         elif c == 0x02 and self._latched:
             page = (self._addr % self.size) & ~(_PAGE - 1)
             if self._mem is not None:
-                self._program(page, self._pbuf)
+                m = self._mem
+                for i in range(_PAGE):
+                    m[page + i] &= self._pbuf[i]
             else:
-                latch = bytes(self._pbuf)  # file mode needs _pbuf as cache
-                self._program(page, latch)
+                # file mode: _pbuf becomes the page cache, the latch a scratch copy
+                latch = bytes(self._pbuf)
+                f = self._f
+                f.seek(page)
+                f.readinto(self._pbuf)
+                for i in range(_PAGE):
+                    self._pbuf[i] &= latch[i]
+                f.seek(page)
+                f.write(self._pbuf)
+                f.flush()
+                self._cached = page
             self._busy = 1
             self._busy_until = ticks_add(ticks_us(), self.prog_us)
         elif c == 0x20 and n == 4:

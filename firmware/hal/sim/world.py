@@ -7,6 +7,8 @@ the bus). Only the control channel (hal.sim.ctl) and tests use them, so
 they live here and load on first use: a board nobody steers (the demo)
 never pays for them (~100 bytes of heap per function on the unix port).
 
+  attach_nor(bus, cs, size=65536, path=None, prog_us=700, erase_us=30000)
+                           put a NOR flash (hal.sim.nor) on bus, chip select cs
   drive(pin, level|None)   the host drives an input (None releases it)
   stuck(pin, level|None)   fault: pin held at level whatever drives it
   wire(src, dst)           dst follows output src (src None unwires)
@@ -129,6 +131,12 @@ def take_tx(uid):
 
 
 # ---- spi devices --------------------------------------------------------------------
+def attach_nor(bus, cs, size=65536, path=None, prog_us=700, erase_us=30000):
+    from hal.sim.nor import NorFlash
+
+    return spi.attach(bus, cs, NorFlash(size, path, prog_us, erase_us))
+
+
 def find(bus, cs):
     for dev in spi.devices:
         if dev.bus == bus and dev.cs == cs:
