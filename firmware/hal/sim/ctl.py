@@ -182,7 +182,7 @@ def _events():
             k += 1
         _sent[0] = n
     for uid in range(uart.NUARTS):
-        if uart.line_mode[uid] == uart.HOST and uart._txcap_len[uid]:
+        if uart.line_mode[uid] == world.HOST and uart._txcap_len[uid]:
             send({"ev": "uart_tx", "uart": uid, "data": hexlify(world.take_tx(uid)).decode()})
 
 
@@ -243,10 +243,10 @@ def _handle(op, r):
             return {"n": world.inject(uid, unhexlify(r["data"]))}
         if op == "uart_noise":
             world.set_noise(uid, float(r["rate"]),
-                           uart.INSERT if r.get("kind") == "insert" else uart.FLIP, r.get("seed"))
+                           world.INSERT if r.get("kind") == "insert" else world.FLIP, r.get("seed"))
             return {}
         if op == "uart_mode":
-            mode = {"loop": uart.LOOP, "host": uart.HOST, "bridge": uart.BRIDGE}[r["mode"]]
+            mode = {"loop": world.LOOP, "host": world.HOST, "bridge": world.BRIDGE}[r["mode"]]
             world.set_mode(uid, mode, r.get("host", "127.0.0.1"), r.get("port"))
             return {}
     if op.startswith("spi_"):

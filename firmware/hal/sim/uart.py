@@ -27,11 +27,10 @@ from keep.irq import post
 from micropython import const
 
 NUARTS = const(4)
-LOOP = const(0)
-HOST = const(1)
-BRIDGE = const(2)
-FLIP = const(0)
-INSERT = const(1)
+# line modes and noise kinds; hal.sim.world has the public names (world.HOST, ...)
+_LOOP = const(0)
+_HOST = const(1)
+_FLIP = const(0)
 TXCAP = const(256)  # bytes of TX kept for the host per HOST-mode line
 
 line_mode = bytearray(NUARTS)
@@ -109,7 +108,7 @@ class UART:
         rate = noise_rate[uid]
         extra = -1
         if rate and (_rand() & 0xFFFF) < rate:
-            if noise_kind[uid] == FLIP:
+            if noise_kind[uid] == _FLIP:
                 b ^= 1 << (_rand() & 7)
             else:
                 extra = _rand() & 0xFF
@@ -129,10 +128,10 @@ class UART:
     def write(self, buf):
         n = len(buf)
         mode = line_mode[self.id]
-        if mode == LOOP:
+        if mode == _LOOP:
             for i in range(n):
                 self._rx_put(buf[i])
-        elif mode == HOST:
+        elif mode == _HOST:
             cap = _txcap[self.id]
             k = _txcap_len[self.id]
             for i in range(n):

@@ -24,10 +24,17 @@ Invariants:
   keeps state of its own, so loading it late changes no behaviour.
 """
 
+from micropython import const
+
 from hal import WDT_RESET
 from hal.sim import pins, spi, uart, wdt
 from hal.sim.pins import NONE, NPINS, HIST_LEN, update
 
+LOOP = const(0)  # uart line modes (uart.line_mode)
+HOST = const(1)
+BRIDGE = const(2)
+FLIP = const(0)  # uart noise kinds (uart.noise_kind)
+INSERT = const(1)
 FAULT_NAMES = ("ok", "dead", "busy")  # spi device .fault, as the host names it
 
 
@@ -82,7 +89,7 @@ def reset_pins():
 
 
 # ---- uart lines ---------------------------------------------------------------------
-def set_noise(uid, rate, kind=uart.FLIP, seed=None):
+def set_noise(uid, rate, kind=FLIP, seed=None):
     """Noise on line uid: rate is a probability per byte (0..1)."""
     uart.noise_rate[uid] = int(rate * 65536) if rate > 0 else 0
     uart.noise_kind[uid] = kind
@@ -91,15 +98,15 @@ def set_noise(uid, rate, kind=uart.FLIP, seed=None):
 
 
 def set_mode(uid, mode, host=None, port=None):
-    """Switch line uid to uart.LOOP, HOST or BRIDGE (to host:port)."""
+    """Switch line uid to LOOP, HOST or BRIDGE (to host:port)."""
     old = uart._bridge[uid]
     if old is not None:
         old.close()
         uart._bridge[uid] = None
-    if mode == uart.HOST and uart._txcap[uid] is None:
+    if mode == HOST and uart._txcap[uid] is None:
         uart._txcap[uid] = bytearray(uart.TXCAP)
         uart._txcap_len[uid] = 0
-    if mode == uart.BRIDGE:
+    if mode == BRIDGE:
         import socket
 
         s = socket.socket()
