@@ -102,13 +102,13 @@ print("erase busy", wait_ready() >= ERASE_US // 2)
 print("erased", read(0x10, 3).hex(), read(0x1FE, 2).hex(), "kept", read(0x1000, 1).hex())
 
 # faults: a dead chip reads 0xFF and ignores commands; a never-ready one stays busy
-nor.fault = ss.DEAD
+nor.fault = world.DEAD
 print("dead", tx(b"\x9f", 3).hex(), status())
 tx(b"\x06")
 cmd_addr(0x02, 0x20, b"\x00")
 nor.fault = 0
 print("dead ignored", read(0x20, 1).hex(), status())
-nor.fault = ss.NEVER_READY
+nor.fault = world.NEVER_READY
 t0 = h.ticks_ms()
 while status() & 1 and h.ticks_diff(h.ticks_ms(), t0) < 30:
     pass

@@ -49,12 +49,12 @@ async def app(k):
     r = await k.send(sid, 9)
     print("op 9 ->", abinames.RC_NAMES[r.rc])
     # a device that stops answering
-    nor.fault = simspi.DEAD
+    nor.fault = world.DEAD
     try:
         await f.check()
     except ServerError as e:
         print("dead flash: check ->", rc_of(e))
-    nor.fault = simspi.NEVER_READY
+    nor.fault = world.NEVER_READY
     try:
         await f.erase(0x1000)
     except ServerError as e:

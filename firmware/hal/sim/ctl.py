@@ -254,7 +254,7 @@ def _handle(op, r):
         if d is None:
             raise ValueError("no spi device on bus %s cs %s" % (r["bus"], r["cs"]))
         if op == "spi_fault":
-            d.fault = {None: 0, "dead": spi.DEAD, "busy": spi.NEVER_READY}[r.get("fault")]
+            d.fault = {None: 0, "dead": world.DEAD, "busy": world.NEVER_READY}[r.get("fault")]
             return {}
         if op == "spi_peek":
             n = r.get("n", 16)

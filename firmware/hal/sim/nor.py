@@ -29,11 +29,12 @@ from time import ticks_add, ticks_diff, ticks_us
 
 from micropython import const
 
-from hal.sim.spi import DEAD, NEVER_READY
 
 _PAGE = const(256)
 _SECTOR = const(4096)
 _IGNORED = const(0x100)  # command byte that was not accepted
+_DEAD = const(1)  # .fault values: world.DEAD, world.NEVER_READY (see hal.sim.spi)
+_NEVER_READY = const(2)
 
 
 class NorFlash:
@@ -107,7 +108,7 @@ class NorFlash:
 
     # ---- status -------------------------------------------------------------
     def _is_busy(self):
-        if self.fault == NEVER_READY:
+        if self.fault == _NEVER_READY:
             return 1
         if self._busy and ticks_diff(ticks_us(), self._busy_until) >= 0:
             self._busy = 0
@@ -119,7 +120,7 @@ class NorFlash:
         self._n = 0
 
     def xfer(self, b):
-        if self.fault == DEAD:
+        if self.fault == _DEAD:
             return 0xFF
         n = self._n
         self._n = n + 1

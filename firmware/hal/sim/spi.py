@@ -7,8 +7,9 @@ every byte the bus clocks goes to it. With nothing selected, MISO floats
 high and reads 0xFF, as on a board with a pull-up.
 
 Device model interface: select(), deselect(), xfer(byte) -> byte, and a
-`fault` attribute (0 = healthy, DEAD = MISO stuck at 0xFF and commands
-ignored, NEVER_READY = the device answers but stays busy forever).
+`fault` attribute (0 = healthy, DEAD = 1: MISO stuck at 0xFF and commands
+ignored, NEVER_READY = 2: the device answers but stays busy forever; the
+names are in hal.sim.world, which the host and tests use to set them).
 
 Invariants:
 - A transfer allocates nothing (bytes move one at a time through xfer).
@@ -21,8 +22,6 @@ from micropython import const
 from hal.sim import pins
 
 _NBUSES = const(4)
-DEAD = const(1)
-NEVER_READY = const(2)
 
 devices = []  # attached models, index + 1 stored in pins.cs_dev
 _sel = bytearray(_NBUSES)  # per bus: 1 + index of the selected device, 0 = none

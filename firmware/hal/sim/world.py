@@ -35,6 +35,8 @@ HOST = const(1)
 BRIDGE = const(2)
 FLIP = const(0)  # uart noise kinds (uart.noise_kind)
 INSERT = const(1)
+DEAD = const(1)  # spi device .fault: MISO stuck at 0xFF, commands ignored
+NEVER_READY = const(2)  # spi device .fault: answers but stays busy forever
 FAULT_NAMES = ("ok", "dead", "busy")  # spi device .fault, as the host names it
 
 
