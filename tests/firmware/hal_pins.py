@@ -73,7 +73,7 @@ print("unwired", b.value())
 
 # the history ring keeps the last HIST_LEN changes and counts them all
 n0 = pins.hist_n[0]
-for i in range(pins.HIST_LEN + 10):
+for i in range(world.HIST_LEN + 10):
     o.toggle()
 print("ring", len(world.history()), pins.hist_n[0] - n0)
 

@@ -81,7 +81,7 @@ def _accept():
     _st["buf"] = b""
     _poller.register(c, select.POLLIN)
     _sent[0] = pins.hist_n[0]
-    send({"ev": "hello", "name": "sim", "npins": pins.NPINS,
+    send({"ev": "hello", "name": "sim", "npins": world.NPINS,
           "reset_cause": RESET_NAMES[wdt.reset_cause()], "culprit": wdt.reset_culprit()})
 
 
@@ -172,11 +172,11 @@ def _events():
     n = pins.hist_n[0]
     k = _sent[0]
     if n != k:
-        if n - k > pins.HIST_LEN:
-            send({"ev": "dropped", "n": n - k - pins.HIST_LEN})
-            k = n - pins.HIST_LEN
+        if n - k > world.HIST_LEN:
+            send({"ev": "dropped", "n": n - k - world.HIST_LEN})
+            k = n - world.HIST_LEN
         while k < n:
-            i = k % pins.HIST_LEN
+            i = k % world.HIST_LEN
             pl = pins.hist_pl[i]
             send({"ev": "pin", "pin": pl >> 1, "level": pl & 1, "t_us": pins.hist_t[i]})
             k += 1
@@ -207,7 +207,7 @@ def _handle(op, r):
     if op == "status":
         from time import ticks_ms
 
-        return {"name": "sim", "npins": pins.NPINS, "ticks_ms": ticks_ms(),
+        return {"name": "sim", "npins": world.NPINS, "ticks_ms": ticks_ms(),
                 "reset_cause": RESET_NAMES[wdt.reset_cause()],
                 "uarts": [None if u is None else {"any": u._cnt, "overruns": u.overruns}
                           for u in uart.uarts],
@@ -215,7 +215,7 @@ def _handle(op, r):
                         for d in spi.devices]}
     if op in ("pin_drive", "pin_read", "stuck"):
         p = r["pin"]
-        if not 0 <= p < pins.NPINS:
+        if not 0 <= p < world.NPINS:
             raise ValueError("pin out of range")
         v = r.get("level")
         v = None if v is None else (1 if v else 0)
@@ -226,7 +226,7 @@ def _handle(op, r):
         d = pins.drive[p]
         s = pins.stuck[p]
         return {"level": pins.level[p], "mode": "out" if pins.pmode[p] else "in",
-                "driven": None if d == pins.NONE else d, "stuck": None if s == pins.NONE else s}
+                "driven": None if d == world.NONE else d, "stuck": None if s == world.NONE else s}
     if op == "pin_history":
         return {"changes": [list(c) for c in world.history(r.get("pin"))],
                 "total": pins.hist_n[0]}

@@ -27,26 +27,27 @@ from time import ticks_us
 
 from hal import FALLING, OUT, PULL_UP, RISING
 
-NPINS = const(48)
-NONE = const(0xFF)  # "not set" in the per-pin byte tables
-HIST_LEN = const(64)
+# public as world.NPINS, world.NONE, world.HIST_LEN (host and tests)
+_NPINS = const(48)
+_NONE = const(0xFF)  # "not set" in the per-pin byte tables
+_HIST_LEN = const(64)
 
-pmode = bytearray(NPINS)  # hal.IN / hal.OUT
-ppull = bytearray(NPINS)
-latch = bytearray(NPINS)  # output latch
-drive = bytearray(b"\xff" * NPINS)  # host-driven level or NONE
-stuck = bytearray(b"\xff" * NPINS)  # stuck-at level or NONE
-wire_src = bytearray(b"\xff" * NPINS)  # pin this one is wired from, or NONE
-fanout = bytearray(NPINS)  # number of pins wired from this one
-level = bytearray(NPINS)  # effective level, what value() reads
-edge_mask = bytearray(NPINS)  # RISING|FALLING the firmware listens for
-irq_slot = bytearray(NPINS)
-irq_bits = array("I", bytes(4 * NPINS))
-cs_dev = bytearray(NPINS)  # 1 + index into spi.devices, 0 = none
+pmode = bytearray(_NPINS)  # hal.IN / hal.OUT
+ppull = bytearray(_NPINS)
+latch = bytearray(_NPINS)  # output latch
+drive = bytearray(b"\xff" * _NPINS)  # host-driven level or _NONE
+stuck = bytearray(b"\xff" * _NPINS)  # stuck-at level or _NONE
+wire_src = bytearray(b"\xff" * _NPINS)  # pin this one is wired from, or _NONE
+fanout = bytearray(_NPINS)  # number of pins wired from this one
+level = bytearray(_NPINS)  # effective level, what value() reads
+edge_mask = bytearray(_NPINS)  # RISING|FALLING the firmware listens for
+irq_slot = bytearray(_NPINS)
+irq_bits = array("I", bytes(4 * _NPINS))
+cs_dev = bytearray(_NPINS)  # 1 + index into spi.devices, 0 = none
 # history: pin << 1 | level, and ticks_us of the change
-hist_pl = array("H", bytes(2 * HIST_LEN))
-hist_t = array("I", bytes(4 * HIST_LEN))
-hist_n = array("I", [0])  # changes recorded so far (the ring index is n % HIST_LEN)
+hist_pl = array("H", bytes(2 * _HIST_LEN))
+hist_t = array("I", bytes(4 * _HIST_LEN))
+hist_n = array("I", [0])  # changes recorded so far (the ring index is n % _HIST_LEN)
 
 _cs_hook = None  # set by hal.sim.spi: called as hook(dev_index, level)
 
@@ -54,23 +55,23 @@ _cs_hook = None  # set by hal.sim.spi: called as hook(dev_index, level)
 def update(p):
     """Recompute pin p's level and run the consequences of a change."""
     v = stuck[p]
-    if v == NONE:
+    if v == _NONE:
         if pmode[p] == OUT:
             v = latch[p]
         else:
             v = wire_src[p]
-            if v != NONE:
+            if v != _NONE:
                 v = level[v]
             else:
                 v = drive[p]
-                if v == NONE:
+                if v == _NONE:
                     v = 1 if ppull[p] == PULL_UP else 0
     if v == level[p]:
         return
     level[p] = v
     if pmode[p] == OUT:
         n = hist_n[0]
-        i = n % HIST_LEN
+        i = n % _HIST_LEN
         hist_pl[i] = p << 1 | v
         hist_t[i] = ticks_us()
         hist_n[0] = n + 1
@@ -80,7 +81,7 @@ def update(p):
     if d:
         _cs_hook(d - 1, v)
     if fanout[p]:
-        for q in range(NPINS):
+        for q in range(_NPINS):
             if wire_src[q] == p:
                 update(q)
 
@@ -89,7 +90,7 @@ class Pin:
     """hal Pin on the simulated GPIO block."""
 
     def __init__(self, num, mode, pull=None, value=None):
-        if not 0 <= num < NPINS:
+        if not 0 <= num < _NPINS:
             raise ValueError("sim pin out of range")
         self.num = num
         pmode[num] = mode

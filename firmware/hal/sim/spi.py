@@ -47,7 +47,7 @@ def attach(bus, cs, dev):
     dev.cs = cs
     devices.append(dev)
     pins.cs_dev[cs] = len(devices)
-    if pins.stuck[cs] == pins.NONE and pins.pmode[cs] != 1:
+    if pins.stuck[cs] == 0xFF and pins.pmode[cs] != 1:  # not stuck (0xFF: pins._NONE), not an output
         pins.ppull[cs] = 1  # CS lines have a pull-up: deselected at boot
         pins.update(cs)
     return dev

@@ -28,8 +28,11 @@ from micropython import const
 
 from hal import WDT_RESET
 from hal.sim import pins, spi, uart, wdt
-from hal.sim.pins import NONE, NPINS, HIST_LEN, update
+from hal.sim.pins import update
 
+NPINS = const(48)  # = pins._NPINS
+NONE = const(0xFF)  # "not set" in the per-pin byte tables (= pins._NONE)
+HIST_LEN = const(64)  # output changes the history ring keeps (= pins._HIST_LEN)
 LOOP = const(0)  # uart line modes (uart.line_mode)
 HOST = const(1)
 BRIDGE = const(2)
