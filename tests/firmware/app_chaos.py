@@ -3,6 +3,7 @@
 # the supervisor (servers/supervisor.py) restarts it, the client keeps working and
 # loses nothing; the real drivers keep answering throughout.
 import hal
+from hal.sim import world
 from keep import caps, kernel, task
 
 import srv_util
@@ -10,7 +11,8 @@ from apps.chaos import flaky
 from apps.chaos import main as chaos
 from servers import gpio, spi, uart
 
-hal.load().attach_nor(1, 13, 4096)
+hal.load()
+world.attach_nor(1, 13, 4096)
 lines = []
 _log = task.Handle.log
 

@@ -3,13 +3,15 @@
 # leases of its region), reads them back and verifies; the flash model
 # holds them afterwards.
 import hal
+from hal.sim import world
 from keep import caps, kernel
 
 import srv_util
 from apps.flash_logger import main as logger
 from servers import spi
 
-nor = hal.load().attach_nor(1, 13, 8192)
+hal.load()
+nor = world.attach_nor(1, 13, 8192)
 PAGE = (("page", 256, True),)  # as in apps/flash_logger/app.toml
 srv_util.boot([PAGE], echo_text=True)
 kernel.spawn(spi.main, 1, "spi", {"owns": {"spi": ((1, 13),)}, "devices": {"1": 13}})

@@ -1,12 +1,12 @@
 # heapsize: 256K
 # uart_echo sends back what the host injects on a host-mode line.
-from hal.sim import uart as simuart
+from hal.sim import world
 from keep import caps, kernel
 
 from apps.uart_echo import main as echo
 from servers import uart
 
-simuart.set_mode(1, simuart.HOST)
+world.set_mode(1, world.HOST)
 kernel.boot(echo_text=True)
 kernel.spawn(uart.main, 1, "uart", {"owns": {"uart": (1,)}, "rights": {"1": 1}})
 kernel.spawn(echo.main, 3, "echo", {"bit": 0, "limit": 11})
@@ -14,12 +14,12 @@ kernel.spawn(echo.main, 3, "echo", {"bit": 0, "limit": 11})
 
 async def host(k):
     await k.sleep_ms(20)
-    simuart.inject(1, b"hello ")
+    world.inject(1, b"hello ")
     await k.sleep_ms(20)
-    simuart.inject(1, b"world")
+    world.inject(1, b"world")
 
 
 kernel.spawn(host, 4, "host")
 caps.load(((), ((0, 1),), ()))
 kernel.run(duration_ms=200)
-print("tx", simuart.take_tx(1))
+print("tx", world.take_tx(1))

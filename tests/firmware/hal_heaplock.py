@@ -5,6 +5,7 @@
 import micropython
 
 import hal
+from hal.sim import world
 from keep import irq
 
 h = hal.load()
@@ -15,13 +16,13 @@ u = h.UART(1, rxbuf=32)
 u.notify(3, 1 << 1)
 msg = b"ping"
 buf = bytearray(8)
-nor = h.attach_nor(1, 13, 4096)
+nor = world.attach_nor(1, 13, 4096)
 cs = h.Pin(13, hal.OUT, value=1)
 spi = h.SPI(1)
 wcmd = b"\x03\x00\x00\x00\x00\x00"
 rbuf = bytearray(6)
 w = h.WDT(1000, thread=False)
-drive = h.drive
+drive = world.drive
 post_bits = [0, 0]
 h.poll()
 

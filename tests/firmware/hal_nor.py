@@ -5,11 +5,12 @@ import os
 
 import hal
 from hal.sim import spi as ss
+from hal.sim import world
 
 h = hal.load()
 PROG_US = 3000
 ERASE_US = 8000
-nor = h.attach_nor(1, 13, 8192, prog_us=PROG_US, erase_us=ERASE_US)
+nor = world.attach_nor(1, 13, 8192, prog_us=PROG_US, erase_us=ERASE_US)
 cs = h.Pin(13, hal.OUT, value=1)
 bus = h.SPI(1, baudrate=8000000)
 other = h.SPI(2)
@@ -101,13 +102,13 @@ print("erase busy", wait_ready() >= ERASE_US // 2)
 print("erased", read(0x10, 3).hex(), read(0x1FE, 2).hex(), "kept", read(0x1000, 1).hex())
 
 # faults: a dead chip reads 0xFF and ignores commands; a never-ready one stays busy
-nor.fault = ss.DEAD
+nor.fault = world.DEAD
 print("dead", tx(b"\x9f", 3).hex(), status())
 tx(b"\x06")
 cmd_addr(0x02, 0x20, b"\x00")
 nor.fault = 0
 print("dead ignored", read(0x20, 1).hex(), status())
-nor.fault = ss.NEVER_READY
+nor.fault = world.NEVER_READY
 t0 = h.ticks_ms()
 while status() & 1 and h.ticks_diff(h.ticks_ms(), t0) < 30:
     pass
@@ -124,7 +125,7 @@ except OSError:
 
 gc.collect()
 m0 = gc.mem_alloc()
-f = h.attach_nor(2, 14, 65536, path, prog_us=10, erase_us=10)
+f = world.attach_nor(2, 14, 65536, path, prog_us=10, erase_us=10)
 gc.collect()
 print("file model heap < 1500", gc.mem_alloc() - m0 < 1500)
 cs2 = h.Pin(14, hal.OUT, value=1)
@@ -133,11 +134,11 @@ bus = other
 tx(b"\x06")
 cmd_addr(0x02, 0xFF00, b"keep")
 wait_ready()
-print("file", read(0xFF00, 4), f.peek(0xFF00, 5))
+print("file", read(0xFF00, 4), world.peek(f, 0xFF00, 5))
 f2 = ss.devices.pop()
 ss.pins.cs_dev[14] = 0
-g = h.attach_nor(2, 14, 65536, path)
-print("reopened", g.peek(0xFF00, 4), os.stat(path)[6])
+g = world.attach_nor(2, 14, 65536, path)
+print("reopened", world.peek(g, 0xFF00, 4), os.stat(path)[6])
 tx(b"\x06")
 cmd_addr(0x20, 0xF000)
 wait_ready()

@@ -1,7 +1,7 @@
 # Simulated GPIO: levels, pulls, host drive, stuck faults, wiring, edges -> irq bits,
 # output history with timestamps.
 import hal
-from hal.sim import pins
+from hal.sim import pins, world
 from keep import irq
 
 h = hal.load()
@@ -15,27 +15,27 @@ except ValueError as e:
 a = h.Pin(4, hal.IN, pull=hal.PULL_UP)
 b = h.Pin(7, hal.IN)
 print("pull", a.value(), b.value())
-h.drive(4, 0)
-h.drive(7, 1)
+world.drive(4, 0)
+world.drive(7, 1)
 print("driven", a.value(), b.value())
-h.drive(4, None)
+world.drive(4, None)
 print("released", a.value())
 
 # edges -> notification bits, only for the edges asked for
 a.irq(3, 1 << 4, hal.FALLING)
 irq.take(3)
-h.drive(4, 0)
+world.drive(4, 0)
 print("falling", irq.take(3))
-h.drive(4, 1)
+world.drive(4, 1)
 print("rising ignored", irq.take(3))
 a.irq(3, 1 << 5, edges=hal.BOTH)
-h.drive(4, 0)
-h.drive(4, 0)  # no change, no edge
+world.drive(4, 0)
+world.drive(4, 0)  # no change, no edge
 print("both", irq.take(3), irq.flag[0])
-h.drive(4, 1)
+world.drive(4, 1)
 print("both rising", irq.take(3))
 a.irq(None)
-h.drive(4, 0)
+world.drive(4, 0)
 print("disabled", irq.take(3))
 
 # outputs, toggle, history with timestamps
@@ -43,39 +43,39 @@ o = h.Pin(6, hal.OUT, value=1)
 o.value(0)
 o.toggle()
 o.toggle()
-ch = pins.history(6)
+ch = world.history(6)
 print("history", [(p, v) for p, v, t in ch])
 print("timestamps ordered", all(h.ticks_diff(ch[i + 1][2], ch[i][2]) >= 0 for i in range(len(ch) - 1)))
 o.value(0)
-print("no change no record", len(pins.history(6)))
+print("no change no record", len(world.history(6)))
 
 # stuck-at faults win over the latch and over the host
-h.stuck(6, 1)
+world.stuck(6, 1)
 o.value(0)
 print("stuck out", o.value())
-h.stuck(6, None)
+world.stuck(6, None)
 print("unstuck out", o.value())
-h.stuck(4, 1)
-h.drive(4, 0)
+world.stuck(4, 1)
+world.drive(4, 0)
 print("stuck in", a.value())
-h.stuck(4, None)
+world.stuck(4, None)
 print("unstuck in", a.value())
 
 # wiring: an output drives an input, and its edges interrupt
 b.irq(9, 1 << 1, hal.RISING)
-h.wire(6, 7)
-h.drive(7, None)
+world.wire(6, 7)
+world.drive(7, None)
 print("wired", b.value())
 o.value(1)
 print("wired follow", b.value(), irq.take(9))
-h.wire(None, 7)
+world.wire(None, 7)
 print("unwired", b.value())
 
 # the history ring keeps the last HIST_LEN changes and counts them all
 n0 = pins.hist_n[0]
-for i in range(pins.HIST_LEN + 10):
+for i in range(world.HIST_LEN + 10):
     o.toggle()
-print("ring", len(pins.history()), pins.hist_n[0] - n0)
+print("ring", len(world.history()), pins.hist_n[0] - n0)
 
 # deinit turns the pin back into an unpulled input
 a.deinit()

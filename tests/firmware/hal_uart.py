@@ -1,7 +1,7 @@
 # Simulated UART: loopback, non-blocking readinto, overrun, RX notification,
 # noise (bit flips, inserted bytes), host mode, format changes.
 import hal
-from hal.sim import uart as su
+from hal.sim import world
 from keep import irq
 
 h = hal.load()
@@ -41,7 +41,7 @@ u.readinto(buf)
 
 # noise: flips at rate 1.0 corrupt every byte by exactly one bit
 big = h.UART(2, rxbuf=200)
-su.set_noise(2, 1.0, su.FLIP, seed=1234)
+world.set_noise(2, 1.0, world.FLIP, seed=1234)
 msg = bytes(range(100))
 big.write(msg)
 got = bytearray(100)
@@ -53,28 +53,28 @@ for i in range(100):
         one_bit += 1
 print("flip all", one_bit)
 # rate 0.1: some but not all bytes changed, reproducible with the seed
-su.set_noise(2, 0.1, su.FLIP, seed=7)
+world.set_noise(2, 0.1, world.FLIP, seed=7)
 big.write(msg)
 big.readinto(got)
 bad = sum(1 for i in range(100) if got[i] != msg[i])
 print("flip some", 0 < bad < 30)
-su.set_noise(2, 0.2, su.INSERT, seed=7)
+world.set_noise(2, 0.2, world.INSERT, seed=7)
 big.write(msg)
 print("inserted", big.any() > 100)
 big.readinto(bytearray(200))
-su.set_noise(2, 0)
+world.set_noise(2, 0)
 big.write(b"clean")
 n = big.readinto(got)
 print(bytes(got[:n]))
 
 # host mode: TX is kept for the host, RX comes from the host
-su.set_mode(1, su.HOST)
+world.set_mode(1, world.HOST)
 u.write(b"to host")
-print("tx", su.take_tx(1), u.any())
-print("inject", su.inject(1, b"from host"))
+print("tx", world.take_tx(1), u.any())
+print("inject", world.inject(1, b"from host"))
 n = u.readinto(buf)
 print(bytes(buf[:n]))
-su.set_mode(1, su.LOOP)
+world.set_mode(1, world.LOOP)
 
 # format changes keep what was not given
 u.init(baudrate=115200)
@@ -83,4 +83,4 @@ print(u.baudrate, u.bits, u.parity, u.stop)
 u.init(parity=None)
 print(u.parity)
 u.deinit()
-print("inject closed", su.inject(1, b"z"))
+print("inject closed", world.inject(1, b"z"))

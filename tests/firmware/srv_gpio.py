@@ -2,7 +2,7 @@
 # gpio server: ownership, rights by badge, read/write/toggle/configure, edge
 # notifications, bad input, and a crash in the middle of a call.
 import hal
-from hal.sim import pins
+from hal.sim import pins, world
 from keep import abinames, caps, kernel
 
 import srv_util
@@ -40,10 +40,10 @@ async def app(k):
         print("op", op, body, abinames.RC_NAMES[r.rc])
     # edges become notification bits
     await g.subscribe(4, g.FALLING, bit=3)
-    h.drive(4, 0)
+    world.drive(4, 0)
     m = await k.wait(1 << 3, 200)
     print("falling edge ->", abinames.RC_NAMES[m.rc], m.bits == 1 << 3)
-    h.drive(4, 1)
+    world.drive(4, 1)
     m = await k.wait(1 << 3, 50)
     print("rising edge ignored ->", abinames.RC_NAMES[m.rc])
     # crash mid-call: the sim pin raises inside the server's READ
@@ -62,7 +62,7 @@ async def app(k):
     pins.Pin.value = broken
     print("client read through a crash ->", await g.read(4), "dead seen", g.dead_seen)
     print("restarts", srv_util.restarts())
-    h.drive(4, 0)
+    world.drive(4, 0)
     m = await k.wait(1 << 3, 200)
     print("edge after restart ->", abinames.RC_NAMES[m.rc])
     pins.Pin.value = broken

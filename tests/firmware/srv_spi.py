@@ -4,6 +4,7 @@
 import hal
 from hal.sim import pins
 from hal.sim import spi as simspi
+from hal.sim import world
 from keep import abi, abinames, caps, fault, kernel
 
 import srv_util
@@ -12,7 +13,7 @@ from clients.spi import Flash, Spi
 from servers import spi
 
 h = hal.load()
-nor = h.attach_nor(1, 13, 8192)
+nor = world.attach_nor(1, 13, 8192)
 BUF = (("buf", 512, True),)
 srv_util.boot([BUF])
 kernel.spawn(spi.main, prio=1, name="spi",
@@ -48,12 +49,12 @@ async def app(k):
     r = await k.send(sid, 9)
     print("op 9 ->", abinames.RC_NAMES[r.rc])
     # a device that stops answering
-    nor.fault = simspi.DEAD
+    nor.fault = world.DEAD
     try:
         await f.check()
     except ServerError as e:
         print("dead flash: check ->", rc_of(e))
-    nor.fault = simspi.NEVER_READY
+    nor.fault = world.NEVER_READY
     try:
         await f.erase(0x1000)
     except ServerError as e:

@@ -1,16 +1,13 @@
 """HAL for the unix port: simulated pins, UARTs, SPI devices, watchdog.
 
 Same interface as hal.esp32 / hal.rp2 (see hal/__init__.py), so servers
-run unchanged on the virtual board. Extra, sim-only calls let tests and
-the control channel play the outside world:
+run unchanged on the virtual board. Extra, sim-only calls:
 
-  drive(pin, level|None)   the host drives an input (None releases it)
-  stuck(pin, level|None)   fault: pin held at level whatever drives it
-  wire(src, dst)           dst follows output src (loopback wiring)
-  attach_nor(bus, cs, size=65536, path=None, prog_us=700, erase_us=30000)
-  listen(port)             open the control channel (hal.sim.ctl)
-  world_path()             the file hal.sim.ctl remembers the world in
-  serve(ms=None)           poll in a loop (tests / a bare board script)
+  heap_reserved()           heap bytes the ROMFS partition takes
+
+What tests and the control channel do to the outside world (attach_nor,
+drive, stuck, wire, history, UART noise/modes/inject, serve, ...) is in
+hal.sim.world, which loads only when used.
 
 Boot configuration from the environment (read by start(), run on import):
   KEEP_SIM_CTL_PORT=<port>   listen for the host on 127.0.0.1:<port>
@@ -35,7 +32,6 @@ Invariants:
 import os
 from time import sleep_ms, ticks_add, ticks_diff, ticks_ms, ticks_us  # noqa: F401
 
-from hal.sim import pins
 from hal.sim import spi, uart, wdt
 from hal.sim.pins import Pin  # noqa: F401
 from hal.sim.spi import SPI  # noqa: F401
@@ -53,53 +49,6 @@ WORLD_FILE = ".keep_sim_world"  # hal.sim.ctl's remembered world, beside the res
 _ctl = [None, None, None]  # hal.sim.ctl once loaded; until then the listening socket, its poller
 
 
-def drive(pin, level):
-    pins.set_drive(pin, level)
-
-
-def stuck(pin, level):
-    pins.set_stuck(pin, level)
-
-
-def wire(src, dst):
-    pins.set_wire(src, dst)
-
-
-def attach_nor(bus, cs, size=65536, path=None, prog_us=700, erase_us=30000):
-    from hal.sim.nor import NorFlash
-
-    return spi.attach(bus, cs, NorFlash(size, path, prog_us, erase_us))
-
-
-def listen(port, host="127.0.0.1"):
-    """Open the control channel; hal.sim.ctl loads on the host's first connection."""
-    import select
-    import socket
-
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(socket.getaddrinfo(host, port)[0][-1])
-    s.listen(1)
-    s.setblocking(False)
-    _ctl[1] = s
-    p = select.poll()
-    p.register(s, select.POLLIN)
-    _ctl[2] = p
-
-
-def _load_ctl():
-    from hal.sim import ctl
-
-    ctl.adopt(_ctl[1])
-    _ctl[0] = ctl
-    _ctl[1] = _ctl[2] = None
-    return ctl
-
-
-def world_path():
-    return wdt._path().replace(wdt.CAUSE_FILE, WORLD_FILE)
-
-
 def heap_reserved():
     """Heap bytes the virtual board's ROMFS partition takes (its boot code
     maps the partition into the bottom of the heap; on a real board it is
@@ -113,22 +62,22 @@ def poll():
         c.poll()
     elif _ctl[2] is not None:
         for _ in _ctl[2].ipoll(0):  # the host is connecting (ipoll allocates nothing)
-            _load_ctl().poll()
+            from hal.sim import ctl
+
+            ctl.adopt(_ctl[1])
+            _ctl[0] = ctl
+            _ctl[1] = _ctl[2] = None
+            ctl.poll()
             break
     uart.poll()
-    wdt.check()
+    w = wdt._active[0]
+    if w is not None:
+        w._check()  # fire the running watchdog if it expired
 
 
 def idle():
     poll()
     sleep_ms(1)
-
-
-def serve(ms=None):
-    """Run poll() every millisecond, for `ms` ms or forever."""
-    t0 = ticks_ms()
-    while ms is None or ticks_diff(ticks_ms(), t0) < ms:
-        idle()
 
 
 def start():
@@ -137,15 +86,35 @@ def start():
     if nor is None and port:
         nor = DEFAULT_NOR
     if nor and nor != "none":
+        from hal.sim.nor import NorFlash
+
         f = nor.split(":")
-        attach_nor(int(f[0]), int(f[1]), int(f[2]), f[3] if len(f) > 3 and f[3] else None)
+        spi.attach(int(f[0]), int(f[1]), NorFlash(int(f[2]), f[3] if len(f) > 3 and f[3] else None))
     if port and _ctl[0] is None and _ctl[1] is None:
-        listen(int(port))
+        # Open the control channel; hal.sim.ctl loads on the host's first connection.
+        import select
+        import socket
+
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(socket.getaddrinfo("127.0.0.1", int(port))[0][-1])
+        s.listen(1)
+        s.setblocking(False)
+        _ctl[1] = s
+        p = select.poll()
+        p.register(s, select.POLLIN)
+        _ctl[2] = p
         try:
-            os.stat(world_path())
+            os.stat(wdt._path().replace(wdt.CAUSE_FILE, WORLD_FILE))
         except OSError:
             return  # no world to re-apply
-        _load_ctl().restore_world()
+        from hal.sim import ctl  # a remembered world: re-apply it before the firmware runs
+
+        ctl.adopt(s)
+        _ctl[0] = ctl
+        _ctl[1] = _ctl[2] = None
+        ctl.restore_world()
 
 
 start()
+del start  # runs once: its function object need not stay on the heap

@@ -26,7 +26,7 @@ import select
 from binascii import hexlify, unhexlify
 
 from hal import RESET_NAMES
-from hal.sim import pins, spi, uart, wdt, world_path
+from hal.sim import WORLD_FILE, pins, spi, uart, wdt, world
 
 _st = {"srv": None, "cli": None, "buf": b""}
 _sent = [0]  # pins.hist_n value already reported
@@ -81,7 +81,7 @@ def _accept():
     _st["buf"] = b""
     _poller.register(c, select.POLLIN)
     _sent[0] = pins.hist_n[0]
-    send({"ev": "hello", "name": "sim", "npins": pins.NPINS,
+    send({"ev": "hello", "name": "sim", "npins": world.NPINS,
           "reset_cause": RESET_NAMES[wdt.reset_cause()], "culprit": wdt.reset_culprit()})
 
 
@@ -146,6 +146,11 @@ def _remember(req):
         f.write(json.dumps(world))
 
 
+def world_path():
+    """The file the world is remembered in, beside the reset cause."""
+    return wdt._path().replace(wdt.CAUSE_FILE, WORLD_FILE)
+
+
 def load_world():
     try:
         with open(world_path()) as f:
@@ -167,18 +172,18 @@ def _events():
     n = pins.hist_n[0]
     k = _sent[0]
     if n != k:
-        if n - k > pins.HIST_LEN:
-            send({"ev": "dropped", "n": n - k - pins.HIST_LEN})
-            k = n - pins.HIST_LEN
+        if n - k > world.HIST_LEN:
+            send({"ev": "dropped", "n": n - k - world.HIST_LEN})
+            k = n - world.HIST_LEN
         while k < n:
-            i = k % pins.HIST_LEN
+            i = k % world.HIST_LEN
             pl = pins.hist_pl[i]
             send({"ev": "pin", "pin": pl >> 1, "level": pl & 1, "t_us": pins.hist_t[i]})
             k += 1
         _sent[0] = n
     for uid in range(uart.NUARTS):
-        if uart.line_mode[uid] == uart.HOST and uart._txcap_len[uid]:
-            send({"ev": "uart_tx", "uart": uid, "data": hexlify(uart.take_tx(uid)).decode()})
+        if uart.line_mode[uid] == world.HOST and uart._txcap_len[uid]:
+            send({"ev": "uart_tx", "uart": uid, "data": hexlify(world.take_tx(uid)).decode()})
 
 
 def poll():
@@ -202,31 +207,31 @@ def _handle(op, r):
     if op == "status":
         from time import ticks_ms
 
-        return {"name": "sim", "npins": pins.NPINS, "ticks_ms": ticks_ms(),
+        return {"name": "sim", "npins": world.NPINS, "ticks_ms": ticks_ms(),
                 "reset_cause": RESET_NAMES[wdt.reset_cause()],
                 "uarts": [None if u is None else {"any": u._cnt, "overruns": u.overruns}
                           for u in uart.uarts],
-                "spi": [{"bus": d.bus, "cs": d.cs, "fault": spi.FAULT_NAMES[d.fault]}
+                "spi": [{"bus": d.bus, "cs": d.cs, "fault": world.FAULT_NAMES[d.fault]}
                         for d in spi.devices]}
     if op in ("pin_drive", "pin_read", "stuck"):
         p = r["pin"]
-        if not 0 <= p < pins.NPINS:
+        if not 0 <= p < world.NPINS:
             raise ValueError("pin out of range")
         v = r.get("level")
         v = None if v is None else (1 if v else 0)
         if op == "pin_drive":
-            pins.set_drive(p, v)
+            world.drive(p, v)
         elif op == "stuck":
-            pins.set_stuck(p, v)
+            world.stuck(p, v)
         d = pins.drive[p]
         s = pins.stuck[p]
         return {"level": pins.level[p], "mode": "out" if pins.pmode[p] else "in",
-                "driven": None if d == pins.NONE else d, "stuck": None if s == pins.NONE else s}
+                "driven": None if d == world.NONE else d, "stuck": None if s == world.NONE else s}
     if op == "pin_history":
-        return {"changes": [list(c) for c in pins.history(r.get("pin"))],
+        return {"changes": [list(c) for c in world.history(r.get("pin"))],
                 "total": pins.hist_n[0]}
     if op == "wire":
-        pins.set_wire(r.get("src"), r["dst"])
+        world.wire(r.get("src"), r["dst"])
         return {"level": pins.level[r["dst"]]}
     if op.startswith("uart_"):
         uid = r["uart"]
@@ -235,29 +240,29 @@ def _handle(op, r):
         if op == "uart_inject":
             if uart.uarts[uid] is None:
                 raise ValueError("uart %d is not open" % uid)
-            return {"n": uart.inject(uid, unhexlify(r["data"]))}
+            return {"n": world.inject(uid, unhexlify(r["data"]))}
         if op == "uart_noise":
-            uart.set_noise(uid, float(r["rate"]),
-                           uart.INSERT if r.get("kind") == "insert" else uart.FLIP, r.get("seed"))
+            world.set_noise(uid, float(r["rate"]),
+                           world.INSERT if r.get("kind") == "insert" else world.FLIP, r.get("seed"))
             return {}
         if op == "uart_mode":
-            mode = {"loop": uart.LOOP, "host": uart.HOST, "bridge": uart.BRIDGE}[r["mode"]]
-            uart.set_mode(uid, mode, r.get("host", "127.0.0.1"), r.get("port"))
+            mode = {"loop": world.LOOP, "host": world.HOST, "bridge": world.BRIDGE}[r["mode"]]
+            world.set_mode(uid, mode, r.get("host", "127.0.0.1"), r.get("port"))
             return {}
     if op.startswith("spi_"):
-        d = spi.find(r["bus"], r["cs"])
+        d = world.find(r["bus"], r["cs"])
         if d is None:
             raise ValueError("no spi device on bus %s cs %s" % (r["bus"], r["cs"]))
         if op == "spi_fault":
-            d.fault = {None: 0, "dead": spi.DEAD, "busy": spi.NEVER_READY}[r.get("fault")]
+            d.fault = {None: 0, "dead": world.DEAD, "busy": world.NEVER_READY}[r.get("fault")]
             return {}
         if op == "spi_peek":
             n = r.get("n", 16)
             if not 0 < n <= 1024:
                 raise ValueError("n must be 1..1024")
-            return {"data": hexlify(d.peek(r.get("addr", 0), n)).decode()}
+            return {"data": hexlify(world.peek(d, r.get("addr", 0), n)).decode()}
     if op == "wdt":
-        return {"_then": wdt.fire}
+        return {"_then": world.fire}
     if op == "reset":
         return {"_then": wdt.reset}
     raise ValueError("unknown op %s" % op)

@@ -29,11 +29,12 @@ from time import ticks_add, ticks_diff, ticks_us
 
 from micropython import const
 
-from hal.sim.spi import DEAD, NEVER_READY
 
 _PAGE = const(256)
 _SECTOR = const(4096)
 _IGNORED = const(0x100)  # command byte that was not accepted
+_DEAD = const(1)  # .fault values: world.DEAD, world.NEVER_READY (see hal.sim.spi)
+_NEVER_READY = const(2)
 
 
 class NorFlash:
@@ -57,7 +58,20 @@ class NorFlash:
             self._mem = bytearray(size)
             self._erase(0, size)
         else:
-            self._open(path)
+            try:
+                f = open(path, "r+b")
+            except OSError:
+                f = open(path, "w+b")
+            f.seek(0, 2)
+            have = f.tell()
+            if have < size:
+                for i in range(_PAGE):
+                    self._pbuf[i] = 0xFF
+                while have < size:
+                    f.write(self._pbuf)
+                    have += _PAGE
+                f.flush()
+            self._f = f
         self._cmd = 0
         self._n = 0
         self._addr = 0
@@ -67,22 +81,6 @@ class NorFlash:
         self._latched = 0  # page program: data bytes received
 
     # ---- storage ----------------------------------------------------------
-    def _open(self, path):
-        try:
-            f = open(path, "r+b")
-        except OSError:
-            f = open(path, "w+b")
-        f.seek(0, 2)
-        have = f.tell()
-        if have < self.size:
-            for i in range(_PAGE):
-                self._pbuf[i] = 0xFF
-            while have < self.size:
-                f.write(self._pbuf)
-                have += _PAGE
-            f.flush()
-        self._f = f
-
     def _read(self, a):
         if self._mem is not None:
             return self._mem[a]
@@ -92,30 +90,6 @@ class NorFlash:
             self._f.readinto(self._pbuf)
             self._cached = page
         return self._pbuf[a & (_PAGE - 1)]
-
-    def peek(self, addr, n):
-        """Contents for the host/tests, bypassing the bus (bytes)."""
-        out = bytearray(n)
-        for i in range(n):
-            out[i] = self._read((addr + i) % self.size)
-        return bytes(out)
-
-    def _program(self, page, data):
-        if self._mem is not None:
-            m = self._mem
-            for i in range(_PAGE):
-                m[page + i] &= data[i]
-            return
-        # file mode: data is in a scratch copy, the cache gets the page
-        f = self._f
-        f.seek(page)
-        f.readinto(self._pbuf)
-        for i in range(_PAGE):
-            self._pbuf[i] &= data[i]
-        f.seek(page)
-        f.write(self._pbuf)
-        f.flush()
-        self._cached = page
 
     def _erase(self, start, n):
         for i in range(_PAGE):
@@ -134,26 +108,19 @@ class NorFlash:
 
     # ---- status -------------------------------------------------------------
     def _is_busy(self):
-        if self.fault == NEVER_READY:
+        if self.fault == _NEVER_READY:
             return 1
         if self._busy and ticks_diff(ticks_us(), self._busy_until) >= 0:
             self._busy = 0
             self._wel = 0
         return self._busy
 
-    def status(self):
-        return self._is_busy() | self._wel << 1
-
-    def _start_busy(self, us):
-        self._busy = 1
-        self._busy_until = ticks_add(ticks_us(), us)
-
     # ---- bus ------------------------------------------------------------------
     def select(self):
         self._n = 0
 
     def xfer(self, b):
-        if self.fault == DEAD:
+        if self.fault == _DEAD:
             return 0xFF
         n = self._n
         self._n = n + 1
@@ -170,7 +137,7 @@ class NorFlash:
             return 0xFF
         c = self._cmd
         if c == 0x05:
-            return self.status()
+            return self._is_busy() | self._wel << 1  # status: WIP, WEL
         if c == 0x9F:
             return self.jedec[n - 1] if n <= 3 else 0
         if c == 0x03 or c == 0x0B or c == 0x02 or c == 0x20:
@@ -206,14 +173,28 @@ class NorFlash:
         elif c == 0x02 and self._latched:
             page = (self._addr % self.size) & ~(_PAGE - 1)
             if self._mem is not None:
-                self._program(page, self._pbuf)
+                m = self._mem
+                for i in range(_PAGE):
+                    m[page + i] &= self._pbuf[i]
             else:
-                latch = bytes(self._pbuf)  # file mode needs _pbuf as cache
-                self._program(page, latch)
-            self._start_busy(self.prog_us)
+                # file mode: _pbuf becomes the page cache, the latch a scratch copy
+                latch = bytes(self._pbuf)
+                f = self._f
+                f.seek(page)
+                f.readinto(self._pbuf)
+                for i in range(_PAGE):
+                    self._pbuf[i] &= latch[i]
+                f.seek(page)
+                f.write(self._pbuf)
+                f.flush()
+                self._cached = page
+            self._busy = 1
+            self._busy_until = ticks_add(ticks_us(), self.prog_us)
         elif c == 0x20 and n == 4:
             self._erase((self._addr % self.size) & ~(_SECTOR - 1), _SECTOR)
-            self._start_busy(self.erase_us)
+            self._busy = 1
+            self._busy_until = ticks_add(ticks_us(), self.erase_us)
         elif (c == 0xC7 or c == 0x60) and n == 1:
             self._erase(0, self.size)
-            self._start_busy(self.erase_us * 4)
+            self._busy = 1
+            self._busy_until = ticks_add(ticks_us(), self.erase_us * 4)

@@ -6,6 +6,7 @@ A pin's level is worked out from, in order of precedence:
   3. a wire from another pin (`wire(src, dst)`, test wiring / loopback);
   4. the level the host drives onto it (`drive`);
   5. its pull resistor (up = 1, down or none = 0).
+(drive, stuck, wire and history() are in hal.sim.world: host/test only.)
 Whenever a pin's level changes, update() runs the consequences: an output
 change goes into the history ring (and so to the host), an input edge the
 firmware asked for posts its notification bits, a chip-select change tells
@@ -26,54 +27,51 @@ from time import ticks_us
 
 from hal import FALLING, OUT, PULL_UP, RISING
 
-NPINS = const(48)
-NONE = const(0xFF)  # "not set" in the per-pin byte tables
-HIST_LEN = const(64)
+# public as world.NPINS, world.NONE, world.HIST_LEN (host and tests)
+_NPINS = const(48)
+_NONE = const(0xFF)  # "not set" in the per-pin byte tables
+_HIST_LEN = const(64)
 
-pmode = bytearray(NPINS)  # hal.IN / hal.OUT
-ppull = bytearray(NPINS)
-latch = bytearray(NPINS)  # output latch
-drive = bytearray(b"\xff" * NPINS)  # host-driven level or NONE
-stuck = bytearray(b"\xff" * NPINS)  # stuck-at level or NONE
-wire_src = bytearray(b"\xff" * NPINS)  # pin this one is wired from, or NONE
-fanout = bytearray(NPINS)  # number of pins wired from this one
-level = bytearray(NPINS)  # effective level, what value() reads
-edge_mask = bytearray(NPINS)  # RISING|FALLING the firmware listens for
-irq_slot = bytearray(NPINS)
-irq_bits = array("I", bytes(4 * NPINS))
-cs_dev = bytearray(NPINS)  # 1 + index into spi.devices, 0 = none
+pmode = bytearray(_NPINS)  # hal.IN / hal.OUT
+ppull = bytearray(_NPINS)
+latch = bytearray(_NPINS)  # output latch
+drive = bytearray(b"\xff" * _NPINS)  # host-driven level or _NONE
+stuck = bytearray(b"\xff" * _NPINS)  # stuck-at level or _NONE
+wire_src = bytearray(b"\xff" * _NPINS)  # pin this one is wired from, or _NONE
+fanout = bytearray(_NPINS)  # number of pins wired from this one
+level = bytearray(_NPINS)  # effective level, what value() reads
+edge_mask = bytearray(_NPINS)  # RISING|FALLING the firmware listens for
+irq_slot = bytearray(_NPINS)
+irq_bits = array("I", bytes(4 * _NPINS))
+cs_dev = bytearray(_NPINS)  # 1 + index into spi.devices, 0 = none
 # history: pin << 1 | level, and ticks_us of the change
-hist_pl = array("H", bytes(2 * HIST_LEN))
-hist_t = array("I", bytes(4 * HIST_LEN))
-hist_n = array("I", [0])  # changes recorded so far (the ring index is n % HIST_LEN)
+hist_pl = array("H", bytes(2 * _HIST_LEN))
+hist_t = array("I", bytes(4 * _HIST_LEN))
+hist_n = array("I", [0])  # changes recorded so far (the ring index is n % _HIST_LEN)
 
 _cs_hook = None  # set by hal.sim.spi: called as hook(dev_index, level)
 
 
-def _compute(p):
-    v = stuck[p]
-    if v != NONE:
-        return v
-    if pmode[p] == OUT:
-        return latch[p]
-    s = wire_src[p]
-    if s != NONE:
-        return level[s]
-    v = drive[p]
-    if v != NONE:
-        return v
-    return 1 if ppull[p] == PULL_UP else 0
-
-
 def update(p):
     """Recompute pin p's level and run the consequences of a change."""
-    v = _compute(p)
+    v = stuck[p]
+    if v == _NONE:
+        if pmode[p] == OUT:
+            v = latch[p]
+        else:
+            v = wire_src[p]
+            if v != _NONE:
+                v = level[v]
+            else:
+                v = drive[p]
+                if v == _NONE:
+                    v = 1 if ppull[p] == PULL_UP else 0
     if v == level[p]:
         return
     level[p] = v
     if pmode[p] == OUT:
         n = hist_n[0]
-        i = n % HIST_LEN
+        i = n % _HIST_LEN
         hist_pl[i] = p << 1 | v
         hist_t[i] = ticks_us()
         hist_n[0] = n + 1
@@ -83,64 +81,16 @@ def update(p):
     if d:
         _cs_hook(d - 1, v)
     if fanout[p]:
-        for q in range(NPINS):
+        for q in range(_NPINS):
             if wire_src[q] == p:
                 update(q)
-
-
-def set_drive(p, v):
-    """Host drives input p to v (0/1), or releases it (None)."""
-    drive[p] = NONE if v is None else (1 if v else 0)
-    update(p)
-
-
-def set_stuck(p, v):
-    """Fault: hold p at v whatever drives it; None clears the fault."""
-    stuck[p] = NONE if v is None else (1 if v else 0)
-    update(p)
-
-
-def set_wire(src, dst):
-    """Connect output src to input dst (dst follows src); src None unwires."""
-    old = wire_src[dst]
-    if old != NONE:
-        fanout[old] -= 1
-    if src is None or src == dst:
-        wire_src[dst] = NONE
-    else:
-        wire_src[dst] = src
-        fanout[src] += 1
-    update(dst)
-
-
-def history(p=None, out=None):
-    """[(pin, level, t_us)] of the retained output changes, oldest first."""
-    n = hist_n[0]
-    start = n - HIST_LEN if n > HIST_LEN else 0
-    res = [] if out is None else out
-    for k in range(start, n):
-        i = k % HIST_LEN
-        pl = hist_pl[i]
-        if p is None or pl >> 1 == p:
-            res.append((pl >> 1, pl & 1, hist_t[i]))
-    return res
-
-
-def reset_all():
-    """Forget every pin (a fresh board); used by tests."""
-    for p in range(NPINS):
-        pmode[p] = ppull[p] = latch[p] = level[p] = edge_mask[p] = 0
-        drive[p] = stuck[p] = wire_src[p] = NONE
-        fanout[p] = irq_slot[p] = cs_dev[p] = 0
-        irq_bits[p] = 0
-    hist_n[0] = 0
 
 
 class Pin:
     """hal Pin on the simulated GPIO block."""
 
     def __init__(self, num, mode, pull=None, value=None):
-        if not 0 <= num < NPINS:
+        if not 0 <= num < _NPINS:
             raise ValueError("sim pin out of range")
         self.num = num
         pmode[num] = mode

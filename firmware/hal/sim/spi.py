@@ -7,8 +7,9 @@ every byte the bus clocks goes to it. With nothing selected, MISO floats
 high and reads 0xFF, as on a board with a pull-up.
 
 Device model interface: select(), deselect(), xfer(byte) -> byte, and a
-`fault` attribute (0 = healthy, DEAD = MISO stuck at 0xFF and commands
-ignored, NEVER_READY = the device answers but stays busy forever).
+`fault` attribute (0 = healthy, DEAD = 1: MISO stuck at 0xFF and commands
+ignored, NEVER_READY = 2: the device answers but stays busy forever; the
+names are in hal.sim.world, which the host and tests use to set them).
 
 Invariants:
 - A transfer allocates nothing (bytes move one at a time through xfer).
@@ -21,9 +22,6 @@ from micropython import const
 from hal.sim import pins
 
 _NBUSES = const(4)
-DEAD = const(1)
-NEVER_READY = const(2)
-FAULT_NAMES = ("ok", "dead", "busy")
 
 devices = []  # attached models, index + 1 stored in pins.cs_dev
 _sel = bytearray(_NBUSES)  # per bus: 1 + index of the selected device, 0 = none
@@ -49,26 +47,10 @@ def attach(bus, cs, dev):
     dev.cs = cs
     devices.append(dev)
     pins.cs_dev[cs] = len(devices)
-    if pins.stuck[cs] == pins.NONE and pins.pmode[cs] != 1:
+    if pins.stuck[cs] == 0xFF and pins.pmode[cs] != 1:  # not stuck (0xFF: pins._NONE), not an output
         pins.ppull[cs] = 1  # CS lines have a pull-up: deselected at boot
         pins.update(cs)
     return dev
-
-
-def find(bus, cs):
-    for dev in devices:
-        if dev.bus == bus and dev.cs == cs:
-            return dev
-    return None
-
-
-def detach_all():
-    """Remove every device (tests)."""
-    for dev in devices:
-        pins.cs_dev[dev.cs] = 0
-    del devices[:]
-    for b in range(_NBUSES):
-        _sel[b] = 0
 
 
 class SPI:
@@ -91,23 +73,22 @@ class SPI:
         if phase is not None:
             self.phase = phase
 
-    def _xfer(self, b):
-        d = _sel[self.bus]
-        if not d:
-            return 0xFF
-        return devices[d - 1].xfer(b)
-
+    # Each byte goes to the device selected now (0xFF when none: MISO pulled up).
     def write(self, buf):
         for i in range(len(buf)):
-            self._xfer(buf[i])
+            d = _sel[self.bus]
+            if d:
+                devices[d - 1].xfer(buf[i])
 
     def readinto(self, buf, fill=0xFF):
         for i in range(len(buf)):
-            buf[i] = self._xfer(fill)
+            d = _sel[self.bus]
+            buf[i] = devices[d - 1].xfer(fill) if d else 0xFF
 
     def write_readinto(self, wbuf, rbuf):
         for i in range(len(wbuf)):
-            rbuf[i] = self._xfer(wbuf[i])
+            d = _sel[self.bus]
+            rbuf[i] = devices[d - 1].xfer(wbuf[i]) if d else 0xFF
 
     def deinit(self):
         pass

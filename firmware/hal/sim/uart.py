@@ -11,7 +11,8 @@ server reopens it):
 Noise sits on the receive side of every line: at `rate` (per 65536 bytes)
 a byte gets one random bit flipped (FLIP) or a random byte is inserted
 after it (INSERT). The generator is a seeded xorshift, so a test run is
-reproducible.
+reproducible. Setting a line up (set_mode, set_noise) and playing the
+host's side (inject, take_tx) are in hal.sim.world, loaded when used.
 
 Invariants:
 - write() in LOOP/HOST mode, readinto() and the RX notification allocate
@@ -26,12 +27,11 @@ from keep.irq import post
 from micropython import const
 
 NUARTS = const(4)
-LOOP = const(0)
-HOST = const(1)
-BRIDGE = const(2)
-FLIP = const(0)
-INSERT = const(1)
-_TXCAP = const(256)  # bytes of TX kept for the host per HOST-mode line
+# line modes and noise kinds; hal.sim.world has the public names (world.HOST, ...)
+_LOOP = const(0)
+_HOST = const(1)
+_FLIP = const(0)
+TXCAP = const(256)  # bytes of TX kept for the host per HOST-mode line
 
 line_mode = bytearray(NUARTS)
 noise_rate = array("I", bytes(4 * NUARTS))  # per 65536 bytes
@@ -51,54 +51,6 @@ def _rand():
     x ^= (x << 5) & 0xFFFFFFFF
     _rng[0] = x
     return x
-
-
-def set_noise(uid, rate, kind=FLIP, seed=None):
-    """Noise on line uid: rate is a probability per byte (0..1)."""
-    noise_rate[uid] = int(rate * 65536) if rate > 0 else 0
-    noise_kind[uid] = kind
-    if seed is not None:
-        _rng[0] = (seed & 0xFFFFFFFF) or 1
-
-
-def set_mode(uid, mode, host=None, port=None):
-    """Switch line uid to LOOP, HOST or BRIDGE (to host:port)."""
-    old = _bridge[uid]
-    if old is not None:
-        old.close()
-        _bridge[uid] = None
-    if mode == HOST and _txcap[uid] is None:
-        _txcap[uid] = bytearray(_TXCAP)
-        _txcap_len[uid] = 0
-    if mode == BRIDGE:
-        import socket
-
-        s = socket.socket()
-        s.connect(socket.getaddrinfo(host, port)[0][-1])
-        s.setblocking(False)
-        _bridge[uid] = s
-    line_mode[uid] = mode
-
-
-def inject(uid, data):
-    """Bytes arriving on line uid's RX pin; returns how many were accepted."""
-    u = uarts[uid]
-    if u is None:
-        return 0
-    before = u.overruns
-    for i in range(len(data)):
-        u._rx_put(data[i])
-    return len(data) - (u.overruns - before)
-
-
-def take_tx(uid):
-    """HOST mode: the TX bytes kept since the last call (bytes)."""
-    cap = _txcap[uid]
-    if cap is None:
-        return b""
-    n = _txcap_len[uid]
-    _txcap_len[uid] = 0
-    return bytes(cap[:n])
 
 
 def poll():
@@ -156,36 +108,34 @@ class UART:
         rate = noise_rate[uid]
         extra = -1
         if rate and (_rand() & 0xFFFF) < rate:
-            if noise_kind[uid] == FLIP:
+            if noise_kind[uid] == _FLIP:
                 b ^= 1 << (_rand() & 7)
             else:
                 extra = _rand() & 0xFF
-        self._put1(b)
-        if extra >= 0:
-            self._put1(extra)
+        size = len(self._rx)
+        while b >= 0:  # b, then the inserted byte if any
+            if self._cnt == size:
+                self.overruns += 1
+            else:
+                self._rx[self._head] = b
+                self._head = (self._head + 1) % size
+                self._cnt += 1
+            b = extra
+            extra = -1
         if self._slot >= 0:
             post(self._slot, self._bits)
-
-    def _put1(self, b):
-        size = len(self._rx)
-        if self._cnt == size:
-            self.overruns += 1
-            return
-        self._rx[self._head] = b
-        self._head = (self._head + 1) % size
-        self._cnt += 1
 
     def write(self, buf):
         n = len(buf)
         mode = line_mode[self.id]
-        if mode == LOOP:
+        if mode == _LOOP:
             for i in range(n):
                 self._rx_put(buf[i])
-        elif mode == HOST:
+        elif mode == _HOST:
             cap = _txcap[self.id]
             k = _txcap_len[self.id]
             for i in range(n):
-                if k < _TXCAP:
+                if k < TXCAP:
                     cap[k] = buf[i]
                     k += 1
             _txcap_len[self.id] = k

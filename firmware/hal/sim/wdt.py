@@ -13,7 +13,7 @@ No file means the board was just powered on (PWRON_RESET).
 - WDT(timeout_ms): if not fed within timeout_ms, writes WDT_RESET with
   `culprit` (the kernel sets it to the slot that was running) and kills
   the process with SIGKILL, from a watchdog thread, so even a task that
-  never yields is caught, as on hardware. poll() checks it too.
+  never yields is caught, as on hardware. hal.sim.poll() checks it too.
   Tests may set `on_expire` to a function to observe expiry instead.
 
 Invariants:
@@ -31,6 +31,7 @@ from hal import PWRON_RESET, SOFT_RESET, WDT_RESET
 
 EXIT_RESET = const(3)  # process exit status meaning "reboot me"
 CAUSE_FILE = ".keep_reset_cause"
+KILL = "kill -9 $PPID"  # the unix port has no os._exit; end the process like a chip reset
 
 _cause = [None, 0xFF]  # cause this boot, culprit slot
 on_expire = None  # test hook: called (wdt) instead of killing the process
@@ -73,31 +74,6 @@ def reset(cause=SOFT_RESET):
     raise SystemExit(EXIT_RESET)
 
 
-def _kill():
-    # The unix port has no os._exit; end the process like a chip reset would.
-    os.system("kill -9 $PPID")
-
-
-def fire():
-    """Host op `wdt`: reset now as the watchdog would (even if none runs)."""
-    w = _active[0]
-    if w is not None:
-        w.expire()
-    else:
-        write_cause(WDT_RESET)
-        if on_expire is not None:
-            on_expire(None)
-        else:
-            _kill()
-
-
-def check():
-    """Fire the running watchdog if it expired (called from poll())."""
-    w = _active[0]
-    if w is not None:
-        w._check()
-
-
 class WDT:
     def __init__(self, timeout_ms, thread=True):
         self.timeout_ms = timeout_ms
@@ -125,7 +101,7 @@ class WDT:
         if on_expire is not None:
             on_expire(self)
             return
-        _kill()
+        os.system(KILL)
 
     def _watch(self):
         while not self.fired and _active[0] is self:
