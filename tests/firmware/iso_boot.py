@@ -109,6 +109,8 @@ boot.setup(t, out=sink)
 from keep import drain  # noqa: E402
 
 drain.reset(None)  # keep the records in the ring to look at them; drained at the end
+# the boot-time half is dropped again once setup() returns
+print("bootload dropped", "keep.bootload" not in sys.modules, not hasattr(sys.modules["keep"], "bootload"))
 print("tasks", [kernel.tcb.name[s] for s in range(kernel.tcb.ntasks)])
 print("boot", [(a, b & 0xFF, b >> 8) for _s, a, b in records(abi.TR_BOOT)])
 print("states", [(s, a & 0xFF, a >> 8) for s, a, _b in records(abi.TR_STATE)])
