@@ -124,9 +124,14 @@ def spawn(fn, prio=4, name=None, args=(), heap_budget=0, slice_ms=0, regions=Non
     tcb.name[s] = name or "task%d" % s
     names[tcb.name[s]] = s
     tcb.entry[s] = (fn, args)
-    tcb.bud_heap[s] = heap_budget
-    tcb.bud_us[s] = slice_ms * 1000
     if heap_budget or slice_ms:
+        if tcb.bud_heap is None:
+            from array import array
+
+            tcb.bud_heap = array("I", bytes(4 * tcb.MAX_TASKS))
+            tcb.bud_us = array("I", bytes(4 * tcb.MAX_TASKS))
+        tcb.bud_heap[s] = heap_budget
+        tcb.bud_us[s] = slice_ms * 1000
         budgets = True
         _ctl[0] = 1
     tcb.handle[s] = task.Handle(s, tcb.max_msg)
