@@ -124,9 +124,14 @@ def spawn(fn, prio=4, name=None, args=(), heap_budget=0, slice_ms=0, regions=Non
     tcb.name[s] = name or "task%d" % s
     names[tcb.name[s]] = s
     tcb.entry[s] = (fn, args)
-    tcb.bud_heap[s] = heap_budget
-    tcb.bud_us[s] = slice_ms * 1000
     if heap_budget or slice_ms:
+        if tcb.bud_heap is None:
+            from array import array
+
+            tcb.bud_heap = array("I", bytes(4 * tcb.MAX_TASKS))
+            tcb.bud_us = array("I", bytes(4 * tcb.MAX_TASKS))
+        tcb.bud_heap[s] = heap_budget
+        tcb.bud_us[s] = slice_ms * 1000
         budgets = True
         _ctl[0] = 1
     tcb.handle[s] = task.Handle(s, tcb.max_msg)
@@ -222,17 +227,6 @@ def stop():
 
 
 
-def _irqs():
-    """Fold interrupt-posted bits into notifications."""
-    irq.flag[0] = 0
-    pend = irq.pending
-    for s in range(tcb.ntasks):
-        b = pend[s]
-        if b:
-            pend[s] = 0
-            notify.post(s, b)
-
-
 def _finish(s, coro_done):
     """A slice ended with the task stopped: clean up what it leaves behind."""
     if coro_done:
@@ -276,6 +270,7 @@ def run(duration_ms=None, until_idle=False):
     push = sched.push
     tw = trace.write
     flag = irq.flag
+    ipend = irq.pending
     tflag = timers.flag
     run_b = running
     mem_alloc = gc.mem_alloc
@@ -297,8 +292,13 @@ def run(duration_ms=None, until_idle=False):
             tick = tick_hook
             check = budgets
             timed_loop = duration_ms is not None or tick is not None
-        if flag[0]:
-            _irqs()
+        if flag[0]:  # fold interrupt-posted bits into notifications
+            flag[0] = 0
+            for i in range(tcb.ntasks):
+                b = ipend[i]
+                if b:
+                    ipend[i] = 0
+                    notify.post(i, b)
         if tflag[0]:
             now = ticks_ms()
             if timers.due(now):
@@ -340,8 +340,25 @@ def run(duration_ms=None, until_idle=False):
             fault_(s, _F_EXCEPTION, 0, e)
         tcb.cur = _NONE
         run_b[0] = _NONE
-        if check:
-            _check_budgets(s, mem_alloc() - a0, ticks_diff(us(), now_us))
+        if check and state[s] < _FAULTED:
+            # Budgets. The heap figure is a gc.mem_alloc() delta: exact unless
+            # a collection ran during the slice (then it reads low, never
+            # high), so an overrun is never reported falsely. The time is
+            # measured around the slice, so a task that never yields is
+            # caught only by the watchdog.
+            alloc = mem_alloc() - a0
+            slice_us = ticks_diff(us(), now_us)
+            b = tcb.bud_heap[s]
+            if b and alloc > b:
+                tw(_TR_BUDGET, s, 1, alloc)
+                fault_(s, _F_BUDGET_HEAP, alloc,
+                       "allocated %d bytes in one slice (budget %d)" % (alloc, b))
+            else:
+                b = tcb.bud_us[s]
+                if b and slice_us > b:
+                    tw(_TR_BUDGET, s, 2, slice_us)
+                    fault_(s, _F_BUDGET_TIME, slice_us,
+                           "ran %d us without yielding (budget %d us)" % (slice_us, b))
         st = state[s]
         if st == _RUNNABLE:
             push(s)
@@ -359,28 +376,6 @@ def run(duration_ms=None, until_idle=False):
                 break
     tcb.cur = _NONE
     run_b[0] = _NONE
-
-
-def _check_budgets(s, alloc, slice_us):
-    """Fault a task that allocated or ran more than its budget this slice.
-
-    alloc is a gc.mem_alloc() delta: exact unless a collection ran during
-    the slice (then it reads low, never high), so an overrun is never
-    reported falsely. The time is measured around the slice, so a task that
-    never yields is caught only by the watchdog.
-    """
-    if tcb.state[s] >= _FAULTED:
-        return
-    b = tcb.bud_heap[s]
-    if b and alloc > b:
-        trace.write(_TR_BUDGET, s, 1, alloc)
-        fault.fault(s, _F_BUDGET_HEAP, alloc, "allocated %d bytes in one slice (budget %d)" % (alloc, b))
-        return
-    b = tcb.bud_us[s]
-    if b and slice_us > b:
-        trace.write(_TR_BUDGET, s, 2, slice_us)
-        fault.fault(s, _F_BUDGET_TIME, slice_us,
-                    "ran %d us without yielding (budget %d us)" % (slice_us, b))
 
 
 from . import svc  # noqa: E402,F401  (binds the supervisor calls onto Handle)

@@ -106,12 +106,3 @@ def remove(s):
         cur = nxt[cur]
     return False
 
-
-def queued(s):
-    """True if slot s is linked in a ready queue (for tests and checks)."""
-    cur = head[tcb.prio[s]]
-    while cur != _NONE:
-        if cur == s:
-            return True
-        cur = tcb.nxt[cur]
-    return False

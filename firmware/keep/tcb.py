@@ -51,17 +51,21 @@ handle = [None] * MAX_TASKS  # the task's Handle (its kernel interface)
 sdata = [None] * MAX_TASKS  # body of a queued message (the blocked sender's buffer)
 slease = [None] * MAX_TASKS  # lease offered with a queued message
 alease = [None] * MAX_TASKS  # per client: the lease its server holds until it replies
-bud_heap = array("I", bytes(4 * MAX_TASKS))  # heap bytes one slice may allocate, 0 = unchecked
-bud_us = array("I", bytes(4 * MAX_TASKS))  # longest slice in us, 0 = unchecked
+# Budgets: heap bytes one slice may allocate, longest slice in us (0 =
+# unchecked). Arrays of MAX_TASKS made by kernel.spawn for the first task
+# given a budget; None until then (most apps set none: 192 bytes saved).
+bud_heap = None
+bud_us = None
 entry = [None] * MAX_TASKS  # (function, args) to (re)start the task
 name = [None] * MAX_TASKS
 
 
 def reset():
     """Clear every slot (a fresh boot)."""
-    global cur, ntasks
+    global cur, ntasks, bud_heap, bud_us
     cur = NONE
     ntasks = 0
+    bud_heap = bud_us = None
     for s in range(MAX_TASKS):
         state[s] = 9  # abi.ST_EMPTY
         peer[s] = NONE
@@ -82,8 +86,6 @@ def reset():
         sdata[s] = None
         slease[s] = None
         alease[s] = None
-        bud_heap[s] = 0
-        bud_us[s] = 0
         entry[s] = None
         name[s] = None
 
