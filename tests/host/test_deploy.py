@@ -29,13 +29,16 @@ def test_plan_for_another_board_uses_its_arch_and_hal(fw):
     assert plan.files["keep/sched.mpy"][2] >> 2 == 10  # xtensawin
 
 
-def test_build_is_cached(fw, tmp_path):
-    import time
+def test_build_is_cached(fw, tmp_path, monkeypatch):
+    import keep_host.deploy as dep
 
-    build(APP, firmware=fw, cache=tmp_path)
-    t = time.monotonic()
-    build(APP, firmware=fw, cache=tmp_path)
-    assert time.monotonic() - t < 0.5
+    first = build(APP, firmware=fw, cache=tmp_path)
+    runs = []
+    real = dep.subprocess.run
+    monkeypatch.setattr(dep.subprocess, "run", lambda *a, **k: runs.append(a) or real(*a, **k))
+    again = build(APP, firmware=fw, cache=tmp_path)
+    assert runs == [], "an unchanged tree ran the compiler again"
+    assert again.files == first.files
 
 
 class _Plan:

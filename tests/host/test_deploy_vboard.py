@@ -46,12 +46,12 @@ def test_first_deploy_uploads_every_file_verified_and_boots(env):
     vb.wait_output("ticker 25", 10, since=mark)
 
 
-def test_second_deploy_copies_nothing_within_a_second(env):
+def test_second_deploy_copies_nothing(env):
     vb = env["vb"]
     mark = vb.mark()
     r = deploy(vb.url, env["app"], firmware=env["fw"])
     assert r.uploaded == [] and r.removed == [] and len(r.up_to_date) > 20
-    assert r.seconds < 1.5, r.seconds  # goal <= 1 s (bench/deploy.py measures it)
+    # (how long it takes is bench/deploy.py's deploy_noop_s, not a test's business)
     vb.wait_output("kernel running", 10, since=mark)
 
 
