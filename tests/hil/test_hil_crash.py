@@ -12,7 +12,12 @@ def load(dut):
     dut.call("hil", LOAD, b"\x01")
     dut.expect(r"load: ok=\d+", timeout=3)
     yield
+    # Wait until the load task has switched off: its on/off commands are
+    # notification bits, so an "off" still pending when the next test's "on"
+    # arrives would be seen together with it (and the load would stay off).
+    m = dut.mark()
     dut.call("hil", LOAD, b"\x00")
+    dut.expect(r"load: off ok=", timeout=3, since=m)
 
 
 def _ok(match):

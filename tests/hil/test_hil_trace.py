@@ -13,6 +13,7 @@ def test_sequence_numbers_are_contiguous_under_load(dut):
         time.sleep(2.0)
     finally:
         dut.call("hil", LOAD, b"\x00")
+        dut.expect(r"load: off ok=", timeout=3, since=m)  # switched off before the next test
     counts = dut.assert_no_frames_lost(since=m)
     assert counts["frames_ok"] > 50, counts
     seqs = []
