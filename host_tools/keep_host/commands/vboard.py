@@ -28,7 +28,9 @@ def add_arguments(p):
     p.add_argument("--pty", action="store_true",
                    help="serve the console on a pty instead of TCP")
     p.add_argument("--heap", default=None,
-                   help="MicroPython heap size, e.g. 256K (default: the board file's memory.heap_bytes)")
+                   help="the firmware's MicroPython heap, e.g. 256K (default: the board file's "
+                        "memory.heap_bytes); a ROMFS image in the flash (keep deploy --romfs) "
+                        "is mapped below it, outside this figure")
     p.add_argument("--link-faults", metavar="SPEC", default="",
                    help="damage board->host bytes, e.g. drop=0.001,flip=0.001,dup=0.001")
     p.add_argument("--seed", type=int, default=0, help="seed for --link-faults (default: 0)")
