@@ -49,3 +49,20 @@ def test_a_flip_of_the_first_byte_after_frame_start_does_not_leak_into_text():
         shown = [it[1] for it in sp.feed(damaged) + sp.finish() if it[0] == "text"]
         assert all(line == "beta says line 1" or "beta says line 1".endswith(line)
                    for line in shown), shown
+
+
+def test_text_damage_rules_accept_damage_and_nothing_else():
+    """What the link-fault bench counts as explained text damage (exact: any
+    other shown line is garbage): a flipped byte (NUL in the ideal line) shows
+    as one character or none; the first byte after a damaged frame (SOH
+    before it) may be missing, also mid-line when a flipped newline joined two
+    lines; a line may lose its first character."""
+    ok = link_faults._explained
+    joined = "beta says line 158 of the link test\0\x01alpha says line 262 of the link test"
+    assert ok("beta says line 158 of the link test\x08lpha says line 262 of the link test", joined)
+    assert ok("beta says line 158 of the link test\x08alpha says line 262 of the link test", joined)
+    assert not ok("beta says line 158 of the link test\x08lphX says line 262 of the link test", joined)
+    assert not ok("beta says line 158 of the link test\x08\x90alpha says line 262 of the link test", joined)
+    assert ok("eta says line 1", "beta says line 1") and not ok("beta sayz line 1", "beta says line 1")
+    assert ok("bXta says", "b\0ta says") and ok("bta says", "b\0ta says")
+    assert not ok("bXYta says", "b\0ta says")
