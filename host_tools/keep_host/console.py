@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 from . import abi
 from .errors import KeepError
+from .trace.frame import crc16  # the same CRC-16/CCITT-FALSE as trace frames
 
 START = bytes([abi.CONSOLE_START])
 REQ = chr(abi.CONSOLE_REQ)
@@ -40,16 +41,6 @@ FAULT_KINDS = {name: num for num, name in abi.FAULT_NAMES.items()}
 
 class ConsoleError(KeepError):
     """The board answered and refused (no such task, bad argument...)."""
-
-
-def crc16(data):
-    """CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF), as the board computes it."""
-    c = 0xFFFF
-    for b in data:
-        x = ((c >> 8) ^ b) & 0xFF
-        x ^= x >> 4
-        c = ((c << 8) ^ (x << 12) ^ (x << 5) ^ x) & 0xFFFF
-    return c
 
 
 def encode_request(seq, words):
