@@ -129,3 +129,17 @@ def test_cli_flash_is_a_file(tmp_path, capsys):
     f.write_text("x")
     assert cli.main(["vboard", "--flash", str(f)]) == 1
     assert "not a directory" in capsys.readouterr().err
+
+
+def test_heap_sizes_parse_or_refuse_in_one_line(capsys):
+    from keep_host.vboard.board import heap_bytes, heapsize
+
+    assert heap_bytes("192K") == heap_bytes("192k") == heap_bytes(196608) == 196608
+    assert heap_bytes("1M") == 1 << 20
+    assert heapsize(196608 + 131072) == "320K" and heapsize(1000) == "1000"
+    for bad in ("abc", "12Q", "0K", "", "-5K"):
+        with pytest.raises(KeepError, match="give bytes or a number with K or M"):
+            heap_bytes(bad)
+    assert cli.main(["vboard", "--heap", "abc"]) == 1
+    err = capsys.readouterr().err
+    assert "give bytes or a number with K or M" in err and "Traceback" not in err

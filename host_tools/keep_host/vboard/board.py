@@ -78,29 +78,18 @@ def sim_nor_spec(board):
     return f"{sf['bus']}:{sf['cs']}:{size}:sim_nor0.bin"
 
 
-def romfs_partition(board):
-    """The board file's memory.romfs_bytes: the simulated ROMFS partition."""
-    from ..boards import load_board
-
-    return load_board(board).romfs_bytes
-
-
-def process_heap(heap, romfs_bytes):
-    """`-X heapsize=` for the process: the firmware's heap plus the ROMFS
-    partition the boot code takes from the bottom of it (see bootcode)."""
-    if not romfs_bytes:
-        return heap
-    s = str(heap).strip().upper()
+def heap_bytes(spec):
+    """A heap size as bytes: 196608, "192K" or "1M" (KeepError otherwise)."""
+    s = str(spec).strip().upper()
     mult = {"K": 1024, "M": 1 << 20}.get(s[-1:], 1)
-    n = int(s.rstrip("KM")) * mult + romfs_bytes
-    return f"{n // 1024}K" if n % 1024 == 0 else str(n)
+    digits = s[:-1] if mult > 1 else s
+    if not digits.isdigit() or int(digits) == 0:
+        raise KeepError(f"heap {spec!r}: give bytes or a number with K or M, e.g. 192K")
+    return int(digits) * mult
 
 
-def default_heap(board):
-    """The board file's memory.heap_bytes as a `-X heapsize=` value."""
-    from ..boards import load_board
-
-    n = load_board(board).heap_bytes
+def heapsize(n):
+    """n bytes as a `-X heapsize=` value ("192K" when it is whole KB)."""
     return f"{n // 1024}K" if n % 1024 == 0 else str(n)
 
 
@@ -111,8 +100,14 @@ class VirtualBoard:
         if board != "unix":
             raise KeepError(f"unknown virtual board {board!r}: only 'unix' exists")
         self.board = board
-        self.heap = heap or default_heap(board)  # None: the board file's memory.heap_bytes
-        self.romfs_bytes = romfs_partition(board)
+        from ..boards import load_board
+
+        b = load_board(board)
+        # The firmware's heap (None: the board file's memory.heap_bytes); the
+        # process gets the ROMFS partition on top when one is mapped (_boot).
+        self._heap_bytes = heap_bytes(heap) if heap else b.heap_bytes
+        self.heap = heapsize(self._heap_bytes)
+        self.romfs_bytes = b.romfs_bytes
         self._tmp = None
         if flash_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="keep-vboard-")
@@ -333,7 +328,7 @@ class VirtualBoard:
         self._expected_exit = False
         self._ready.clear()
         self.boots += 1
-        self._proc = UnixProcess(micropython_argv(process_heap(self.heap, romfs), code), cwd=str(self.flash_dir),
+        self._proc = UnixProcess(micropython_argv(heapsize(self._heap_bytes + romfs), code), cwd=str(self.flash_dir),
                                  env=env, on_exit=self._on_exit)
 
     def _romfs_mapping(self):
