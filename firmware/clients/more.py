@@ -85,40 +85,42 @@ class Spi:
         return r.rbody[0]
 
 
+def _addressed(fl, op, addr):
+    """fl's 4-byte command buffer holding op and a 24-bit address."""
+    c = fl._cmd
+    c[0] = op
+    c[1] = addr >> 16 & 0xFF
+    c[2] = addr >> 8 & 0xFF
+    c[3] = addr & 0xFF
+    return c
+
+
+def _until_ready(fl):
+    """Poll the status register (0x05) until the busy bit is clear."""
+    return fl.spi.poll(0x05, 0x01, 0x00, fl.busy_timeout_ms)
+
+
 class Flash:
     async def read(self, addr, n=0, lease=None):
-        c = self._cmd
-        c[0] = 0x03
-        c[1] = addr >> 16 & 0xFF
-        c[2] = addr >> 8 & 0xFF
-        c[3] = addr & 0xFF
+        c = _addressed(self, 0x03, addr)
         if lease is None:
             return await self.spi.xfer(c, n, idempotent=True)
         await self.spi.xfer(c, 0, lease, 0, n, idempotent=True)
 
     async def program(self, addr, data=None, lease=None, n=0):
         """Page program (must not cross a page end); waits until done."""
-        await self.spi.poll(0x05, 0x01, 0x00, self.busy_timeout_ms)  # until not busy
-        await self.spi.xfer(b"\x06")
-        c = self._cmd
-        c[0] = 0x02
-        c[1] = addr >> 16 & 0xFF
-        c[2] = addr >> 8 & 0xFF
-        c[3] = addr & 0xFF
+        await _until_ready(self)
+        await self.spi.xfer(b"\x06")  # write enable
+        c = _addressed(self, 0x02, addr)
         if lease is None:
             await self.spi.xfer(bytes(c) + data)
         else:
             await self.spi.xfer(c, 0, lease, 0, n)
-        await self.spi.poll(0x05, 0x01, 0x00, self.busy_timeout_ms)  # until not busy
+        await _until_ready(self)
 
     async def erase(self, addr):
         """Erase the 4 KB sector holding addr; waits until done."""
-        await self.spi.poll(0x05, 0x01, 0x00, self.busy_timeout_ms)  # until not busy
-        await self.spi.xfer(b"\x06")
-        c = self._cmd
-        c[0] = 0x20
-        c[1] = addr >> 16 & 0xFF
-        c[2] = addr >> 8 & 0xFF
-        c[3] = addr & 0xFF
-        await self.spi.xfer(c)
-        await self.spi.poll(0x05, 0x01, 0x00, self.busy_timeout_ms)  # until not busy
+        await _until_ready(self)
+        await self.spi.xfer(b"\x06")  # write enable
+        await self.spi.xfer(_addressed(self, 0x20, addr))
+        await _until_ready(self)
