@@ -3,11 +3,14 @@
 Kept apart from abi.py so a board only pays for these strings when it
 formats a name; keep_host.abi merges both files on the host. The fault
 kinds and task states live in faultnames.py (a fault's text loads only
-those) and are re-exported here.
+those) as strings; their dict and tuple are made here.
 Invariant: every table is indexed by the abi.py number it names.
 """
 
-from .faultnames import FAULT_NAMES, STATE_NAMES  # noqa: F401
+from .faultnames import FAULTS, STATES
+
+FAULT_NAMES = {n: w for n, w in enumerate(FAULTS.split()) if n}
+STATE_NAMES = tuple(STATES.split())
 
 RC_NAMES = {0: "ok", -1: "dead", -2: "deadlock", -3: "timeout", -4: "toobig",
             -5: "denied", -6: "notsup", -7: "badarg", -8: "mem", -9: "busy", -10: "io"}

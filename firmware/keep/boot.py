@@ -15,7 +15,7 @@ stays here is what the run time needs:
   also writes a TR_HEAP record of the live heap every heap_ms, and the
   task names every 5 s;
 - the hook that reboots the board if the supervisor faults;
-- the boot's state other modules and tests read (hal, wdt, table,
+- the boot's state other modules and tests read (hal, wdt,
   boot_cause, boot_culprit, console_hook, heap_reserved);
 - main()'s run part: `keep: kernel running, N tasks` is printed on the
   console, then kernel.run().
@@ -54,7 +54,6 @@ console_hook = None
 
 hal = None  # the HAL implementation module, once setup() loaded it
 wdt = None  # the watchdog, when the table enabled one
-table = None  # the loaded app table module
 boot_cause = 0
 boot_culprit = 0xFF
 # Live heap report: every heap_ms (table HEAP_MS, default 500; 0 = off) the

@@ -30,11 +30,12 @@ Invariants:
   setup() returns (no function, lambda or method defined here stored in
   the kernel, a task's args or keep.boot): that would keep the whole
   module alive. The simulator watchdog's culprit property is keep.boot's.
-- The state the run time reads (hal, wdt, table, boot_cause, console_hook,
+- The state the run time reads (hal, wdt, boot_cause, console_hook,
   heap_ms, heap_reserved ...) is keep.boot's; it is set there, as
   attributes, never kept here.
 - A table made for another TABLE_VERSION or ABI_VERSION is refused with
   one line saying what to redeploy, never half-loaded.
+- The table is read once: setup() takes its module out of sys.modules.
 """
 
 import sys
@@ -90,7 +91,6 @@ def setup(t, hal_impl=None, out=None, wdt_ms=None, console=True):
     import hal as hal_pkg
 
     b = boot
-    b.table = t
     hal = b.hal = hal_impl if hal_impl is not None else hal_pkg.load(getattr(t, "HAL", None))
     cause = b.boot_cause = hal.reset_cause()
     culprit = hal.reset_culprit() if hasattr(hal, "reset_culprit") else 0xFF
@@ -158,6 +158,11 @@ def setup(t, hal_impl=None, out=None, wdt_ms=None, console=True):
     drain.reset(sink)
     kernel.tick_hook = b._tick
     kernel.idle_hook = b._idle
+    # The table is read once. Out of sys.modules, its rows (~1.5 KB of tuples
+    # on the demo) are freed once the caller lets go of `t`; what the kernel
+    # needs again (each task's args, for restarts) it holds itself.
+    if sys.modules.get(getattr(t, "__name__", "")) is t:
+        del sys.modules[t.__name__]
     return t
 
 

@@ -119,9 +119,9 @@ def _command(seq, cmd, args):
             return {"err": "the console task itself cannot be faulted"}
         st = tcb.state[s]
         if st >= _FAULTED:
-            from .faultnames import STATE_NAMES
+            from .faultnames import STATES
 
-            return {"err": "%s is %s: nothing runs to fault" % (tcb.name[s], STATE_NAMES[st])}
+            return {"err": "%s is %s: nothing runs to fault" % (tcb.name[s], STATES.split()[st])}
         kind = int(args[1]) if len(args) > 1 else _F_INJECTED
         if not 0 < kind < 256:
             return {"err": "fault kind %d out of range" % kind}

@@ -66,12 +66,12 @@ class FaultRecord:
         return lines[-1] if lines else ""
 
     def text(self):
-        from .faultnames import FAULT_NAMES, STATE_NAMES
+        from .faultnames import STATES, fault_name
 
-        st = STATE_NAMES[self.prev_state]
+        st = STATES.split()[self.prev_state]
         if self.prev_state in (_ST_IN_SEND, _ST_IN_REPLY):
             st += "(%d)" % self.prev_peer
-        msg = "%s: %s fault (%s)" % (tcb.name[self.slot], FAULT_NAMES.get(self.kind, "?"), st)
+        msg = "%s: %s fault (%s)" % (tcb.name[self.slot], fault_name(self.kind), st)
         if self.info is not None:
             info = self.info
             if isinstance(info, BaseException):

@@ -1,14 +1,20 @@
 """Names for the fault kinds and task states in abi.py: a fault's text.
 
-Apart from abinames.py (which re-exports them) because a board formats a
-fault record long before it needs any other name: its first fault loads
-these two tables, not the trace and rc names as well.
-Invariant: every table is indexed by the abi.py number it names.
+Apart from abinames.py (which turns them into the FAULT_NAMES dict and
+STATE_NAMES tuple the host and tests use) because a board formats a fault
+record long before it needs any other name. Each table is one string of
+space-separated words, split where a name is needed: a string costs the
+board one small object where a dict or tuple of names cost ~0.9 KB.
+Invariant: word n of FAULTS names fault kind n (word 0 is '?', no kind),
+word n of STATES names task state n.
 """
 
-STATE_NAMES = ("runnable", "in_send", "in_reply", "in_recv", "in_wait",
-               "sleeping", "faulted", "held", "done", "empty")
+FAULTS = "? exception badarg badreply notask misuse memory budget_heap budget_time injected self watchdog"
 
-FAULT_NAMES = {1: "exception", 2: "badarg", 3: "badreply", 4: "notask", 5: "misuse",
-               6: "memory", 7: "budget_heap", 8: "budget_time", 9: "injected",
-               10: "self", 11: "watchdog"}
+STATES = "runnable in_send in_reply in_recv in_wait sleeping faulted held done empty"
+
+
+def fault_name(kind):
+    """The name of fault kind `kind`, '?' for a number abi.py does not define."""
+    w = FAULTS.split()
+    return w[kind] if 0 < kind < len(w) else "?"

@@ -93,7 +93,9 @@ def inject(target, kind="exception"):
         last = "corrupted the message from %s queued at %s" % (tcb.name[c], tcb.name[s])
         return 0
     if st >= _ST_FAULTED and kind != "stale":
-        last = "%s is not running (%s)" % (tcb.name[s], _names().STATE_NAMES[st])
+        from keep.faultnames import STATES  # loaded only when a message needs a name
+
+        last = "%s is not running (%s)" % (tcb.name[s], STATES.split()[st])
         return _E_DEAD
     if kind == "exception":
         fault.fault(s, _F_EXCEPTION, 0, InjectedFault("injected exception"))
@@ -139,10 +141,3 @@ def release(target):
     last = "%s released (gen %d)" % (tcb.name[s], tcb.gen[s])
     return 0
 
-
-def _names():
-    """The fault-kind and state names, loaded only when a message needs one
-    (saves RAM; keep.faultnames, not all of keep.abinames)."""
-    from keep import faultnames
-
-    return faultnames

@@ -122,7 +122,7 @@ async def main(k, flap_restarts=5, flap_window_ms=10000, backoff_ms=10, backoff_
                 if rec is not None:  # keep.faultnames, not all of keep.abinames: less RAM
                     from keep import faultnames
 
-                    why = faultnames.FAULT_NAMES.get(rec.kind, "?")
+                    why = faultnames.fault_name(rec.kind)
                 d = disp[s]
                 if d == _HOLD:
                     k.sv_hold(s)

@@ -86,7 +86,11 @@ def test_boot_code_compiles_and_skips_main_when_asked():
     assert "'main.py'" in full and "'main.py'" not in safe
     ready, reset = repr(markers.READY.decode()), repr(markers.RESET.decode())
     assert ready in full and reset in full
-    assert full.index("VfsPosix") < full.index(ready)
+    setup = bootcode.SETUP_FILE.read_text()
+    compile(setup, "setup", "exec")
+    assert "VfsPosix" in setup and "VfsRom" in setup
+    # the mount (in the exec'd setup) happens before READY, READY before main.py
+    assert full.index("exec(open(") < full.index(ready) < full.index("'main.py'")
 
 
 # ---- endpoints and CLI errors ---------------------------------------------------

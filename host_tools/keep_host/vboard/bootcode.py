@@ -15,51 +15,20 @@ Invariants:
   would otherwise carry on into the REPL).
 - Only names starting with `_keep_` are added to the REPL globals, and they
   are deleted before the REPL starts.
+- The first half (mount, sys.path, ROMFS, ISIG) is board_setup.py, exec'd
+  from its text: only the run loop's bytecode stays on the board's heap.
 """
+
+from pathlib import Path
 
 from . import markers
 
 _TEMPLATE = r'''
+_keep_c = ({flash!r}, {root!r}, {romfs}, {image!r})
+exec(open({setup!r}).read())  # compiled, run and dropped: see SETUP_FILE
 import sys as _keep_sys
 import os as _keep_os
-if {romfs}:
-    # The board's ROMFS partition, memory-mapped flash on a real board: here
-    # the first {romfs} bytes of the process heap, taken before anything else
-    # so the firmware's heap above it is the board file's heap_bytes.
-    _keep_rom = bytearray({romfs})
-if {root!r}:
-    # The flash directory becomes the board's root, as on a board. (A
-    # VfsPosix subclass could add file sizes to ilistdir() but breaks
-    # imports on this port, so `fs ls` shows size 0 here.)
-    _keep_os.umount('/')
-    _keep_os.mount(_keep_os.VfsPosix({flash!r}), '/')
-    _keep_os.chdir('/')
-    _keep_sys.path[:] = ['', '.frozen', '/lib']
-if {romfs}:
-    # Like a board whose firmware has a ROMFS partition: mount it at /rom
-    # and add /rom and /rom/lib to sys.path, after the filesystem (a module
-    # on the filesystem shadows the one in ROM, as on a board). `keep deploy
-    # --romfs` writes the image as romfs.img in the flash directory.
-    try:
-        with open({image!r}, 'rb') as _keep_f:
-            _keep_f.readinto(_keep_rom)
-        import vfs as _keep_v
-        _keep_v.mount(_keep_v.VfsRom(_keep_rom), '/rom')  # the mount keeps the buffer
-        _keep_sys.path.append('/rom')
-        _keep_sys.path.append('/rom/lib')
-        del _keep_v, _keep_f
-    except OSError as _keep_e:
-        print('keep vboard: {image} is not a ROMFS image, not mounted:', repr(_keep_e))
-        del _keep_e
-    del _keep_rom
-try:
-    import termios as _keep_t
-    _keep_a = _keep_t.tcgetattr(0)
-    _keep_a[3] |= 1  # ISIG: Ctrl-C raises KeyboardInterrupt from now on
-    _keep_t.tcsetattr(0, 0, _keep_a)
-    del _keep_t, _keep_a
-except Exception:
-    pass
+del _keep_c
 _keep_sys.stdout.write({ready!r})
 try:
     if {note!r}:
@@ -89,6 +58,11 @@ del _keep_os, _keep_sys
 
 
 ROMFS_IMAGE = "romfs.img"  # the ROMFS partition's contents, in the flash directory
+# The first half of the boot (flash, sys.path, ROMFS, Ctrl-C), read from
+# this file and exec'd: its bytecode is garbage once it has run. Inline in the
+# -c program it would stay on the heap for as long as main.py runs (~1.4 KB the
+# firmware would be charged for; a board's boot sequence is C and costs none).
+SETUP_FILE = Path(__file__).with_name("board_setup.py")
 
 
 def boot_code(flash, run_main=True, root=True, note="", romfs=0):
@@ -98,4 +72,4 @@ def boot_code(flash, run_main=True, root=True, note="", romfs=0):
     files = ("boot.py", "main.py") if run_main else ("boot.py",)
     return _TEMPLATE.format(ready=markers.READY.decode(), reset=markers.RESET.decode(),
                             root=bool(root), flash=str(flash), files=files, note=note,
-                            romfs=int(romfs), image=ROMFS_IMAGE)
+                            romfs=int(romfs), image=ROMFS_IMAGE, setup=str(SETUP_FILE))
