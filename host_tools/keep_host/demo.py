@@ -50,6 +50,7 @@ class DemoResult:
     frames_ok: int = 0
     frames_lost: int = 0
     frames_corrupt: int = 0
+    records_dropped: int = 0  # trace records the board's ring had no room for
     events: int = 0
     switches: int = 0
     frame_bytes: int = 0  # console bytes that were trace frames
@@ -93,7 +94,7 @@ class DemoResult:
                          f"({self.frame_bytes} bytes in frames)")
         lines.append(f"  trace                 {self.events} events, {self.switches} task switches, "
                      f"frames ok {self.frames_ok} lost {self.frames_lost} "
-                     f"corrupt {self.frames_corrupt}")
+                     f"corrupt {self.frames_corrupt}, records dropped on board {self.records_dropped}")
         lines.append(f"demo_peak_heap_bytes={self.heap_peak if self.heap_peak is not None else ''}")
         return lines
 
@@ -244,6 +245,7 @@ def run_demo(seconds=30.0, app="chaos", board="unix", heap=None, flash_dir=None,
         res.frames_ok = c.frames_ok
         res.frames_lost = c.frames_lost
         res.frames_corrupt = c.frames_corrupt
+        res.records_dropped = c.records_dropped
         res.frame_bytes = c.frame_bytes
         res.records = c.records
         return res
