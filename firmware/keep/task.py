@@ -36,9 +36,15 @@ _RC_MIN = const(-10)  # abi.RC_MIN
 HDR = const(4)  # abi.MSG_HDR
 BUFS = (bytes, bytearray, memoryview)
 
-# StopIteration for each kernel rc, preallocated: index rc - abi.RC_MIN.
-RCSTOP = tuple(StopIteration(rc) for rc in range(_RC_MIN, 1))
+# The StopIteration that returns each int rc, index rc - abi.RC_MIN. The
+# rcs syscalls return as ints are preallocated: OK, E_DEAD (notify to a dead
+# task), E_TOOBIG (an oversize reply). Any other would be made on first use;
+# preallocating all eleven kept ~0.5 KB of exceptions nothing raises.
+RCSTOP = [None] * (1 - _RC_MIN)
 _OK = const(10)  # -abi.RC_MIN
+RCSTOP[_OK] = StopIteration(0)
+RCSTOP[_OK - 1] = StopIteration(-1)  # abi.E_DEAD
+RCSTOP[_OK - 4] = StopIteration(-4)  # abi.E_TOOBIG
 
 
 class Msg:
@@ -128,7 +134,10 @@ class Handle:
 
 def ret(h, rc):
     """Finish a syscall that returns the int rc without blocking."""
-    h._stop = RCSTOP[rc + _OK]
+    s = RCSTOP[rc + _OK]
+    if s is None:
+        s = RCSTOP[rc + _OK] = StopIteration(rc)
+    h._stop = s
     h._p = 1
     return h
 
