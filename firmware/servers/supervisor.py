@@ -30,9 +30,9 @@ Invariants:
   business (fault.hook reboots the board).
 - A task waiting out its back-off stays FAULTED, so its clients keep
   getting E_DEAD until it is restarted with a new generation.
-- State is preallocated at start; a decision allocates (log text), the
-  quiet path (a periodic wake-up with nothing to do) allocates only the
-  sv_status tuples.
+- State is preallocated at start, in two buffers; a decision allocates
+  (log text), the quiet path (a periodic wake-up with nothing to do)
+  allocates nothing (tests/firmware/iso_supervisor.py locks the heap).
 """
 
 from array import array
@@ -56,6 +56,27 @@ _REBOOT = const(2)
 # What the supervisor did, for tests, benches and `keep tasks`.
 stats = {"restarts": 0, "holds": 0, "flaps": 0, "hung": 0, "reboots": 0}
 
+# Per-task state lives in two buffers, not a dozen: each separate small
+# array costs a 32-byte header plus at least one 32-byte data block, so
+# twelve arrays and a ring per task were ~20 heap objects (1.6 KB for the
+# chaos demo). Slot 0 (this task) has no entry: task s's bytes are
+# tb[(s - 1) * _NB + field], its ints tw[(s - 1) * stride + field] with
+# stride = _NW + the ring's length.
+_DISP = const(0)  # disposition from the table; unlisted tasks (console proxy): restart
+_PENDING = const(1)  # 1 while a restart waits out its back-off
+_HIST_I = const(2)  # next slot of the restart-time ring
+_HIST_C = const(3)  # restart times in the ring (up to its length)
+_IS_SRV = const(4)  # 1: a server, watched by the heartbeat
+_HB_BUSY = const(5)  # 1: clients were queued at the last look
+_NB = const(6)
+_DELAY = const(0)  # the next back-off
+_DUE = const(1)  # when a scheduled restart is due
+_STARTED = const(2)  # last (re)start
+_HB_SEEN = const(3)  # tcb.recvs when clients were first seen queued
+_HB_SINCE = const(4)  # ... and when
+_HIST = const(5)  # restart times, a ring of max(1, flap_restarts)
+_NW = const(5)
+
 
 async def main(k, flap_restarts=5, flap_window_ms=10000, backoff_ms=10, backoff_max_ms=2000,
                heartbeat_ms=0, dispositions=None, servers=(), wdt=None, reboot=None,
@@ -64,66 +85,63 @@ async def main(k, flap_restarts=5, flap_window_ms=10000, backoff_ms=10, backoff_
         from time import ticks_ms
     from time import ticks_diff
 
-    for key in stats:
-        stats[key] = 0
+    for name in stats:  # `name`, not one more local: each is 8 B in the generator
+        stats[name] = 0
     n = tcb.ntasks
-    disp = bytearray(n)  # tasks the table does not list (the console proxy): restart
-    if dispositions is not None:
-        for s in range(min(n, len(dispositions))):
-            disp[s] = dispositions[s]
-    delay = array("i", [backoff_ms] * n)  # the next back-off
-    due = array("i", bytes(4 * n))  # when a scheduled restart is due
-    pending = bytearray(n)  # 1 while a restart waits out its back-off
-    started = array("i", [ticks_ms()] * n)  # last (re)start
     flap_n = max(1, flap_restarts)
-    hist = [array("i", bytes(4 * flap_n)) for _ in range(n)]  # restart times, a ring
-    hist_i = bytearray(n)
-    hist_c = bytearray(n)
-    is_srv = bytearray(n)
+    stride = _NW + flap_n
+    tb = bytearray(_NB * (n - 1))
+    tw = array("i", bytes(4 * stride * (n - 1)))
+    now = ticks_ms()
+    for s in range(1, n):
+        if dispositions is not None and s < len(dispositions):
+            tb[(s - 1) * _NB + _DISP] = dispositions[s]
+        tw[(s - 1) * stride + _DELAY] = backoff_ms
+        tw[(s - 1) * stride + _STARTED] = now
     for s in servers:
-        is_srv[s] = 1
-    hb_busy = bytearray(n)
-    hb_seen = array("H", bytes(2 * n))
-    hb_since = array("i", bytes(4 * n))
-    period = period_ms
-    if heartbeat_ms and heartbeat_ms // 4 < period:
-        period = max(1, heartbeat_ms // 4)
-    if wdt is not None and wdt.timeout_ms // 4 < period:
-        period = max(1, wdt.timeout_ms // 4)
+        if s:  # slot 0 is this task: never watched, no entry
+            tb[(s - 1) * _NB + _IS_SRV] = 1
+    if heartbeat_ms and heartbeat_ms // 4 < period_ms:
+        period_ms = max(1, heartbeat_ms // 4)
+    if wdt is not None and wdt.timeout_ms // 4 < period_ms:
+        period_ms = max(1, wdt.timeout_ms // 4)
     while True:
-        wait = period
+        wait = period_ms
         now = ticks_ms()
         for s in range(1, n):
-            if pending[s]:
-                d = ticks_diff(due[s], now)
+            if tb[(s - 1) * _NB + _PENDING]:
+                d = ticks_diff(tw[(s - 1) * stride + _DUE], now)
                 wait = 0 if d <= 0 else min(wait, d)
         m = await k.recv(timeout_ms=wait, mask=_NOTE_FAULT)
         if wdt is not None:
             wdt.feed()
         now = ticks_ms()
         for s in range(1, n):
-            st = k.sv_status(s)
-            state = st[0]
+            b = (s - 1) * _NB  # task s's bytes in tb
+            w = (s - 1) * stride  # and its ints in tw
+            # tcb directly, like sq_head and recvs below: the quiet path builds
+            # no sv_status tuple; only a fault asks for one (its record).
+            state = tcb.state[s]
             name = tcb.name[s]
-            if pending[s]:
+            if tb[b + _PENDING]:
                 if state != _FAULTED:  # released or restarted by someone else
-                    pending[s] = 0
-                elif ticks_diff(now, due[s]) >= 0:
-                    pending[s] = 0
+                    tb[b + _PENDING] = 0
+                elif ticks_diff(now, tw[w + _DUE]) >= 0:
+                    tb[b + _PENDING] = 0
                     k.sv_restart(s)
-                    started[s] = ticks_ms()
+                    tw[w + _STARTED] = ticks_ms()
                     stats["restarts"] += 1
                     await k.log("supervisor: %s restarted (gen %d, restart %d)"
-                                % (name, st[1] + 1, st[2] + 1))
+                                % (name, tcb.gen[s], tcb.restarts[s]))  # the new ones
                 continue
             if state == _FAULTED:
-                rec = st[4]
+                rec = k.sv_status(s)[4]
                 why = "?"
                 if rec is not None:  # keep.faultnames, not all of keep.abinames: less RAM
                     from keep import faultnames
 
                     why = faultnames.fault_name(rec.kind)
-                d = disp[s]
+                d = tb[b + _DISP]
                 if d == _HOLD:
                     k.sv_hold(s)
                     stats["holds"] += 1
@@ -147,9 +165,8 @@ async def main(k, flap_restarts=5, flap_window_ms=10000, backoff_ms=10, backoff_
                         reboot()
                     continue
                 c = 0  # restarts of s within the flap window
-                h = hist[s]
-                for i in range(hist_c[s]):
-                    if ticks_diff(now, h[i]) < flap_window_ms:
+                for i in range(tb[b + _HIST_C]):
+                    if ticks_diff(now, tw[w + _HIST + i]) < flap_window_ms:
                         c += 1
                 if c >= flap_restarts:
                     k.sv_hold(s)
@@ -159,37 +176,36 @@ async def main(k, flap_restarts=5, flap_window_ms=10000, backoff_ms=10, backoff_
                                 " fault: held (release it to try again)"
                                 % (name, c, flap_window_ms, why))
                 else:
-                    if ticks_diff(now, started[s]) >= flap_window_ms:
-                        delay[s] = backoff_ms  # quiet for a whole window: start over
-                    wait_ms = delay[s]
-                    nd = wait_ms * 2 if wait_ms else 0
-                    delay[s] = nd if nd < backoff_max_ms else backoff_max_ms
-                    h[hist_i[s]] = now
-                    hist_i[s] = (hist_i[s] + 1) % flap_n
-                    if hist_c[s] < flap_n:
-                        hist_c[s] += 1
+                    if ticks_diff(now, tw[w + _STARTED]) >= flap_window_ms:
+                        tw[w + _DELAY] = backoff_ms  # quiet for a whole window: start over
+                    wait_ms = tw[w + _DELAY]
+                    tw[w + _DELAY] = min(wait_ms * 2, backoff_max_ms)  # doubles; 0 stays 0
+                    i = tb[b + _HIST_I]
+                    tw[w + _HIST + i] = now
+                    tb[b + _HIST_I] = (i + 1) % flap_n
+                    if tb[b + _HIST_C] < flap_n:
+                        tb[b + _HIST_C] += 1
                     if wait_ms == 0:
                         k.sv_restart(s)
-                        started[s] = ticks_ms()
+                        tw[w + _STARTED] = ticks_ms()
                         stats["restarts"] += 1
                         await k.log("supervisor: %s %s fault: restarted" % (name, why))
                     else:
-                        pending[s] = 1
-                        due[s] = now + wait_ms
+                        tb[b + _PENDING] = 1
+                        tw[w + _DUE] = now + wait_ms
                         await k.log("supervisor: %s %s fault: restart in %d ms" % (name, why, wait_ms))
                 continue
-            if heartbeat_ms and is_srv[s] and state < _FAULTED:
+            if heartbeat_ms and tb[b + _IS_SRV] and state < _FAULTED:
                 if tcb.sq_head[s] == _NONE:
-                    hb_busy[s] = 0
-                elif not hb_busy[s] or tcb.recvs[s] != hb_seen[s]:
-                    hb_busy[s] = 1
-                    hb_seen[s] = tcb.recvs[s]
-                    hb_since[s] = now
-                elif ticks_diff(now, hb_since[s]) > heartbeat_ms:
-                    hb_busy[s] = 0
+                    tb[b + _HB_BUSY] = 0
+                elif not tb[b + _HB_BUSY] or tcb.recvs[s] != tw[w + _HB_SEEN]:
+                    tb[b + _HB_BUSY] = 1
+                    tw[w + _HB_SEEN] = tcb.recvs[s]
+                    tw[w + _HB_SINCE] = now
+                elif ticks_diff(now, tw[w + _HB_SINCE]) > heartbeat_ms:
+                    tb[b + _HB_BUSY] = 0
                     stats["hung"] += 1
                     await k.log("supervisor: %s hung: clients queued and no recv for %d ms"
-                                % (name, ticks_diff(now, hb_since[s])))
+                                % (name, ticks_diff(now, tw[w + _HB_SINCE])))
                     k.sv_inject(s, _F_INJECTED)  # its disposition applies next round
         m.bits = 0
-

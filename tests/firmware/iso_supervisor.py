@@ -3,9 +3,10 @@
 # is then held as flapping; disposition hold leaves a task stopped;
 # disposition reboot resets the board (simulated); a hung server (clients
 # queued, no recv for heartbeat_ms) is restarted; the back-off starts over
-# after a quiet window.
+# after a quiet window; the quiet path allocates nothing.
 import time
 
+import micropython
 from iso_util import boot, drain_logs, frec, state
 
 from keep import kernel, svc, tcb
@@ -135,3 +136,32 @@ print("served by instance", served, "hung", sv.stats["hung"], "restarts", sv.sta
 print("lazy", state(1), frec(1))
 for _s, line in drain_logs(0):
     print(line.split(" for ")[0])
+
+# ---- the quiet path allocates nothing ------------------------------------------
+# Wake-ups every 5 ms with a restart waiting out its back-off and a server
+# under heartbeat watch, all under micropython.heap_lock(): an allocation
+# would fault the supervisor (slot 0), which the kernel cannot survive.
+locked = []
+
+
+async def locker(k):
+    await k.recv(timeout_ms=50)  # the crasher faulted, the supervisor decided
+    micropython.heap_lock()
+    try:
+        await k.recv(timeout_ms=200)
+    finally:
+        micropython.heap_unlock()
+    locked.append(1)
+
+
+boot()
+kernel.spawn(sv.main, 0, "supervisor",
+             args=dict(dispositions=[0, 0, 0, 0], servers=(2,), heartbeat_ms=20, period_ms=5,
+                       backoff_ms=10000))
+svc.set_supervisor(0)
+kernel.spawn(crasher, 2, "crasher")
+kernel.spawn(idle, 2, "idle")
+kernel.spawn(locker, 2, "locker")
+kernel.run(duration_ms=300)
+print("heap-locked quiet path", locked, "supervisor", state(0), frec(0), "crasher", state(1))
+drain_logs()
