@@ -67,10 +67,6 @@ _heap_t = [0, 0]  # ticks_ms of the last heap record, heap records written
 heap_reserved = 0
 
 
-class BootError(Exception):
-    pass
-
-
 # Every _NAMES_EVERY heap records (5 s) the task names go out again, so a
 # monitor attached after boot learns them too.
 _NAMES_EVERY = const(10)
@@ -147,7 +143,7 @@ def _boot(fn, *args):
 
 def load_table(name):
     """Import the table module (or take a module object) and check it:
-    BootError when it was made for another TABLE_VERSION or ABI."""
+    keep.bootload.BootError when it was made for another TABLE_VERSION or ABI."""
     return _boot("load_table", name)
 
 
