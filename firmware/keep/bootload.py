@@ -18,9 +18,10 @@ What setup() does, in order:
    dispositions, servers, the watchdog) as keyword arguments on top.
 4. Grants (caps.load), the supervisor slot, a hook that reboots the board
    if the supervisor itself faults.
-5. The console command channel (keep/console.py): console.start() spawns
-   its host proxy task `console` in the next slot, and boot.console_hook is
-   set to console.poll (console=False leaves both out).
+5. The console command channel (keep/console.py): console.start(), and
+   boot.console_hook is set to console.poll (console=False leaves both
+   out). Its host proxy task `console` is spawned by the first `keep call`,
+   in the slot after the app's.
 6. Hooks: the kernel's tick and idle hooks (keep.boot's _tick, _idle).
 7. Trace: a BOOT record (reset cause | culprit << 8), a watchdog fault
    record for the culprit, one STATE record per task, a boot log line.
@@ -148,7 +149,7 @@ def setup(t, hal_impl=None, out=None, wdt_ms=None, console=True):
     if console:
         from . import console as con
 
-        con.start(sink=sink)  # the proxy task takes the slot after the app's
+        con.start(sink=sink)  # the first call spawns the proxy in the slot after the app's
         b.console_hook = con.poll
     if culprit < len(rows):
         report_watchdog(culprit)

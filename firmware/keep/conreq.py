@@ -5,6 +5,8 @@ console.poll() collects a line and hands it here, so a board the host
 never sends a request to (the chaos demo) does not load this code (~2 K
 and ~20 interned names on the unix port). The state a reply depends on
 (the last answers, the pending call, the counters) stays in console.
+The host proxy task `console` is here too: the first `call` spawns it
+(_start_proxy) and later calls reuse it.
 
 Invariants: the console's - a request runs in kernel context, a resend is
 answered from console._last and not run twice, a reply is one write().
@@ -14,15 +16,18 @@ import sys
 
 from micropython import const
 
-from . import console, drain, fault, kernel, notify, tcb
+from . import caps, console, drain, fault, kernel, notify, tcb, trace
 
 _ABI_VERSION = const(1)  # abi.ABI_VERSION
+_CONSOLE_BADGE = const(65535)  # abi.CONSOLE_BADGE
 _F_INJECTED = const(9)  # abi.F_INJECTED
 _MAX_OP = const(255)  # abi.MAX_OP
 _REQ = const(0x3F)  # abi.CONSOLE_REQ
 _NONE = const(0xFF)
-_CALL_BIT = const(1)  # console's proxy notification bit: "a call is pending"
+_CALL_BIT = const(1)  # the proxy's notification bit: "a call is pending"
 _FAULTED = const(6)  # abi.ST_FAULTED
+_TR_NAME = const(23)  # abi.TR_NAME
+_TR_STATE = const(19)  # abi.TR_STATE
 _FAULT_TEXT_MAX = const(120)
 
 
@@ -128,8 +133,14 @@ def _command(seq, cmd, args):
         fault.fault(s, kind, 0, "injected from the console")
         return {"ok": 1, "slot": s, "fault": _fault_text(s)}
     if cmd == "call":
-        if proxy == _NONE:
+        if console._prio < 0:
             return {"err": "no console proxy task on this board (console.start(with_proxy=True))"}
+        if proxy != _NONE and tcb.state[proxy] >= _FAULTED:
+            # The supervisor sized its tables before the proxy existed, so
+            # restarting it is ours; the call it died in is lost (the host
+            # gave up on it), and this one is served.
+            console._call = None
+            kernel.restart(proxy)
         if console._call is not None:
             return {"err": "busy: the previous call has not finished"}
         if len(args) < 2:
@@ -142,9 +153,44 @@ def _command(seq, cmd, args):
             return {"err": "op %d out of range 0..%d" % (op, _MAX_OP)}
         if len(data) > tcb.max_msg:
             return {"err": "%d bytes of data, the limit is %d" % (len(data), tcb.max_msg)}
+        if proxy == _NONE:
+            proxy = _start_proxy()
         console._call = [seq, kernel.tid(s), op, data]
-        notify.post(proxy, _CALL_BIT)
+        notify.post(proxy, _CALL_BIT)  # kept if the proxy has not reached its wait yet
         return None
+
+
+def _start_proxy():
+    """Spawn the host proxy in the next free slot (kernel context: between
+    slices), grant it every slot with the console badge, and name it in the
+    trace as keep.boot names the tasks it starts."""
+    s = kernel.spawn(_proxy, prio=console._prio, name="console") & 0xFF
+    g = caps.grants
+    if g is not None:
+        while len(g) <= s:
+            g.append({})
+        g[s] = {d: _CONSOLE_BADGE for d in range(tcb.MAX_TASKS) if d != s}
+    console.proxy = s
+    trace.write(_TR_STATE, s, tcb.state[s] | tcb.prio[s] << 8, tcb.gen[s])
+    trace.write_chars(_TR_NAME, s, b"console", 7)
+    return s
+
+
+async def _proxy(k):
+    """The host proxy: makes the pending `call` as an ordinary client."""
+    c = console
+    while True:
+        await k.wait(_CALL_BIT)
+        r = c._call
+        if r is None:
+            continue
+        m = await k.send(r[1], r[2], r[3], timeout_ms=c.call_timeout_ms)
+        rc = m.rc
+        data = bytes(m.rbody[: m.rlen]) if rc >= 0 else b""
+        c._call = None
+        from binascii import hexlify  # on every port; bytes.hex() is not
+
+        answer(r[0], {"ok": 1, "rc": rc, "data": hexlify(data).decode()}, 2)
 
 
 def _fault_text(s):

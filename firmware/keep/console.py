@@ -6,7 +6,9 @@ frames - no debug probe, and the kernel never stops. The board layer calls
 poll() from the kernel's tick and idle hooks (boot.py's console_hook); it
 reads whatever stdin holds without blocking, picks out request lines and
 answers them at once, except `call`, which a tiny kernel task (the host
-proxy, named "console") makes on the host's behalf.
+proxy, named "console") makes on the host's behalf. The proxy is spawned
+by the first `call` (keep/conreq.py), in the next free slot, and kept for
+later calls: a board the host never calls pays nothing for it.
 
 Wire format (numbers in abi.py, the full table in docs/tools.md):
 
@@ -32,6 +34,9 @@ Invariants:
   frame (drain also writes whole frames) or another reply.
 - The proxy sends from its own task with the console badge and a timeout;
   the server sees an ordinary client, and the kernel loop never waits.
+  It is spawned in kernel context, between slices, where kernel.spawn is
+  safe: kernel.run() holds only the MAX_TASKS-long tcb arrays, and its
+  next pop finds the new slot on its ready queue.
 
 Checking, running and answering a request is keep/conreq.py, loaded on the
 first request: a board the host never asks anything pays only for this part.
@@ -41,13 +46,11 @@ import sys
 
 from micropython import const
 
-from . import caps, kernel, tcb
+from . import tcb
 
-_CONSOLE_BADGE = const(65535)  # abi.CONSOLE_BADGE
 _START = const(0x1F)  # abi.CONSOLE_START
 _LINE_MAX = const(200)  # abi.CONSOLE_LINE_MAX
 _NONE = const(0xFF)
-_CALL_BIT = const(1)  # the proxy's own notification bit: "a call is pending" (conreq posts it)
 
 _line = bytearray(_LINE_MAX)
 _one = bytearray(1)
@@ -55,7 +58,8 @@ _n = -1  # bytes of the request collected in _line; -1: not inside a request
 _poller = None
 _read1 = None
 out = None  # has write(bytes); None: drain.sink, else sys.stdout.buffer
-proxy = _NONE  # slot of the host proxy task, _NONE if not started
+proxy = _NONE  # slot of the host proxy task, _NONE until the first call starts it
+_prio = 7  # the proxy's priority; -1: no proxy on this board (calls refused)
 call_timeout_ms = 1000
 _call = None  # [seq, dest id, op, data] while the proxy works on a call
 _last = [None, None, None, None]  # seq, reply of the last answer; the same for the last call
@@ -64,14 +68,14 @@ requests = 0
 
 
 def start(with_proxy=True, prio=7, stream_in=None, sink=None, timeout_ms=1000):
-    """Listen on the console; spawn the host proxy task (for `call`).
-
-    Call after kernel.boot() and after the app's tasks are spawned: the proxy
-    takes the next slot. With a manifest loaded the proxy is granted every
-    slot with abi.CONSOLE_BADGE, so servers can tell host calls apart.
+    """Listen on the console. The host proxy task (for `call`, at `prio`) is
+    spawned by the first call, in the next free slot (after the app's tasks
+    when started from keep.boot); with_proxy=False refuses calls instead.
+    With a manifest loaded the proxy is granted every slot with
+    abi.CONSOLE_BADGE, so servers can tell host calls apart.
     stream_in / sink replace sys.stdin / the console output (tests).
     """
-    global _poller, _read1, out, proxy, call_timeout_ms, _call, _n
+    global _poller, _read1, out, proxy, _prio, call_timeout_ms, _call, _n
     import select
 
     src = stream_in if stream_in is not None else sys.stdin
@@ -94,13 +98,7 @@ def start(with_proxy=True, prio=7, stream_in=None, sink=None, timeout_ms=1000):
     _last[0] = _last[1] = _last[2] = _last[3] = None
     _n = -1
     proxy = _NONE
-    if with_proxy:
-        proxy = kernel.spawn(_proxy_task, prio=prio, name="console") & 0xFF
-        if caps.grants is not None:
-            while len(caps.grants) <= proxy:
-                caps.grants.append({})
-            caps.grants[proxy] = {s: _CONSOLE_BADGE for s in range(tcb.MAX_TASKS) if s != proxy}
-    return proxy
+    _prio = prio if with_proxy else -1
 
 
 def poll(ms=0):
@@ -142,22 +140,3 @@ def poll(ms=0):
             _n += 1
         else:
             _n = -1  # overlong: not a request
-
-
-async def _proxy_task(k):
-    """The host proxy: makes the pending `call` as an ordinary client."""
-    global _call
-    while True:
-        await k.wait(_CALL_BIT)
-        c = _call
-        if c is None:
-            continue
-        r = await k.send(c[1], c[2], c[3], timeout_ms=call_timeout_ms)
-        rc = r.rc
-        data = bytes(r.rbody[: r.rlen]) if rc >= 0 else b""
-        _call = None
-        from binascii import hexlify  # on every port; bytes.hex() is not
-
-        from . import conreq  # loaded: the call came in through it
-
-        conreq.answer(c[0], {"ok": 1, "rc": rc, "data": hexlify(data).decode()}, 2)

@@ -7,7 +7,7 @@ import time
 import micropython
 
 from kt import boot, check, done
-from keep import abi, conreq, console, fault, kernel, tcb
+from keep import abi, caps, conreq, console, fault, kernel, tcb, trace
 
 boot(max_msg=32)
 
@@ -15,6 +15,7 @@ boot(max_msg=32)
 async def echo(k):
     while True:
         m = await k.recv()
+        calls[0] += 1
         if m.op == 2:
             await k.reply(m.sender, 5, bytes(m.body[: m.len]).upper())
         else:
@@ -22,6 +23,7 @@ async def echo(k):
 
 
 ticks = [0]
+calls = [0]  # requests echo served: a resent call must not add one
 
 
 async def ticker(k):
@@ -44,8 +46,9 @@ path = "/tmp/keep_console_%d.bin" % time.ticks_us()
 w = open(path, "wb")
 r = open(path, "rb")
 sink = Sink()
-proxy = console.start(stream_in=r, sink=sink)
-check(proxy == 2 and tcb.name[2] == "console", "proxy spawned in the next slot")
+caps.load([[(0, 7)], [], []])  # a manifest's grants: echo may send to itself
+console.start(stream_in=r, sink=sink)
+check(console.proxy == 0xFF and tcb.ntasks == 2, "no proxy task until the first call")
 
 
 def idle(ms):
@@ -84,9 +87,9 @@ req(5, "ping", crc=0x1234)  # damaged: dropped, not answered
 req(6, "frobnicate x")
 kernel.run(duration_ms=60)
 rep = replies()
-check(rep[1]["ok"] and rep[1]["ntasks"] == 3 and rep[1]["proxy"] == 2, "ping %r" % rep.get(1))
+check(rep[1]["ok"] and rep[1]["ntasks"] == 2 and rep[1]["proxy"] == 0xFF, "ping %r" % rep.get(1))
 rows = rep[2]["tasks"]
-check([x[1] for x in rows] == ["echo", "ticker", "console"], "task names")
+check([x[1] for x in rows] == ["echo", "ticker"], "task names: no proxy yet")
 check(rows[0][2] == abi.ST_IN_RECV and rows[0][3] == 1 and rows[0][5] == 0, "echo row %r" % rows[0])
 check(rep[3]["ok"] and tcb.state[1] == abi.ST_HELD, "hold ticker")
 check("no task nosuch" in rep[4]["err"] and "ticker" in rep[4]["err"], "unknown task %r" % rep[4])
@@ -98,9 +101,24 @@ check(ticks[0] == t0, "a held task does not run")
 
 sink.lines.clear()
 req(7, "release ticker")
-req(8, "call echo 2 6869")
-req(9, "call echo 7")  # refused: one call at a time
+trace.clear()
+req(8, "call echo 2 6869")  # the first call spawns the proxy...
+req(8, "call echo 2 6869")  # ...a resend while it is pending is ignored...
+req(9, "call echo 7")  # ...and another call refused: one call at a time
 kernel.run(duration_ms=30)
+check(console.proxy == 2 and tcb.ntasks == 3 and tcb.name[2] == "console",
+      "the first call spawned the proxy in the next free slot")
+check(kernel.lookup("console") == 2 and caps.grants[2][0] == abi.CONSOLE_BADGE
+      and 2 not in caps.grants[2] and len(caps.grants[2]) == tcb.MAX_TASKS - 1,
+      "the proxy is named and granted every other slot with the console badge")
+recs = trace.records()
+check(any(x[0] == abi.TR_NAME and x[1] == 2 for x in recs)
+      and any(x[0] == abi.TR_STATE and x[1] == 2 for x in recs), "NAME and STATE records for the proxy")
+check(calls[0] == 1, "the resent first call ran once (%d)" % calls[0])
+req(8, "call echo 2 6869")  # a resend after the answer: the same answer, not a second call
+kernel.run(duration_ms=30)
+check(calls[0] == 1 and sum(1 for ln in sink.lines if ln.startswith(b"\x1f=0008")) == 2,
+      "the answered call is replayed, not rerun")
 req(9, "call echo 7")  # a resend of a refused call repeats the refusal...
 req(19, "call echo 7")  # ...a new request is served
 kernel.run(duration_ms=30)
@@ -115,17 +133,22 @@ check(ticks[0] > t0, "released task runs again")
 check(rep[8] == {"ok": 1, "rc": 5, "data": "4849"}, "call through the proxy %r" % rep.get(8))
 check("busy" in rep[9]["err"], "second call while one is pending: busy")
 check(rep[19]["rc"] == abi.E_NOTSUP, "call: server's rc")
+check(tcb.ntasks == 3 and calls[0] == 2, "later calls use the same proxy")
 check(rep[10]["ok"] and "injected" in rep[10]["fault"], "fault echo %r" % rep.get(10))
 check(fault.count == 1 and tcb.state[0] == abi.ST_FAULTED, "fault injected exactly once")
 check(sum(1 for ln in sink.lines if ln.startswith(b"\x1f=000a")) == 2, "resend answered again")
 check("out of range" in rep[11]["err"], "bad fault kind")
-check(console.requests == 13, "requests counted %d" % console.requests)
+check(console.requests == 15, "requests counted %d" % console.requests)
 
-# call to a faulted server: E_DEAD, and the kernel still runs
+# call to a faulted server: E_DEAD, and the kernel still runs; the proxy
+# faulted meanwhile (the supervisor does not watch it): the call restarts it
+fault.fault(2, abi.F_INJECTED, 0, "test")
 sink.lines.clear()
 req(12, "call echo 2 00")
 kernel.run(duration_ms=30)
 check(replies()[12]["rc"] == abi.E_DEAD, "call to a faulted server is dead")
+check(tcb.ntasks == 3 and tcb.gen[2] == 1 and tcb.state[2] == abi.ST_IN_WAIT,
+      "a faulted proxy is restarted by the next call, in its slot")
 # Nothing to read: poll() allocates nothing (it runs on every tick).
 n = 10
 ok = None

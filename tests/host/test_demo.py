@@ -11,7 +11,7 @@ def test_demo_survives_restarts_and_loses_nothing(capsys):
     out = capsys.readouterr().out
     # deployed with keep deploy, booted by firmware/main.py -> keep.boot (console channel too)
     assert re.search(r"deployed chaos to socket://\S+ \(unix\): \d+ uploaded", out)
-    assert "keep: kernel running, 7 tasks (app chaos on unix)" in out
+    assert "keep: kernel running, 6 tasks (app chaos on unix)" in out
     # the trace showed the flaky server faulting and being restarted
     assert "FAULT    flaky" in out and "RESTART  flaky" in out
     summary = out[out.index("chaos demo:"):]

@@ -58,7 +58,7 @@ def test_a_romfs_deploy_boots_the_kernel_from_rom(env):
     assert not (flash / "keep" / "kernel.mpy").exists()
     assert sorted(p.name for p in flash.iterdir() if p.suffix in (".mpy", ".img", ".py")) == \
         ["main.py", ROMFS_IMAGE]
-    vb.wait_output("keep: kernel running, 4 tasks", 10, since=mark)
+    vb.wait_output("keep: kernel running, 3 tasks", 10, since=mark)
     vb.wait_output("ticker 25", 10, since=mark)
     where = _board_eval(vb, "import keep.kernel, app_table\n"
                             "print(keep.kernel.__file__, app_table.__file__)")

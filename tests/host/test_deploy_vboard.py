@@ -42,7 +42,7 @@ def test_first_deploy_uploads_every_file_verified_and_boots(env):
     assert (flash / "demo" / "tasks.mpy").exists() and (flash / "app_table.mpy").exists()
     assert not list(flash.rglob("*.tmp"))
     assert r.uploaded[-1] == "main.py", "main.py goes last"
-    vb.wait_output("keep: kernel running, 4 tasks", 10, since=mark)
+    vb.wait_output("keep: kernel running, 3 tasks", 10, since=mark)
     vb.wait_output("ticker 25", 10, since=mark)
 
 

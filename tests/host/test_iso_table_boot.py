@@ -96,7 +96,7 @@ def test_compiled_table_boots_on_the_unix_port(tmp_path):
     out = res.stdout
     assert res.returncode == 0, out
     lines = out.splitlines()
-    assert lines[0] == "['supervisor', 'store', 'user', 'console']", out  # + the console proxy
+    assert lines[0] == "['supervisor', 'store', 'user']", out  # the console proxy: on the first call
     assert lines[1] == "[512, 256]", out
     assert lines.count("('store', 42, 4)") == 3, out  # badge from the grant, lease read
     assert "('crash', -1)" in lines, out  # the server died mid-call: E_DEAD
