@@ -52,7 +52,7 @@ _START = const(0x1F)  # abi.CONSOLE_START
 _LINE_MAX = const(200)  # abi.CONSOLE_LINE_MAX
 _NONE = const(0xFF)
 
-_line = bytearray(_LINE_MAX)
+_line = None  # bytearray(_LINE_MAX), made at the first request's start byte
 _one = bytearray(1)
 _n = -1  # bytes of the request collected in _line; -1: not inside a request
 _poller = None
@@ -106,7 +106,7 @@ def poll(ms=0):
 
     Safe as tick_hook and (with the ms argument) as part of idle_hook.
     """
-    global _n
+    global _n, _line
     p = _poller
     if p is None or tcb.cur != _NONE:
         return
@@ -125,6 +125,8 @@ def poll(ms=0):
         b = one[0]
         if b == _START:
             _n = 0
+            if line is None:  # the first request: a board nobody asks keeps the 200 bytes
+                line = _line = bytearray(_LINE_MAX)
         elif _n < 0:
             continue  # REPL input or noise: not ours
         elif b == 0x0A:

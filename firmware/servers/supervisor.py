@@ -62,7 +62,7 @@ stats = {"restarts": 0, "holds": 0, "flaps": 0, "hung": 0, "reboots": 0}
 # chaos demo). Slot 0 (this task) has no entry: task s's bytes are
 # tb[(s - 1) * _NB + field], its ints tw[(s - 1) * stride + field] with
 # stride = _NW + the ring's length.
-_DISP = const(0)  # disposition from the table; unlisted tasks (console proxy): restart
+_DISP = const(0)  # disposition from the table; a task it does not list: restart
 _PENDING = const(1)  # 1 while a restart waits out its back-off
 _HIST_I = const(2)  # next slot of the restart-time ring
 _HIST_C = const(3)  # restart times in the ring (up to its length)
