@@ -136,7 +136,7 @@ cmd_addr(0x02, 0xFF00, b"keep")
 wait_ready()
 print("file", read(0xFF00, 4), world.peek(f, 0xFF00, 5))
 f2 = ss.devices.pop()
-ss.pins.cs_dev[14] = 0
+ss.pins.tab[world.CS + 14] = 0
 g = world.attach_nor(2, 14, 65536, path)
 print("reopened", world.peek(g, 0xFF00, 4), os.stat(path)[6])
 tx(b"\x06")

@@ -72,10 +72,10 @@ world.wire(None, 7)
 print("unwired", b.value())
 
 # the history ring keeps the last HIST_LEN changes and counts them all
-n0 = pins.hist_n[0]
+n0 = pins.wtab[world.HIST_N]
 for i in range(world.HIST_LEN + 10):
     o.toggle()
-print("ring", len(world.history()), pins.hist_n[0] - n0)
+print("ring", len(world.history()), pins.wtab[world.HIST_N] - n0)
 
 # deinit turns the pin back into an unpulled input
 a.deinit()

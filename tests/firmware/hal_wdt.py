@@ -4,12 +4,13 @@ import os
 
 import hal
 from hal.sim import wdt as sw
+from hal.sim import world
 
 os.putenv("KEEP_SIM_STATE_DIR", ".")
 h = hal.load()
 
 try:
-    os.remove(sw.CAUSE_FILE)
+    os.remove(world.CAUSE_FILE)
 except OSError:
     pass
 print("first boot", hal.RESET_NAMES[h.reset_cause()])
@@ -28,18 +29,18 @@ t0 = h.ticks_ms()
 while not fired and h.ticks_diff(h.ticks_ms(), t0) < 500:
     h.sleep_ms(5)  # no poll(): the watchdog thread fires by itself
 print("fired by thread", fired == [w], h.ticks_diff(h.ticks_ms(), t0) >= 40)
-with open(sw.CAUSE_FILE) as f:
+with open(world.CAUSE_FILE) as f:
     print("cause file", f.read().strip())
 
 
 def next_boot():
-    sw._cause[0] = None  # what a fresh process would see
-    sw._cause[1] = 0xFF
+    sw._cause = None  # what a fresh process would see
+    sw._culprit = 0xFF
     return hal.RESET_NAMES[h.reset_cause()], h.reset_culprit()
 
 
 print("next boot", next_boot())
-print("file consumed", sw.CAUSE_FILE not in os.listdir())
+print("file consumed", world.CAUSE_FILE not in os.listdir())
 print("boot after", next_boot())
 
 # expiry found by poll() when no thread runs
@@ -53,6 +54,6 @@ print("fired by poll", fired == [w2], next_boot()[0])
 try:
     h.reset()
 except SystemExit as e:
-    print("reset exit", e.args[0] == sw.EXIT_RESET)
+    print("reset exit", e.args[0] == world.EXIT_RESET)
 print("after reset", next_boot()[0])
-sw._active[0] = None
+sw._active = None

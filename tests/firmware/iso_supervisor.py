@@ -91,7 +91,7 @@ try:
 except SystemExit as e:
     from hal.sim import wdt as sw
 
-    sw._cause[0] = None
+    sw._cause = None
     print("board reset, exit status", e.args[0], "next boot cause",
           __import__("hal").RESET_NAMES[sw.reset_cause()])
 drain_logs()

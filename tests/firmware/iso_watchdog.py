@@ -18,6 +18,7 @@ _os.mkdir(TMP)
 
 os.putenv("KEEP_SIM_STATE_DIR", TMP)
 from hal.sim import wdt as sw  # noqa: E402
+from hal.sim.world import CAUSE_FILE  # noqa: E402
 
 TABLE = """
 TABLE_VERSION = 2
@@ -65,7 +66,7 @@ sys.path.insert(0, TMP)
 import iso_wdt_app  # noqa: E402
 
 try:
-    os.remove(TMP + "/" + sw.CAUSE_FILE)
+    os.remove(TMP + "/" + CAUSE_FILE)
 except OSError:
     pass
 fired = []
@@ -83,13 +84,13 @@ boot.setup(t, out=Null())
 print("watchdog", boot.wdt is not None, boot.wdt.timeout_ms)
 kernel.run(duration_ms=300)
 print("fed while healthy, then fired once", len(fired) == 1, iso_wdt_app.state["ticks"] > 5)
-sw._active[0] = None  # stop the watchdog thread (a real reset would)
-with open(TMP + "/" + sw.CAUSE_FILE) as f:
+sw._active = None  # stop the watchdog thread (a real reset would)
+with open(TMP + "/" + CAUSE_FILE) as f:
     print("cause file", f.read().strip())
 
 # ---- the next boot ---------------------------------------------------------------
-sw._cause[0] = None
-sw._cause[1] = 0xFF
+sw._cause = None
+sw._culprit = 0xFF
 iso_wdt_app.state["spin_ms"] = 0
 boot.setup(t, out=Null(), wdt_ms=0)
 print("boot record", [(b & 0xFF, b >> 8) for _s, _a, b in records(abi.TR_BOOT)])

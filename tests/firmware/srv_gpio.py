@@ -23,8 +23,8 @@ def rc_of(e):
 async def app(k):
     g = Gpio(k)
     await g.write(2, 1)
-    print("write 2 ->", pins.level[2], "read", await g.read(2))
-    print("toggle 2 ->", await g.toggle(2), pins.level[2])
+    print("write 2 ->", pins.tab[world.LEVEL + 2], "read", await g.read(2))
+    print("toggle 2 ->", await g.toggle(2), pins.tab[world.LEVEL + 2])
     await g.configure(4, g.IN, g.PULL_UP)
     print("pull-up 4 reads", await g.read(4))
     for pin in (5, 7):  # 5: owned, not this badge's; 7: not owned at all
@@ -71,7 +71,7 @@ async def app(k):
     except ServerError as e:
         print("toggle through a crash (not retried) ->", rc_of(e))
     await g.write(2, 0)
-    print("write after restart ->", pins.level[2])
+    print("write after restart ->", pins.tab[world.LEVEL + 2])
 
 
 async def other(k):
@@ -82,7 +82,7 @@ async def other(k):
     except ServerError as e:
         print("other: subscribe 4 ->", rc_of(e))
     await g.write(5, 1)
-    print("other: write 5 ->", pins.level[5])
+    print("other: write 5 ->", pins.tab[world.LEVEL + 5])
 
 
 kernel.spawn(app, prio=2, name="app")

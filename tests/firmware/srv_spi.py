@@ -63,7 +63,7 @@ async def app(k):
     kernel.spawn(killer, prio=0, name="killer")
     r = await k.send(k.lookup("spi"), 3, b"\x05\x01\x00\xe8\x03")
     print("poll in flight when the server crashed ->", abinames.RC_NAMES[r.rc],
-          "cs high:", pins.level[13])
+          "cs high:", pins.tab[world.LEVEL + 13])
     nor.fault = 0
     print("read after restart ->", await f.read(0x10, 5),
           "restarts seen by the client (config re-sent):", f.spi.restarts_seen)
@@ -76,7 +76,7 @@ async def app(k):
         raise OSError(5)
 
     simspi.SPI.readinto = broken
-    print("read through a crash ->", await f.read(0x10, 5), "cs high:", pins.level[13])
+    print("read through a crash ->", await f.read(0x10, 5), "cs high:", pins.tab[world.LEVEL + 13])
     simspi.SPI.readinto = broken
     try:
         await f.spi.xfer(b"\x03\x00\x00\x10", 4)

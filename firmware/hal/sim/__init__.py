@@ -70,7 +70,7 @@ def poll():
             ctl.poll()
             break
     uart.poll()
-    w = wdt._active[0]
+    w = wdt._active
     if w is not None:
         w._check()  # fire the running watchdog if it expired
 
@@ -89,7 +89,8 @@ def start():
         from hal.sim.nor import NorFlash
 
         f = nor.split(":")
-        spi.attach(int(f[0]), int(f[1]), NorFlash(int(f[2]), f[3] if len(f) > 3 and f[3] else None))
+        spi.attach(int(f[0]), int(f[1]),
+                   NorFlash(int(f[2]), f[3] if len(f) > 3 and f[3] else None, 700, 30000))  # as world.attach_nor
     if port and _ctl[0] is None and _ctl[1] is None:
         # Open the control channel; hal.sim.ctl loads on the host's first connection.
         import select
@@ -105,7 +106,7 @@ def start():
         p.register(s, select.POLLIN)
         _ctl[2] = p
         try:
-            os.stat(wdt._path().replace(wdt.CAUSE_FILE, WORLD_FILE))
+            os.stat(wdt._path(WORLD_FILE))
         except OSError:
             return  # no world to re-apply
         from hal.sim import ctl  # a remembered world: re-apply it before the firmware runs

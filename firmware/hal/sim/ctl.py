@@ -29,7 +29,7 @@ from hal import RESET_NAMES
 from hal.sim import WORLD_FILE, pins, spi, uart, wdt, world
 
 _st = {"srv": None, "cli": None, "buf": b""}
-_sent = [0]  # pins.hist_n value already reported
+_sent = [0]  # output changes already reported (pins.wtab[world.HIST_N])
 _poller = select.poll()
 
 
@@ -80,7 +80,7 @@ def _accept():
     _st["cli"] = c
     _st["buf"] = b""
     _poller.register(c, select.POLLIN)
-    _sent[0] = pins.hist_n[0]
+    _sent[0] = pins.wtab[world.HIST_N]
     send({"ev": "hello", "name": "sim", "npins": world.NPINS,
           "reset_cause": RESET_NAMES[wdt.reset_cause()], "culprit": wdt.reset_culprit()})
 
@@ -148,7 +148,7 @@ def _remember(req):
 
 def world_path():
     """The file the world is remembered in, beside the reset cause."""
-    return wdt._path().replace(wdt.CAUSE_FILE, WORLD_FILE)
+    return wdt._path(WORLD_FILE)
 
 
 def load_world():
@@ -169,7 +169,7 @@ def restore_world():
 
 
 def _events():
-    n = pins.hist_n[0]
+    n = pins.wtab[world.HIST_N]
     k = _sent[0]
     if n != k:
         if n - k > world.HIST_LEN:
@@ -177,13 +177,15 @@ def _events():
             k = n - world.HIST_LEN
         while k < n:
             i = k % world.HIST_LEN
-            pl = pins.hist_pl[i]
-            send({"ev": "pin", "pin": pl >> 1, "level": pl & 1, "t_us": pins.hist_t[i]})
+            pl = pins.tab[world.HIST + i]
+            send({"ev": "pin", "pin": pl >> 1, "level": pl & 1, "t_us": pins.wtab[world.HIST_T + i]})
             k += 1
         _sent[0] = n
-    for uid in range(uart.NUARTS):
-        if uart.line_mode[uid] == world.HOST and uart._txcap_len[uid]:
-            send({"ev": "uart_tx", "uart": uid, "data": hexlify(world.take_tx(uid)).decode()})
+    for uid in range(world.NUARTS):
+        if uart.lb[uid] == world.HOST:  # line mode
+            d = world.take_tx(uid)  # b"" (no allocation) when nothing was sent
+            if d:
+                send({"ev": "uart_tx", "uart": uid, "data": hexlify(d).decode()})
 
 
 def poll():
@@ -223,19 +225,20 @@ def _handle(op, r):
             world.drive(p, v)
         elif op == "stuck":
             world.stuck(p, v)
-        d = pins.drive[p]
-        s = pins.stuck[p]
-        return {"level": pins.level[p], "mode": "out" if pins.pmode[p] else "in",
+        t = pins.tab
+        d = t[world.DRIVE + p]
+        s = t[world.STUCK + p]
+        return {"level": t[world.LEVEL + p], "mode": "out" if t[world.MODE + p] else "in",
                 "driven": None if d == world.NONE else d, "stuck": None if s == world.NONE else s}
     if op == "pin_history":
         return {"changes": [list(c) for c in world.history(r.get("pin"))],
-                "total": pins.hist_n[0]}
+                "total": pins.wtab[world.HIST_N]}
     if op == "wire":
         world.wire(r.get("src"), r["dst"])
-        return {"level": pins.level[r["dst"]]}
+        return {"level": pins.tab[world.LEVEL + r["dst"]]}
     if op.startswith("uart_"):
         uid = r["uart"]
-        if not 0 <= uid < uart.NUARTS:
+        if not 0 <= uid < world.NUARTS:
             raise ValueError("uart out of range")
         if op == "uart_inject":
             if uart.uarts[uid] is None:

@@ -22,8 +22,15 @@ from micropython import const
 from hal.sim import pins
 
 _NBUSES = const(4)
+_OUT = const(1)  # hal.OUT
+_PULL_UP = const(1)  # hal.PULL_UP
+_NONE = const(0xFF)  # pins._NONE
+_MODE = const(0)  # pins._MODE: rows of pins.tab
+_PULL = const(48)  # pins._PULL
+_STUCK = const(192)  # pins._STUCK
+_CS = const(480)  # pins._CS
 
-devices = []  # attached models, index + 1 stored in pins.cs_dev
+devices = []  # attached models, index + 1 stored in pins.tab[world.CS + pin]
 _sel = bytearray(_NBUSES)  # per bus: 1 + index of the selected device, 0 = none
 
 
@@ -46,9 +53,10 @@ def attach(bus, cs, dev):
     dev.bus = bus
     dev.cs = cs
     devices.append(dev)
-    pins.cs_dev[cs] = len(devices)
-    if pins.stuck[cs] == 0xFF and pins.pmode[cs] != 1:  # not stuck (0xFF: pins._NONE), not an output
-        pins.ppull[cs] = 1  # CS lines have a pull-up: deselected at boot
+    t = pins.tab
+    t[_CS + cs] = len(devices)
+    if t[_STUCK + cs] == _NONE and t[_MODE + cs] != _OUT:
+        t[_PULL + cs] = _PULL_UP  # CS lines have a pull-up: deselected at boot
         pins.update(cs)
     return dev
 

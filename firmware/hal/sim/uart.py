@@ -14,6 +14,15 @@ after it (INSERT). The generator is a seeded xorshift, so a test run is
 reproducible. Setting a line up (set_mode, set_noise) and playing the
 host's side (inject, take_tx) are in hal.sim.world, loaded when used.
 
+The lines' state is three preallocated tables rather than an object per
+field (each costs a header, a rounded-up data block and a module dict
+slot); hal.sim.world keeps copies of the offsets:
+  lb   bytes: each line's mode, then its noise kind
+  lw   32-bit words: each line's noise rate (per 65536 bytes), then the
+       count of TX bytes kept for the host, then the noise generator's state
+  io   objects: each HOST line's TX buffer, each BRIDGE line's socket,
+       then the buffer bridged bytes are read into (made by set_mode)
+
 Invariants:
 - write() in LOOP/HOST mode, readinto() and the RX notification allocate
   nothing (heap-lock test); BRIDGE writes go through the socket and may.
@@ -26,48 +35,41 @@ from array import array
 from keep.irq import post
 from micropython import const
 
-NUARTS = const(4)
-# line modes and noise kinds; hal.sim.world has the public names (world.HOST, ...)
-_LOOP = const(0)
-_HOST = const(1)
-_FLIP = const(0)
-TXCAP = const(256)  # bytes of TX kept for the host per HOST-mode line
+_NUARTS = const(4)  # public as world.NUARTS
+_TXCAP = const(256)  # bytes of TX kept for the host per HOST-mode line
+_LOOP = const(0)  # world.LOOP: line modes
+_HOST = const(1)  # world.HOST
+_FLIP = const(0)  # world.FLIP: noise kind
+# offsets into lb, lw, io (hal.sim.world keeps copies)
+_KIND = const(_NUARTS)  # lb: noise kind (mode at 0)
+_TXLEN = const(_NUARTS)  # lw: TX bytes kept for the host (noise rate at 0)
+_RNG = const(2 * _NUARTS)  # lw: xorshift32 state
+_SOCK = const(_NUARTS)  # io: BRIDGE socket (HOST TX buffer at 0)
+_BBUF = const(2 * _NUARTS)  # io: bytes read from a bridge socket
 
-line_mode = bytearray(NUARTS)
-noise_rate = array("I", bytes(4 * NUARTS))  # per 65536 bytes
-noise_kind = bytearray(NUARTS)
-_rng = array("I", [0x2545F491])
-uarts = [None] * NUARTS  # the open UART object of each id
-_txcap = [None] * NUARTS  # HOST mode: bytearray ring of TX for the host
-_txcap_len = array("I", bytes(4 * NUARTS))
-_bridge = [None] * NUARTS  # BRIDGE mode: socket
-_bbuf = bytearray(64)
-
-
-def _rand():
-    x = _rng[0]
-    x ^= (x << 13) & 0xFFFFFFFF
-    x ^= x >> 17
-    x ^= (x << 5) & 0xFFFFFFFF
-    _rng[0] = x
-    return x
+lb = bytearray(2 * _NUARTS)
+lw = array("I", bytes(4 * (_RNG + 1)))
+lw[_RNG] = 0x2545F491  # the noise generator's seed until world.set_noise gives one
+io = [None] * (_BBUF + 1)
+uarts = [None] * _NUARTS  # the open UART object of each id
 
 
 def poll():
     """Move bridged bytes in, and re-post RX notifications while data waits."""
-    for uid in range(NUARTS):
+    for uid in range(_NUARTS):
         u = uarts[uid]
         if u is None:
             continue
-        s = _bridge[uid]
+        s = io[_SOCK + uid]
         if s is not None:
+            b = io[_BBUF]
             try:
-                n = s.readinto(_bbuf)
+                n = s.readinto(b)
             except OSError:
                 n = None
             if n:
                 for i in range(n):
-                    u._rx_put(_bbuf[i])
+                    u._rx_put(b[i])
         if u._cnt and u._slot >= 0:
             post(u._slot, u._bits)
 
@@ -77,7 +79,7 @@ class UART:
 
     def __init__(self, id, baudrate=115200, bits=8, parity=None, stop=1,
                  tx=None, rx=None, rxbuf=256):
-        if not 0 <= id < NUARTS:
+        if not 0 <= id < _NUARTS:
             raise ValueError("sim uart id out of range")
         self.id = id
         self.baudrate = baudrate
@@ -105,13 +107,19 @@ class UART:
 
     def _rx_put(self, b):
         uid = self.id
-        rate = noise_rate[uid]
+        rate = lw[uid]
         extra = -1
-        if rate and (_rand() & 0xFFFF) < rate:
-            if noise_kind[uid] == _FLIP:
-                b ^= 1 << (_rand() & 7)
-            else:
-                extra = _rand() & 0xFF
+        if rate:
+            x = lw[_RNG]  # xorshift32: one draw decides and, in its top bits, picks
+            x ^= (x << 13) & 0xFFFFFFFF
+            x ^= x >> 17
+            x ^= (x << 5) & 0xFFFFFFFF
+            lw[_RNG] = x
+            if (x & 0xFFFF) < rate:
+                if lb[_KIND + uid] == _FLIP:
+                    b ^= 1 << (x >> 16 & 7)
+                else:
+                    extra = x >> 24
         size = len(self._rx)
         while b >= 0:  # b, then the inserted byte if any
             if self._cnt == size:
@@ -127,20 +135,21 @@ class UART:
 
     def write(self, buf):
         n = len(buf)
-        mode = line_mode[self.id]
+        uid = self.id
+        mode = lb[uid]
         if mode == _LOOP:
             for i in range(n):
                 self._rx_put(buf[i])
         elif mode == _HOST:
-            cap = _txcap[self.id]
-            k = _txcap_len[self.id]
+            cap = io[uid]
+            k = lw[_TXLEN + uid]
             for i in range(n):
-                if k < TXCAP:
+                if k < _TXCAP:
                     cap[k] = buf[i]
                     k += 1
-            _txcap_len[self.id] = k
+            lw[_TXLEN + uid] = k
         else:
-            s = _bridge[self.id]
+            s = io[_SOCK + uid]
             if s is not None:
                 s.setblocking(True)
                 s.write(buf)
