@@ -1,14 +1,21 @@
-"""Run the chaos demo for a few seconds and merge its live-heap peak
-(`demo_peak_heap_bytes`) and the console bytes per trace event
-(`trace_bytes_per_event`) into bench/results.json (other keys are kept).
+"""Run the chaos demo and merge its heap figures into bench/results.json
+(other keys are kept):
 
-    .venv/bin/python bench/demo_heap.py [--seconds 10]
+- `demo_peak_heap_bytes`: the live-heap peak. keep.boot writes a TR_HEAP
+  trace record of gc.mem_alloc() right after a gc.collect() every 500 ms
+  (the live heap, less the virtual board's mapped ROMFS partition), and
+  the demo keeps the highest.
+- `demo_min_heap_bytes`: the smallest heap (`keep demo --heap`, in 2 KB
+  steps, found by bisection) in which the demo boots and runs with the
+  client served, nothing lost and no task but `flaky` faulting. It is
+  above the live peak: the boot's transient objects and the holes a
+  non-moving collector leaves need room too.
+- `trace_bytes_per_event`: console bytes per decoded trace event.
 
-The number comes from the board: keep.boot writes a TR_HEAP trace record
-of gc.mem_alloc() right after a gc.collect() every 500 ms (the live heap,
-less the virtual board's mapped ROMFS partition), and the demo keeps the
-highest. The demo deploys with --romfs, as `make demo` does, onto a board
-with boards/unix.toml's heap, the same as `keep vboard`.
+    .venv/bin/python bench/demo_heap.py [--seconds 10] [--no-min-heap]
+
+The demo deploys with --romfs, as `make demo` does, onto a board with
+boards/unix.toml's heap, the same as `keep vboard`.
 """
 
 import argparse
@@ -20,11 +27,36 @@ from keep_host import demo
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from resultsfile import RESULTS, merge  # noqa: E402
 
+_STEP = 2048
+
+
+def runs_in(heap, seconds):
+    """True when the chaos demo boots and works in a `heap`-byte heap."""
+    res = demo.run_demo(seconds=seconds, heap=f"{heap // 1024}K", out=lambda s: None)
+    c = res.chaos
+    ok = (c.get("served", 0) > 0 and c.get("lost", 1) == 0 and c.get("drivers", 1) == 0
+          and set(res.faults) <= {"flaky"})
+    print(f"  {heap // 1024}K heap: {'runs' if ok else 'fails'}"
+          f" (served {c.get('served', 0)}, faults {res.faults or 'none'})", flush=True)
+    return ok
+
+
+def min_heap(lo, hi, seconds):
+    """Smallest multiple of _STEP in (lo, hi] the demo runs in; hi must run."""
+    while hi - lo > _STEP:
+        mid = (lo + hi) // 2 // _STEP * _STEP
+        if runs_in(mid, seconds):
+            hi = mid
+        else:
+            lo = mid
+    return hi
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--no-min-heap", action="store_true",
+                    help="skip the bisection for demo_min_heap_bytes (~1 min)")
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args(argv)
     res = demo.run_demo(seconds=args.seconds, out=lambda s: None)
@@ -35,6 +67,13 @@ def main(argv=None):
                "trace_bytes_per_record": round(res.trace_bytes_per_record, 2),
                "trace_records_in_demo": res.records,
                "trace_events_in_demo": res.events}
+    if not args.no_min_heap:
+        # Between the live peak (it cannot run in less) and twice that.
+        lo = res.heap_peak // _STEP * _STEP
+        hi = 2 * lo
+        if not runs_in(hi, 4.0):
+            sys.exit(f"the demo does not run in a {hi // 1024}K heap")
+        figures["demo_min_heap_bytes"] = min_heap(lo, hi, 4.0)
     merge(figures, args.out)
     for k, v in figures.items():
         print(f"{k}={v}")

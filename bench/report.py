@@ -45,6 +45,7 @@ FIGURES = {
     "deploy_noop_s": ("second deploy, nothing changed, virtual board", "python bench/deploy.py"),
     "deploy_full_s": ("first deploy to a fresh virtual board", "python bench/deploy.py"),
     "demo_peak_heap_bytes": ("live heap peak of the chaos demo (64-bit unix port)", "python bench/demo_heap.py"),
+    "demo_min_heap_bytes": ("smallest heap (`keep demo --heap`, 2 KB steps) the chaos demo runs in", "python bench/demo_heap.py"),
     "fuzz_syscalls": ("syscalls thrown at the kernel by the fuzzer", "python bench/fuzz.py"),
     "fuzz_kernel_deaths": ("kernel deaths under fuzzing", "python bench/fuzz.py"),
     "link_fault_recovered_frames": ("frames decoded after link faults", "python bench/link_faults.py"),
