@@ -32,12 +32,21 @@ Invariants:
 """
 
 import gc
-import sys
-import time
 
-from micropython import const
+# While the board boots, collect after every _BOOT_GC_BYTES allocated: the
+# long-lived objects of each module then fill the holes the import-time
+# garbage left, low in the heap, instead of being spread between holes.
+# Without it a small heap fails a large allocation late in the boot with
+# kilobytes free in pieces (bench/demo_heap.py's demo_min_heap_bytes).
+# _boot() turns it off again.
+gc.threshold(4096)  # before the imports below: they are most of the boot
 
-from . import drain, fault, kernel, tcb, trace
+import sys  # noqa: E402
+import time  # noqa: E402
+
+from micropython import const  # noqa: E402
+
+from . import drain, fault, kernel, tcb, trace  # noqa: E402
 
 _KERNEL_SLOT = const(255)  # abi.KERNEL_SLOT
 _TR_HEAP = const(17)  # abi.TR_HEAP
@@ -138,6 +147,7 @@ def _boot(fn, *args):
         pkg = sys.modules.get("keep")
         if pkg is not None and "bootload" in pkg.__dict__:
             delattr(pkg, "bootload")
+        gc.threshold(-1)  # booted: collections again only when the heap is full (and keep.boot's heap record)
         gc.collect()
 
 
