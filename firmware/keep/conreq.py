@@ -107,7 +107,11 @@ def _command(seq, cmd, args):
     if not args:
         return {"err": "%s needs a task name" % cmd}
     t = args[0]  # a task name or slot number
-    s = kernel.names.get(t, -1) if not t.isdigit() else int(t) if int(t) < tcb.ntasks else -1
+    if t.isdigit():
+        s = int(t) if int(t) < tcb.ntasks else -1
+    else:
+        s = kernel.lookup(t)  # an id: generation << 8 | slot
+        s = s & 0xFF if s >= 0 else -1
     if s < 0:
         names = ", ".join(tcb.name[i] for i in range(tcb.ntasks))
         return {"err": "no task %s (tasks: %s)" % (t, names)}

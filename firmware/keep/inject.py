@@ -54,7 +54,8 @@ class InjectedFault(Exception):
 def slot_of(target):
     """A slot from a slot number, task id or name; -1 if there is none."""
     if isinstance(target, str):
-        return kernel.names.get(target, -1)
+        i = kernel.lookup(target)
+        return i & 0xFF if i >= 0 else -1
     if isinstance(target, int) and target >= 0:
         s = target & 0xFF
         return s if s < tcb.ntasks else -1

@@ -68,7 +68,6 @@ _TICK_MS = const(5)
 # The slot running now, in a preallocated byte a watchdog handler can read
 # without allocating (the sim WDT reports it after a watchdog reset).
 running = bytearray(b"\xff")
-names = {}  # task name -> slot, for lookup()
 # Set when the loop must look at its slow-path globals (stop requested, a
 # budget added): one byte tested per slice instead of dictionary lookups.
 _ctl = bytearray(1)
@@ -97,7 +96,6 @@ def boot(max_msg=64, trace_records=256, echo_text=False):
     tick_hook = None
     exit_hook = None
     budgets = False
-    names.clear()
     for s in range(irq.MAX_SLOTS):
         irq.pending[s] = 0
     irq.flag[0] = 0
@@ -122,7 +120,6 @@ def spawn(fn, prio=4, name=None, args=(), heap_budget=0, slice_ms=0, regions=Non
     tcb.base[s] = prio
     tcb.prio[s] = prio
     tcb.name[s] = name or "task%d" % s
-    names[tcb.name[s]] = s
     tcb.entry[s] = (fn, args)
     if heap_budget or slice_ms:
         if tcb.bud_heap is None:
@@ -162,9 +159,14 @@ def tid(s):
 
 
 def lookup(name):
-    """The current id of the task called `name`, or -1 (no allocation)."""
-    s = names.get(name, -1)
-    return -1 if s < 0 else tcb.gen[s] << 8 | s
+    """The current id of the task called `name`, or -1 (no allocation).
+    A scan of at most MAX_TASKS names, not a name -> slot dict: a client
+    looks its server up once per call, and the dict cost ~0.2 KB of heap."""
+    n = tcb.name
+    for s in range(tcb.ntasks):
+        if n[s] == name:
+            return tcb.gen[s] << 8 | s
+    return -1
 
 
 def retire(s):
