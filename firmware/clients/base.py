@@ -16,7 +16,7 @@ module: naming an error is the rare path). Non-negative rcs are results.
 
 Invariants:
 - At most one retry per call, and only for idempotent ops.
-- Each call looks the name up first (a dict lookup, no allocation): a
+- Each call looks the name up first (k.lookup, no allocation): a
   server that restarted *between* calls is simply the new id, and nothing
   was lost, so only a crash *during* a call costs the app anything.
 - After a call returns, self.dead_seen counts the E_DEAD replies seen so far
