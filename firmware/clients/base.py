@@ -11,20 +11,34 @@ repeated behind the app's back: the app gets ServerError(E_DEAD) and
 decides.
 
 Errors: a negative rc becomes ServerError(rc); `e.args[0]` is the rc
-(abi.E_*), `rc_name(rc)` its name. Non-negative rcs are results.
+(abi.E_*), and clients.more.rc_name(rc) its name (in the lazily loaded
+module: naming an error is the rare path). Non-negative rcs are results.
 
 Invariants:
 - At most one retry per call, and only for idempotent ops.
-- Each call looks the name up first (a dict lookup, no allocation): a
+- Each call looks the name up first (k.lookup, no allocation): a
   server that restarted *between* calls is simply the new id, and nothing
   was lost, so only a crash *during* a call costs the app anything.
 - After a call returns, self.dead_seen counts the E_DEAD replies seen so far
   (the chaos app reports it); self.sid is the server id last used;
   reconnected() has run once for every new server instance seen.
+- Server-side state a client set (gpio subscriptions, the uart
+  subscription, the spi CONFIG) is kept as the requests that set it, in
+  self._resend, and reconnected() sends them to each new instance.
+
+RAM (each object here is live for as long as the app runs): an instance
+holds only k and sid, and name when it is not the class's. Everything with
+a usual value (timeout_ms, the counters, _resend) is a class attribute
+until an instance sets its own, as keep.task.Handle's rc is: each one set
+is an entry in the instance's hash map, and two fit the smallest. Ops pack
+their few request bytes into a fresh bytes or bytearray: as much garbage
+per call as the two memoryviews that sliced a kept buffer did, and no
+buffer kept between calls. call() keeps few locals: its frame is live
+under every call.
 """
 
-from micropython import const
-
+# const() needs no import: the compiler folds it, and an import would be a
+# module global (a dict entry) for as long as the module is loaded.
 
 _E_DEAD = const(-1)
 _RESTART_WAIT_MS = const(500)  # how long to wait for a new instance after E_DEAD
@@ -36,17 +50,24 @@ class ServerError(Exception):
 
 
 class Client:
-    _ops = "Client"  # the class in clients.more holding this class's rarely used ops
+    # A subclass's _ops names the class in clients.more holding its rarely
+    # used ops (Gpio: "Gpio"); a class without one has none there.
+    # Defaults an instance overrides only when it must (see RAM above); a
+    # subclass names its server here (name = "gpio") and needs no __init__.
+    timeout_ms = 1000
+    dead_seen = 0  # calls answered E_DEAD (the server died under them)
+    restarts_seen = 0  # new server instances this client noticed
+    _resend = None  # key -> (op, body): state a new server instance is sent again
 
-    def __init__(self, k, name, timeout_ms=1000):
+    def __init__(self, k, name=None, timeout_ms=None):
         self.k = k
-        self.name = name
-        self.timeout_ms = timeout_ms
-        self.sid = k.lookup(name)
-        self.dead_seen = 0  # calls answered E_DEAD (the server died under them)
-        self.restarts_seen = 0  # new server instances this client noticed
+        if name is not None:
+            self.name = name
+        if timeout_ms is not None:
+            self.timeout_ms = timeout_ms
+        self.sid = k.lookup(self.name)
         if self.sid < 0:
-            raise ValueError("no server named " + name)
+            raise ValueError("no server", self.name)  # a short text is a qstr, not a heap str
 
     async def call(self, op, data=None, lease=None, idempotent=True, timeout_ms=None):
         """Send op/data (and a lease); return the handle (r.rc >= 0, r.rbody).
@@ -54,59 +75,62 @@ class Client:
         Raises ServerError for a negative rc. The reply body stays valid
         until this task's next send.
         """
+        # Few locals: this frame is live under every call, 8 bytes a local.
+        # k.send returns the handle k itself (keep.task): k.rc is the reply.
         k = self.k
-        t = self.timeout_ms if timeout_ms is None else timeout_ms
+        if timeout_ms is None:
+            timeout_ms = self.timeout_ms
         sid = k.lookup(self.name)
         if sid != self.sid:  # restarted since our last call: nothing was in flight
             self.sid = sid
             self.restarts_seen += 1
             await self.reconnected()
-        r = await k.send(self.sid, op, data, lease, t)
-        rc = r.rc
+        await k.send(self.sid, op, data, lease, timeout_ms)
+        rc = k.rc
         if rc == _E_DEAD:  # it died while serving this very call
             self.dead_seen += 1
-            old = self.sid
             waited = 0  # wait (bounded) for the supervisor to start a new instance
             while True:
                 sid = k.lookup(self.name)
-                if sid != old or waited >= _RESTART_WAIT_MS:
+                if sid != self.sid or waited >= _RESTART_WAIT_MS:
                     break
                 await k.sleep_ms(_POLL_MS)
                 waited += _POLL_MS
-            self.sid = sid
-            if sid != old:
+            if sid != self.sid:
+                self.sid = sid
                 self.restarts_seen += 1
-                await self.reconnected()  # its sends reuse the handle r
+                await self.reconnected()  # its sends reuse k: rc keeps this call's
                 if idempotent:
                     if lease is not None and hasattr(lease, "region"):
                         # keep.mem leases end at the reply: re-arm the same one
                         lease = lease.region.lease(lease.off, lease.len, lease.writable, lease)
-                    r = await k.send(self.sid, op, data, lease, t)
-                    rc = r.rc
+                    await k.send(self.sid, op, data, lease, timeout_ms)
+                    rc = k.rc
                     if rc == _E_DEAD:
                         self.dead_seen += 1
         if rc < 0:
             raise ServerError(rc)
-        return r
+        return k
 
     def __getattr__(self, name):
         """An op not in the class: a rarely used one (a subscribe, a config),
         kept in clients.more under the class's name (_ops) and loaded the
         first time one is called, so an app that never calls it never pays
-        the RAM. Anything else: AttributeError, as usual."""
+        the RAM; the same for a constant used only with such ops (g.IN).
+        Anything else: AttributeError, as usual."""
         from clients import more
 
-        f = getattr(getattr(more, self._ops), name)
+        f = getattr(getattr(more, getattr(type(self), "_ops", "Client")), name)
+        if not callable(f):
+            return f
         return lambda *a, **kw: f(self, *a, **kw)
 
     async def reconnected(self):
-        """Called once per new server instance, before the next call to it.
-        Subclasses re-establish server-side state here (subscriptions)."""
-        pass
-
-
-def rc_name(rc):
-    """rc's name; the name table (keep.abinames) loads only when asked."""
-    from keep import abinames
-
-    return abinames.RC_NAMES.get(rc, str(rc))
+        """Called once per new server instance, before the next call to it:
+        sends it again the requests that set the client's server-side state
+        (a restarted server starts with none), kept in self._resend by the
+        ops that made them (gpio subscriptions, the uart subscription, the
+        spi CONFIG). A subclass with other state overrides this."""
+        if self._resend:
+            for op, body in self._resend.values():
+                await self.call(op, body)

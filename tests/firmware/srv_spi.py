@@ -65,8 +65,18 @@ async def app(k):
     print("poll in flight when the server crashed ->", abinames.RC_NAMES[r.rc],
           "cs high:", pins.tab[world.LEVEL + 13])
     nor.fault = 0
+    inits = []  # the settings the new instance puts on the bus
+    real_init = simspi.SPI.init
+
+    def spy(self, baudrate=None, polarity=None, phase=None):
+        inits.append((baudrate, polarity, phase))
+        real_init(self, baudrate, polarity, phase)
+
+    simspi.SPI.init = spy
     print("read after restart ->", await f.read(0x10, 5),
-          "restarts seen by the client (config re-sent):", f.spi.restarts_seen)
+          "restarts seen by the client:", f.spi.restarts_seen)
+    simspi.SPI.init = real_init
+    print("config re-sent before it (2 MHz, mode 3):", inits)
     # crash in the middle of a transaction with CS low: the finally and the
     # restart leave the chip deselected, and a read is retried once
     real = simspi.SPI.readinto

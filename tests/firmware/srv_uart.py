@@ -6,6 +6,7 @@ from keep import abinames, caps, kernel
 
 import srv_util
 from clients.base import ServerError
+from clients.more import rc_name
 from clients.uart import Uart
 from servers import uart
 
@@ -16,7 +17,7 @@ kernel.spawn(uart.main, prio=1, name="uart",
 
 
 def rc_of(e):
-    return abinames.RC_NAMES[e.args[0]]
+    return rc_name(e.args[0])  # the clients' own helper (clients.more)
 
 
 async def app(k):
