@@ -37,8 +37,6 @@ Invariants:
   each implementation maps the port's constants onto them.
 """
 
-import sys
-
 from micropython import const
 
 # pin modes and pulls
@@ -61,25 +59,24 @@ DEEPSLEEP_RESET = const(4)
 SOFT_RESET = const(5)
 RESET_NAMES = ("unknown", "pwron", "hard", "wdt", "deepsleep", "soft")
 
-_PLATFORMS = {"esp32": "esp32", "rp2": "rp2", "linux": "sim", "darwin": "sim"}
-
-
-def default_name():
-    """The implementation for this interpreter, from sys.platform."""
-    name = _PLATFORMS.get(sys.platform)
-    if name is None:
-        raise OSError("hal: no implementation for platform " + sys.platform)
-    return name
-
 
 def load(name=None):
-    """Return the implementation module: 'esp32', 'rp2' or 'sim'.
+    """Return the implementation module: 'esp32', 'rp2' or 'sim' (None: the
+    one for this interpreter, from sys.platform).
 
     Imported lazily so a board never loads the simulator and the unix port
-    never imports a port-specific `machine` API it lacks.
+    never imports a port-specific `machine` API it lacks. The platform map
+    is code, not a module-level dict (nor a second function): those would
+    stay in the heap for a lookup made only when a server starts.
     """
     if name is None:
-        name = default_name()
+        import sys
+
+        name = sys.platform
+        if name == "linux" or name == "darwin":
+            name = "sim"
+        elif name != "esp32" and name != "rp2":
+            raise OSError("hal: no implementation for platform " + name)
     if name == "esp32":
         from hal import esp32 as impl
     elif name == "rp2":

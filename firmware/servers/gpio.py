@@ -58,106 +58,120 @@ _E_DENIED = const(-5)
 _E_BUSY = const(-9)
 _MAX_PINS = const(28)  # one irq bit per owned pin, below the kernel's bits
 
+# Per-pin state, for as long as the server runs, in one list of _W blocks
+# of n slots (field f of pin i at st[f * n + i]) instead of one list or
+# bytearray per field: each small object costs 64 bytes on a 64-bit port.
+_PIN = const(0)  # the hal Pin (st[i])
+_SUB = const(1)  # the subscriber's task id, -1 for none
+_BITS = const(2)  # the notification bits it asked for (1 << bit)
+_CFG = const(3)  # edges << 1 | mode: the edges subscribed to, hal.IN or hal.OUT
+_W = const(4)
+
+# main() is one coroutine frame for the task's whole life, 8 bytes a slot
+# for each local and for the deepest expression's stack: its loops are
+# `while`, not `for ... in range` (whose loop state would be two more
+# slots), request fields are read from m where used rather than copied
+# into more locals, and one scratch local, v, serves every branch.
+
 
 async def main(k, owns=None, rights=None, **_):
+    del _  # unused args: do not keep their dict in this frame for the task's life
     h = hal.load()
     pins = tuple((owns or {}).get("pins", ()))
-    if len(pins) > _MAX_PINS:
-        raise ValueError("gpio: at most 28 pins per server")
     n = len(pins)
-    objs = [None] * n
-    sub_id = [-1] * n  # subscriber task id per pin index
-    sub_bits = [0] * n
-    sub_edges = bytearray(n)
-    mode = bytearray(n)  # hal.IN / hal.OUT as configured
-    for i in range(n):
-        objs[i] = h.Pin(pins[i], hal.IN)  # re-initialise: a restart starts clean
-        objs[i].irq(None)
-    irq_mask = (1 << n) - 1
-    out = bytearray(1)
-    out_v = memoryview(out)
-    slot = k.slot
+    if n > _MAX_PINS:
+        raise ValueError("gpio: at most 28 pins per server")
+    st = [0] * (_W * n)
+    i = 0
+    while i < n:  # re-initialise: a restart starts clean
+        st[i] = h.Pin(pins[i], hal.IN)
+        st[i].irq(None)
+        st[_SUB * n + i] = -1
+        i += 1
+    # The one-byte READ / TOGGLE reply, in this task's reply half: a server
+    # never sends, so nothing else writes there.
+    one = k.rbody[:1]
     while True:
-        m = await k.recv(None, irq_mask)
+        m = await k.recv(None, (1 << n) - 1)
         if m.sender < 0:  # edges: forward to the subscribers
-            bits = m.bits
-            for i in range(n):
-                if bits >> i & 1 and sub_id[i] >= 0:
-                    if await k.notify(sub_id[i], sub_bits[i]) != _OK:
-                        sub_id[i] = -1
-                        objs[i].irq(None)
+            i = 0
+            while i < n:
+                v = st[_SUB * n + i]
+                if m.bits >> i & 1 and v >= 0 and await k.notify(v, st[_BITS * n + i]) != _OK:
+                    st[_SUB * n + i] = -1  # it died: drop it
+                    st[i].irq(None)
+                i += 1
             continue
         c = m.sender
         op = m.op
         b = m.body
-        ln = m.len
         if op < _READ or op > _SUBSCRIBE:
             await k.reply(c, _E_NOTSUP)
             continue
-        if ln < 1 or (op == _WRITE and ln < 2) or (op == _CONFIG and ln < 3) or \
-                (op == _SUBSCRIBE and ln < 3):
+        v = m.len
+        if v < 1 or (op == _WRITE and v < 2) or (op == _CONFIG and v < 3) or \
+                (op == _SUBSCRIBE and v < 3):
             await k.reply(c, _E_BADARG)
             continue
-        pin = b[0]
-        i = 0
-        while i < n and pins[i] != pin:
+        i = 0  # the pin's index in pins
+        while i < n and pins[i] != b[0]:
             i += 1
         if i < n and rights is not None:  # may this badge use the pin?
-            a = rights.get(m.badge)
-            if a is None:
-                a = rights.get(str(m.badge))
-            if a is None or pin not in a:
+            v = rights.get(m.badge)
+            if v is None:
+                v = rights.get(str(m.badge))
+            if v is None or b[0] not in v:
                 i = n
         if i == n:
             await k.reply(c, _E_DENIED)
             continue
-        p = objs[i]
         if op == _READ:
-            out[0] = p.value()
-            await k.reply(c, _OK, out_v)
+            one[0] = st[i].value()
+            await k.reply(c, _OK, one)
         elif op == _WRITE or op == _TOGGLE:
             if op == _WRITE:
-                if b[1] > 1:
+                v = b[1]
+                if v > 1:
                     await k.reply(c, _E_BADARG)
                     continue
-                if mode[i] != hal.OUT:  # becomes an output at the requested level
-                    objs[i] = p = h.Pin(pin, hal.OUT, None, b[1])
-                    mode[i] = hal.OUT
+                if st[_CFG * n + i] & 1 != hal.OUT:  # becomes an output at that level
+                    st[i] = h.Pin(b[0], hal.OUT, None, v)
+                    st[_CFG * n + i] |= hal.OUT
                 else:
-                    p.value(b[1])
+                    st[i].value(v)
             else:
-                p.toggle()
-            v = p.value()
-            trace.write(_TR_PIN, slot, pin, v | (h.ticks_ms() << 1 & 0xFFFFFFFF))
-            out[0] = v
-            await k.reply(c, _OK, out_v if op == _TOGGLE else None)
-        elif op == _CONFIG:
-            pull = b[2]
-            if b[1] > 1 or pull > 2:
+                st[i].toggle()
+            one[0] = v = st[i].value()
+            v |= h.ticks_ms() << 1 & 0xFFFFFFFF  # the record: level | ticks_ms << 1
+            trace.write(_TR_PIN, k.slot, b[0], v)
+            await k.reply(c, _OK, one if op == _TOGGLE else None)
+        elif op == _CONFIG:  # [pin, mode, pull(, value)]
+            if b[1] > 1 or b[2] > 2:
                 await k.reply(c, _E_BADARG)
                 continue
-            objs[i] = p = h.Pin(pin, b[1], pull or None, b[3] if ln > 3 else None)
-            mode[i] = b[1]
-            if sub_id[i] >= 0 and b[1] == hal.IN:
-                p.irq(slot, 1 << i, sub_edges[i])
+            v = b[3] if m.len > 3 else None  # the initial output level
+            st[i] = h.Pin(b[0], b[1], b[2] or None, v)
+            v = st[_CFG * n + i] >> 1  # edges subscribed to
+            st[_CFG * n + i] = v << 1 | b[1]
+            if st[_SUB * n + i] >= 0 and b[1] == hal.IN:
+                st[i].irq(k.slot, 1 << i, v)
             await k.reply(c, _OK)
-        else:  # _SUBSCRIBE
-            edges = b[1]
-            bit = b[2]
-            if edges > 3 or bit > 27:
+        else:  # _SUBSCRIBE: [pin, edges, bit]
+            v = b[1]
+            if v > 3 or b[2] > 27:
                 await k.reply(c, _E_BADARG)
                 continue
-            if sub_id[i] >= 0 and sub_id[i] != c and edges:
+            if st[_SUB * n + i] >= 0 and st[_SUB * n + i] != c and v:
                 # someone else has it; free it only if that client is gone
-                if await k.notify(sub_id[i], 0) == _OK:
+                if await k.notify(st[_SUB * n + i], 0) == _OK:
                     await k.reply(c, _E_BUSY)
                     continue
-            if edges:
-                sub_id[i] = c
-                sub_bits[i] = 1 << bit
-                sub_edges[i] = edges
-                p.irq(slot, 1 << i, edges)
+            st[_CFG * n + i] = v << 1 | st[_CFG * n + i] & 1
+            if v:
+                st[_SUB * n + i] = c
+                st[_BITS * n + i] = 1 << b[2]
+                st[i].irq(k.slot, 1 << i, v)
             else:
-                sub_id[i] = -1
-                p.irq(None)
+                st[_SUB * n + i] = -1
+                st[i].irq(None)
             await k.reply(c, _OK)

@@ -53,25 +53,44 @@ _E_NOTSUP = const(-6)
 _E_BADARG = const(-7)
 _E_MEM = const(-8)
 _E_IO = const(-10)
-_CHUNK = const(64)
 _HDR = const(6)
+
+# Per-device state (one device per owned chip select), for as long as the
+# server runs, in one list of _W blocks of n slots (field f of device i at
+# st[f * n + i]) instead of one list or bytearray per field: each small
+# object costs 64 bytes on a 64-bit port. rate and mode are the settings
+# of the client that talks to that device.
+_CS = const(0)  # the chip select's hal Pin (st[i])
+_RATE = const(1)  # baud
+_MODE = const(2)  # polarity << 1 | phase
+_W = const(3)
+
+# main() is one coroutine frame for the task's whole life, 8 bytes a slot
+# for each local and for the deepest expression's stack: its loops are
+# `while`, not `for ... in range` (whose loop state would be two more
+# slots), request fields are read from m where used rather than copied
+# into more locals, one scratch local, v, serves every branch, and a reply
+# slice is made before the reply call.
 
 
 async def main(k, owns=None, devices=None, baud=1000000, **_):
+    del _  # unused args: do not keep their dict in this frame for the task's life
     h = hal.load()
-    pairs = tuple((owns or {}).get("spi", ()))
-    bus = pairs[0][0] if pairs else 1
-    cs_pins = tuple(p[1] for p in pairs)
-    n = len(cs_pins)
-    spi = h.SPI(bus, baud)  # re-initialised at every start
-    cs = [h.Pin(cs_pins[i], hal.OUT, None, 1) for i in range(n)]
-    rate = [baud] * n  # per device: settings of the client that owns it
-    mode = bytearray(n)
-    chunk = bytearray(_CHUNK)
-    cv = memoryview(chunk)
-    rbuf = bytearray(len(k.m.body))
-    rv = memoryview(rbuf)
-    one = bytearray(1)
+    pairs = tuple((owns or {}).get("spi", ()))  # (bus, cs) per device
+    n = len(pairs)
+    spi = h.SPI(pairs[0][0] if n else 1, baud)  # re-initialised at every start
+    st = [baud] * (_W * n)
+    i = 0
+    while i < n:
+        st[i] = h.Pin(pairs[i][1], hal.OUT, None, 1)  # deselected
+        st[_MODE * n + i] = 0
+        i += 1
+    # XFER's read-back and the lease phase's chunks go through this task's
+    # reply half (max_msg bytes; the chunks are done before the read-back),
+    # POLL's status byte through its first byte: a server never sends, so
+    # nothing else writes there.
+    rb = k.rbody
+    one = rb[:1]
     cur = -1  # settings currently on the bus (device index)
 
     while True:
@@ -79,100 +98,93 @@ async def main(k, owns=None, devices=None, baud=1000000, **_):
         c = m.sender
         op = m.op
         b = m.body
-        ln = m.len
         if op < _XFER or op > _POLL:
             await k.reply(c, _E_NOTSUP)
             continue
-        i = 0 if n else -1  # the device this badge may talk to
+        i = 0 if n else -1  # the device this badge may talk to: st[i]
         if devices is not None:
-            d = devices.get(m.badge)
-            if d is None:
-                d = devices.get(str(m.badge))
-            i = -1
-            for j in range(n):
-                if cs_pins[j] == d:
-                    i = j
-                    break
+            v = devices.get(m.badge)
+            if v is None:
+                v = devices.get(str(m.badge))
+            i = n - 1
+            while i >= 0 and pairs[i][1] != v:
+                i -= 1
         if i < 0:
             await k.reply(c, _E_DENIED)
             continue
-        if op == _XFER:
-            lease = m.lease
-            if ln < _HDR or b[0] > len(rbuf):
+        if op == _XFER:  # [rlen, 0, loff u16, ln u16, write bytes...]
+            if m.len < _HDR or b[0] > len(rb):
                 await k.reply(c, _E_BADARG)
                 continue
-            rlen = b[0]
-            loff = b[2] | b[3] << 8
-            cnt = b[4] | b[5] << 8
-            if lease is None:
-                if cnt:
+            off = b[2] | b[3] << 8
+            end = b[4] | b[5] << 8  # ln, then where the lease phase ends
+            if m.lease is None:
+                if end:
                     await k.reply(c, _E_BADARG)
                     continue
             else:
-                if not cnt:
-                    cnt = lease.len - loff
-                if loff + cnt > lease.len:
+                end = off + end if end else m.lease.len
+                if end > m.lease.len:
                     await k.reply(c, _E_MEM)
                     continue
             if cur != i:  # this client's settings onto the bus
-                spi.init(rate[i], mode[i] >> 1, mode[i] & 1)
+                v = st[_MODE * n + i]
+                spi.init(st[_RATE * n + i], v >> 1, v & 1)
                 cur = i
-            p = cs[i]
-            p.value(0)
+            st[i].value(0)
             try:
-                if ln > _HDR:
-                    spi.write(b[_HDR:ln])
-                done = 0
-                while done < cnt:
-                    s = cnt - done if cnt - done < _CHUNK else _CHUNK
-                    if lease.writable:
-                        spi.readinto(cv[:s])
-                        lease.write(loff + done, cv[:s])
+                if m.len > _HDR:
+                    spi.write(b[_HDR:m.len])
+                while off < end:  # in chunks of up to len(rb) bytes
+                    v = min(end - off, len(rb))
+                    if m.lease.writable:
+                        spi.readinto(rb[:v])
+                        m.lease.write(off, rb, v)
                     else:
-                        lease.read(loff + done, s, cv)
-                        spi.write(cv[:s])
-                    done += s
-                if rlen:
-                    spi.readinto(rv[:rlen])
+                        m.lease.read(off, v, rb)
+                        spi.write(rb[:v])
+                    off += v
+                v = b[0]  # rlen (the received body stays as it came until the next recv)
+                if v:
+                    v = rb[:v]
+                    spi.readinto(v)
+                else:
+                    v = None
             finally:
-                p.value(1)
-            await k.reply(c, _OK, rv[:rlen] if rlen else None)
+                st[i].value(1)
+            await k.reply(c, _OK, v)
         elif op == _CONFIG:
-            if ln < 5 or b[4] > 3:
+            if m.len < 5 or b[4] > 3:
                 await k.reply(c, _E_BADARG)
                 continue
-            r = b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24
-            if not r:
+            v = b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24
+            if not v:
                 await k.reply(c, _E_BADARG)
                 continue
-            rate[i] = r
-            mode[i] = b[4]
+            st[_RATE * n + i] = v
+            st[_MODE * n + i] = b[4]
             cur = -1
             await k.reply(c, _OK)
-        else:  # _POLL
-            if ln < 5:
+        else:  # _POLL: [cmd, mask, want, timeout_ms u16]; the body stays ours
+            if m.len < 5:
                 await k.reply(c, _E_BADARG)
                 continue
-            cmd = b[0]
-            msk = b[1]
-            want = b[2]
-            t = b[3] | b[4] << 8
-            t0 = h.ticks_ms()
-            p = cs[i]
+            end = h.ticks_add(h.ticks_ms(), b[3] | b[4] << 8)  # the deadline
             while True:
                 if cur != i:
-                    spi.init(rate[i], mode[i] >> 1, mode[i] & 1)
+                    v = st[_MODE * n + i]
+                    spi.init(st[_RATE * n + i], v >> 1, v & 1)
                     cur = i
-                p.value(0)
-                one[0] = cmd
+                st[i].value(0)
+                one[0] = b[0]
                 spi.write(one)
                 spi.readinto(one)
-                p.value(1)
-                if one[0] & msk == want:
-                    rc = _OK
+                st[i].value(1)
+                if one[0] & b[1] == b[2]:
+                    v = _OK
                     break
-                if h.ticks_diff(h.ticks_ms(), t0) >= t:
-                    rc = _E_IO
+                if h.ticks_diff(h.ticks_ms(), end) >= 0:
+                    v = _E_IO
                     break
                 await k.sleep_ms(1)  # other tasks run; this call stays ours
-            await k.reply(c, rc, one)
+            await k.reply(c, v, one)

@@ -54,137 +54,141 @@ _E_NOTSUP = const(-6)
 _E_BADARG = const(-7)
 _E_MEM = const(-8)
 _E_BUSY = const(-9)
-_CHUNK = const(64)  # bytes moved per step between a lease and the UART
+
+# Per-UART state, for as long as the server runs, in one list of _W blocks
+# of n slots (field f of UART i at st[f * n + i]) instead of one list per
+# field: each small object costs 64 bytes on a 64-bit port.
+_UART = const(0)  # the hal UART (st[i])
+_SUB = const(1)  # the subscriber's task id, -1 for none
+_BITS = const(2)  # the notification bits it asked for (1 << bit)
+_W = const(3)
+
+# main() is one coroutine frame for the task's whole life, 8 bytes a slot
+# for each local and for the deepest expression's stack: its loops are
+# `while`, not `for ... in range` (whose loop state would be two more
+# slots), request fields are read from m where used rather than copied
+# into more locals, one scratch local, v, serves every branch, and a reply
+# slice is made before the reply call.
 
 
 async def main(k, owns=None, rights=None, baud=115200, rxbuf=256, **_):
-    h = hal.load()
+    del _  # unused args: do not keep their dict in this frame for the task's life
     ids = tuple((owns or {}).get("uart", ()))
     n = len(ids)
-    us = [h.UART(ids[i], baud, rxbuf=rxbuf) for i in range(n)]  # re-initialised
-    for i in range(n):
-        us[i].notify(k.slot, 1 << i)
-    sub_id = [-1] * n
-    sub_bits = [0] * n
-    chunk = bytearray(_CHUNK)
-    cv = memoryview(chunk)
-    big = bytearray(len(k.m.body))  # an inline _READ reply, up to the message limit
-    bv = memoryview(big)
-    out = bytearray(4)
-    ov = memoryview(out)
-    mask = (1 << n) - 1
+    st = [0] * (_W * n)
+    i = 0
+    while i < n:
+        st[i] = hal.load().UART(ids[i], baud, rxbuf=rxbuf)  # re-initialised
+        st[i].notify(k.slot, 1 << i)
+        st[_SUB * n + i] = -1
+        i += 1
+    # Every reply body (an inline READ's bytes, counts, STATUS) and the
+    # chunks moved between a lease and the UART go through this task's reply
+    # half, max_msg bytes: a server never sends, so nothing else writes there.
+    rb = k.rbody
     while True:
-        m = await k.recv(None, mask)
+        m = await k.recv(None, (1 << n) - 1)
         if m.sender < 0:  # RX data waiting: tell the subscribers
-            for i in range(n):
-                if m.bits >> i & 1 and sub_id[i] >= 0:
-                    if await k.notify(sub_id[i], sub_bits[i]) != _OK:
-                        sub_id[i] = -1
+            i = 0
+            while i < n:
+                v = st[_SUB * n + i]
+                if m.bits >> i & 1 and v >= 0 and await k.notify(v, st[_BITS * n + i]) != _OK:
+                    st[_SUB * n + i] = -1  # it died: drop it
+                i += 1
             continue
         c = m.sender
         op = m.op
         b = m.body
-        ln = m.len
         if op < _WRITE or op > _STATUS:
             await k.reply(c, _E_NOTSUP)
             continue
-        i = 0 if n else -1  # the UART this badge may use
+        i = 0 if n else -1  # the UART this badge may use: st[i]
         if rights is not None:
-            w = rights.get(m.badge)
-            if w is None:
-                w = rights.get(str(m.badge))
-            i = -1
-            for j in range(n):
-                if ids[j] == w:
-                    i = j
-                    break
+            v = rights.get(m.badge)
+            if v is None:
+                v = rights.get(str(m.badge))
+            i = n - 1
+            while i >= 0 and ids[i] != v:
+                i -= 1
         if i < 0:
             await k.reply(c, _E_DENIED)
             continue
-        u = us[i]
-        lease = m.lease
-        if op == _WRITE or op == _READ:
-            if lease is not None:
-                if ln >= 4:
+        if op == _WRITE or op == _READ:  # each sets v, the count it replies
+            if m.lease is not None:
+                if m.len >= 4:
                     off = b[0] | b[1] << 8
-                    cnt = b[2] | b[3] << 8
-                elif ln == 0:
+                    end = off + (b[2] | b[3] << 8)
+                elif m.len == 0:
                     off = 0
-                    cnt = lease.len
+                    end = m.lease.len
                 else:
                     await k.reply(c, _E_BADARG)
                     continue
-                if off + cnt > lease.len or (op == _READ and not lease.writable):
+                if end > m.lease.len or (op == _READ and not m.lease.writable):
                     await k.reply(c, _E_MEM)
                     continue
-                done = 0
-                if op == _WRITE:
-                    while done < cnt:
-                        s = cnt - done if cnt - done < _CHUNK else _CHUNK
-                        lease.read(off + done, s, cv)
-                        u.write(cv[:s])
-                        done += s
-                else:
-                    while done < cnt:
-                        s = cnt - done if cnt - done < _CHUNK else _CHUNK
-                        got = u.readinto(cv, s)
-                        if got:
-                            lease.write(off + done, cv[:got])
-                            done += got
-                        if got < s:
-                            break
-                out[0] = done & 0xFF
-                out[1] = done >> 8
-                await k.reply(c, _OK, ov[:2])
+                v = off  # where the transfer starts; off moves on to end
+                while off < end:  # in chunks of up to len(rb) bytes
+                    s = min(end - off, len(rb))
+                    if op == _WRITE:
+                        m.lease.read(off, s, rb)
+                        st[i].write(rb[:s])
+                    else:
+                        s = st[i].readinto(rb, s)
+                        if not s:
+                            break  # nothing more waiting: reads never block
+                        m.lease.write(off, rb, s)
+                    off += s
+                v = off - v
             elif op == _WRITE:
-                w = u.write(b[:ln])
-                out[0] = w & 0xFF
-                out[1] = w >> 8
-                await k.reply(c, _OK, ov[:2])
-            else:
-                if ln < 2:
+                v = st[i].write(b[:m.len])
+            else:  # inline READ: the bytes are the reply
+                if m.len < 2:
                     await k.reply(c, _E_BADARG)
                     continue
-                want = b[0] | b[1] << 8
-                if want > len(big):
-                    want = len(big)
-                got = u.readinto(bv, want)
-                await k.reply(c, _OK, bv[:got])
+                v = min(b[0] | b[1] << 8, len(rb))
+                v = rb[:st[i].readinto(rb, v)]
+                await k.reply(c, _OK, v)
+                continue
+            rb[0] = v & 0xFF
+            rb[1] = v >> 8
+            v = rb[:2]
+            await k.reply(c, _OK, v)
         elif op == _SUBSCRIBE:
-            if ln < 1 or (b[0] > 27 and b[0] != 255):
+            if m.len < 1 or (b[0] > 27 and b[0] != 255):
                 await k.reply(c, _E_BADARG)
                 continue
             if b[0] == 255:
-                if sub_id[i] == c:
-                    sub_id[i] = -1
+                if st[_SUB * n + i] == c:
+                    st[_SUB * n + i] = -1
                 await k.reply(c, _OK)
                 continue
-            if sub_id[i] >= 0 and sub_id[i] != c and await k.notify(sub_id[i], 0) == _OK:
+            v = st[_SUB * n + i]
+            if v >= 0 and v != c and await k.notify(v, 0) == _OK:
                 await k.reply(c, _E_BUSY)
                 continue
-            sub_id[i] = c
-            sub_bits[i] = 1 << b[0]
-            if u.any():
-                await k.notify(c, sub_bits[i])
+            st[_SUB * n + i] = c
+            st[_BITS * n + i] = v = 1 << b[0]
+            if st[i].any():
+                await k.notify(c, v)
             await k.reply(c, _OK)
-        elif op == _CONFIG:
-            if ln < 7:
+        elif op == _CONFIG:  # [baud u32, bits, parity, stop]
+            if m.len < 7:
                 await k.reply(c, _E_BADARG)
                 continue
-            rate = b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24
-            bits = b[4]
-            par = b[5]
-            stop = b[6]
-            if not rate or bits < 5 or bits > 8 or par > 2 or stop < 1 or stop > 2:
+            v = b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24
+            if not v or b[4] < 5 or b[4] > 8 or b[5] > 2 or b[6] < 1 or b[6] > 2:
                 await k.reply(c, _E_BADARG)
                 continue
-            u.init(rate, bits, None if par == 0 else par - 1, stop)
+            s = b[6]  # stop bits: b[6] as the call's last argument would need one more stack slot
+            st[i].init(v, b[4], b[5] - 1 if b[5] else None, s)  # the HAL's parity: None, 0 even, 1 odd
             await k.reply(c, _OK)
         else:  # _STATUS
-            a = u.any()
-            o = getattr(u, "overruns", 0) & 0xFFFF
-            out[0] = a & 0xFF
-            out[1] = a >> 8
-            out[2] = o & 0xFF
-            out[3] = o >> 8
-            await k.reply(c, _OK, ov)
+            v = st[i].any()
+            rb[0] = v & 0xFF
+            rb[1] = v >> 8
+            v = getattr(st[i], "overruns", 0) & 0xFFFF
+            rb[2] = v & 0xFF
+            rb[3] = v >> 8
+            v = rb[:4]
+            await k.reply(c, _OK, v)
