@@ -158,7 +158,7 @@ def injector():
     if stat["faults_injected"] >= target:
         return
     kind = i % 6
-    s = kernel.names["store"]
+    s = kernel.lookup("store") & 0xFF
     if kind == 0:
         inject.inject(s, "exception")
     elif kind == 1:
