@@ -18,9 +18,9 @@ What setup() does, in order:
    dispositions, servers, the watchdog) as keyword arguments on top.
 4. Grants (caps.load), the supervisor slot, a hook that reboots the board
    if the supervisor itself faults.
-5. The console command channel (keep/console.py): console.start(), and
-   boot.console_hook is set to console.poll (console=False leaves both
-   out). Its host proxy task `console` is spawned by the first `keep call`,
+5. The console command channel (keep/console.py): boot.console_hook is
+   set to boot._console_start, which starts it on the kernel's first tick
+   (console=False leaves it out). Its host proxy task `console` is spawned by the first `keep call`,
    in the slot after the app's.
 6. Hooks: the kernel's tick and idle hooks (keep.boot's _tick, _idle).
 7. Trace: a BOOT record (reset cause | culprit << 8), a watchdog fault
@@ -146,11 +146,9 @@ def setup(t, hal_impl=None, out=None, wdt_ms=None, console=True):
     fault.hook = b._supervisor_fault
     sink = out if out is not None else getattr(sys.stdout, "buffer", sys.stdout)
     b.console_hook = None
-    if console:
-        from . import console as con
-
-        con.start(sink=sink)  # the first call spawns the proxy in the slot after the app's
-        b.console_hook = con.poll
+    if console:  # started on the first tick, after this module and the table are gone
+        b.console_sink = sink
+        b.console_hook = b._console_start
     if culprit < len(rows):
         report_watchdog(culprit)
     for s in range(tcb.ntasks):

@@ -104,12 +104,20 @@ def start(with_proxy=True, prio=7, stream_in=None, sink=None, timeout_ms=1000):
 def poll(ms=0):
     """Read pending console input; answer complete requests. Never blocks.
 
-    Safe as tick_hook and (with the ms argument) as part of idle_hook.
+    Safe as tick_hook and (with the ms argument) as part of idle_hook. It
+    runs on every tick and idle turn, so its frame stays within the 11
+    words MicroPython keeps on the C stack (a bigger one is heap-allocated
+    on every call); the reading is _read(), called only when bytes wait.
     """
-    global _n, _line
     p = _poller
-    if p is None or tcb.cur != _NONE:
-        return
+    if p is not None and tcb.cur == _NONE:
+        for _ in p.ipoll(0):
+            _read(p)
+            return
+
+
+def _read(p):
+    global _n, _line
     line = _line
     one = _one
     budget = _LINE_MAX

@@ -18,6 +18,11 @@ from micropython import const
 
 from . import sched, tcb, trace
 
+# keep.kernel sets these when it loads (they import this module). fault()
+# runs inside the kernel loop, also when the heap is full, and a relative
+# import in a function builds the module's full name on the heap.
+ipc = kernel = notify = None
+
 _E_DEAD = const(-1)  # abi.E_DEAD
 _NOTE_FAULT = const(536870912)  # abi.NOTE_FAULT
 _ST_DONE = const(8)  # abi.ST_DONE
@@ -133,15 +138,22 @@ def detach(s):
     return srv
 
 
+_NO_TEXT = b"fault (no heap left to describe it)"
+
+
 def fault(s, kind, detail=0, info=None):
     """Fault task s. Safe to call for the running task or any other."""
     global count
-    from . import ipc, kernel
-
     prev = tcb.state[s]
     if prev in (_ST_FAULTED, _ST_EMPTY, _ST_DONE):
         return
-    records[s] = FaultRecord(s, kind, prev, tcb.peer[s], detail, info, kernel.now_ms())
+    # The record and its text need heap; a full heap (often the very cause
+    # of the fault) must cost only them, never the fault itself: a
+    # MemoryError here would otherwise end kernel.run().
+    try:
+        records[s] = FaultRecord(s, kind, prev, tcb.peer[s], detail, info, kernel.now_ms())
+    except MemoryError:
+        records.pop(s, None)  # no record (the supervisor reads None as "?")
     count += 1
     srv = 0xFF if s == tcb.cur else detach(s)
     if s == tcb.cur and prev != _ST_RUNNABLE:
@@ -154,14 +166,20 @@ def fault(s, kind, detail=0, info=None):
     tcb.owes[s] = 0
     tcb.notes[s] = 0
     kernel.retire(s)
-    msg = records[s].text()
-    raw = msg.encode()
+    msg = None
+    raw = _NO_TEXT
+    rec = records.get(s)
+    if rec is not None:
+        try:
+            msg = rec.text()
+            raw = msg.encode()
+        except MemoryError:  # (one type: a tuple of them would be built on the heap)
+            msg = None
+            raw = _NO_TEXT
     trace.write_text(s, raw, len(raw))
-    if kernel.echo:
+    if kernel.echo and msg is not None:
         print("[keep]", msg)
     if supervisor != 0xFF and supervisor != s:
-        from . import notify
-
         notify.post(supervisor, _NOTE_FAULT)
     if hook is not None:
         hook(s)

@@ -143,4 +143,29 @@ q = kernel.spawn(quitter, 3, "quitter")
 kernel.run(until_idle=True)
 check(seen == [abi.NOTE_FAULT], "supervisor notified: %r" % seen)
 check(fault.records[q].kind == abi.F_SELF and "gave up" in fault.records[q].text(), "self fault")
+
+# A fault while the heap is full (locked here: every allocation fails) costs
+# the fault its record and its text, never the kernel (a MemoryError in the
+# fault path used to end kernel.run()).
+import micropython  # noqa: E402
+
+FULL = ValueError("made before the heap filled up")
+
+
+async def full_heap(k):
+    await k.yield_()
+    micropython.heap_lock()
+    raise FULL
+
+
+boot()
+results.clear()
+fault.hook = lambda slot: micropython.heap_unlock()  # the last thing fault() does
+f = kernel.spawn(full_heap, 2, "fullheap")
+kernel.spawn(survivor, 4, "survivor")
+kernel.run(until_idle=True)
+check(state(f) == "faulted", "a fault in a full heap still faults the task")
+check(f not in fault.records, "no record when there is no heap for one")
+check(len(recs(abi.TR_FAULT)) == 1, "and it is traced")
+check(results.get("survivor") == 5, "the kernel keeps running the others")
 done()

@@ -56,23 +56,32 @@ def heap_reserved():
     return int(os.getenv("KEEP_SIM_ROMFS_BYTES") or 0)
 
 
+# poll() runs on every kernel tick and idle turn. Like every function it
+# calls there, it keeps its frame within the 11 words MicroPython puts on
+# the C stack: a bigger frame is allocated on the heap for each call (freed
+# at once, but in a nearly full heap each one makes the collector run).
 def poll():
     c = _ctl[0]
     if c is not None:
         c.poll()
     elif _ctl[2] is not None:
-        for _ in _ctl[2].ipoll(0):  # the host is connecting (ipoll allocates nothing)
-            from hal.sim import ctl
-
-            ctl.adopt(_ctl[1])
-            _ctl[0] = ctl
-            _ctl[1] = _ctl[2] = None
-            ctl.poll()
-            break
+        _accept()
     uart.poll()
     w = wdt._active
     if w is not None:
         w._check()  # fire the running watchdog if it expired
+
+
+def _accept():
+    """Adopt the host's connection once it arrives (ipoll allocates nothing)."""
+    for _ in _ctl[2].ipoll(0):
+        from hal.sim import ctl
+
+        ctl.adopt(_ctl[1])
+        _ctl[0] = ctl
+        _ctl[1] = _ctl[2] = None
+        ctl.poll()
+        break
 
 
 def idle():
