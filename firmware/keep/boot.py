@@ -33,12 +33,14 @@ Invariants:
 
 import gc
 
-# While the board boots, collect after every _BOOT_GC_BYTES allocated: the
-# long-lived objects of each module then fill the holes the import-time
-# garbage left, low in the heap, instead of being spread between holes.
-# Without it a small heap fails a large allocation late in the boot with
-# kilobytes free in pieces (bench/demo_heap.py's demo_min_heap_bytes).
-# _boot() turns it off again.
+# Collect after every 2 KB allocated, from the first import on, not only
+# when the heap is full. MicroPython's collector never moves objects: left
+# alone, garbage piles up between long-lived objects until a full heap
+# holds its free space in pieces too small for the next allocation. Small
+# and often, each collection finds little and the heap stays packed: the
+# chaos demo runs in a 64 KB heap this way and needed 70 KB without it
+# (bench/demo_heap.py demo_min_heap_bytes), at the cost of a collection
+# per 2 KB the tasks allocate (~1 ms each on this heap).
 gc.threshold(2048)  # before the imports below: they are most of the boot
 
 import sys  # noqa: E402
@@ -162,7 +164,6 @@ def _boot(fn, *args):
         pkg = sys.modules.get("keep")
         if pkg is not None and "bootload" in pkg.__dict__:
             delattr(pkg, "bootload")
-        gc.threshold(-1)  # booted: collections again only when the heap is full (and keep.boot's heap record)
         gc.collect()
 
 
