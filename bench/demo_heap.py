@@ -71,9 +71,9 @@ def main(argv=None):
         # Between the live peak (it cannot run in less) and twice that.
         lo = res.heap_peak // _STEP * _STEP
         hi = 2 * lo
-        if not runs_in(hi, 4.0):
+        if not runs_in(hi, 8.0):
             sys.exit(f"the demo does not run in a {hi // 1024}K heap")
-        figures["demo_min_heap_bytes"] = min_heap(lo, hi, 4.0)
+        figures["demo_min_heap_bytes"] = min_heap(lo, hi, 8.0)
     merge(figures, args.out)
     for k, v in figures.items():
         print(f"{k}={v}")

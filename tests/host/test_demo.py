@@ -30,6 +30,21 @@ def test_demo_survives_restarts_and_loses_nothing(capsys):
     assert peak < load_board("unix").heap_bytes  # the board file's heap holds the demo
 
 
+def test_demo_runs_in_a_64k_heap(capsys):
+    # The figure, end to end: kernel, supervisor, three servers and
+    # the chaos app in `micropython -X heapsize=64K` (the ROMFS partition
+    # the virtual board maps is on top, as flash is on a board).
+    assert cli.main(["demo", "--seconds", "8", "--heap", "64K"]) == 0
+    out = capsys.readouterr().out
+    assert "MemoryError" not in out
+    summary = out[out.index("chaos demo:"):]
+    assert int(re.search(r"messages lost\s+(\d+)", summary).group(1)) == 0
+    assert int(re.search(r"server restarts\s+(\d+)", summary).group(1)) >= 1
+    assert int(re.search(r"requests served\s+(\d+)", summary).group(1)) > 100
+    assert re.search(r"faults\s+flaky \d+\n", summary)  # nobody else faulted
+    assert "of a 64K heap (--heap); the 64 KB goal is met" in summary
+
+
 def test_summary_numbers_come_from_the_board_lines():
     w = demo._Watcher({4: "flaky", 5: "chaos"}, out=lambda s: None)
     assert demo.task_names("chaos", "unix")[6] == "console"  # keep.boot's proxy, after the app
