@@ -87,6 +87,8 @@ def send(h, dest, op, data=None, lease=None, timeout_ms=None, state=state, peer=
     """Call server `dest` with `op` and `data`; wait for its reply."""
     if h._p:
         return task.misuse(h)
+    if h._hstop is None:  # the task's first send: the StopIteration that returns the handle
+        h._hstop = StopIteration(h)
     me = h.slot
     try:
         s = dest & 0xFF  # `& ` raises TypeError for anything but an int

@@ -80,6 +80,7 @@ class Handle:
     rc = 0
     rlen = 0
     regions = None  # name -> Region, set by the kernel from the manifest
+    _hstop = None  # StopIteration(self), made at the first send: most servers never send
 
     def __init__(self, slot, max_msg):
         self.slot = slot
@@ -87,7 +88,6 @@ class Handle:
         self.rbody = memoryview(m.buf)[2 * HDR + max_msg :]  # the reply half
         self._p = 0
         self._stop = None
-        self._hstop = StopIteration(self)
         # The Msg is reached through the StopIteration that returns it (see
         # the m property): no `m` entry keeps the instance at 8 attributes
         # once rc and rlen are set, one 32-byte step of its dict smaller.
