@@ -24,7 +24,10 @@ _TR_DROPPED = const(13)  # abi.TR_DROPPED
 
 # A frame carries up to FRAME_MAX_RECORDS records and ~10 bytes of framing.
 # Full frames go out at once; a partial frame waits up to _FLUSH_MS for more
-# records, so a lightly loaded board does not spend its link on headers.
+# records, so a lightly loaded board does not spend its link on headers -
+# but only while the ring is under a quarter full: a small ring (the chaos
+# app's 64 records) must keep room for a fault's burst (its text, the
+# supervisor's log lines: ~30 records in one tick), or it drops records.
 _FLUSH_MS = const(100)
 _last = [0]  # ticks_ms of the last partial flush
 
@@ -59,7 +62,7 @@ def drain(max_frames=4, flush_ms=_FLUSH_MS):
         n = st[trace.COUNT]
         if not n:
             break
-        if n < _FRAME_MAX_RECORDS:
+        if n < _FRAME_MAX_RECORDS and n * 4 < st[trace.CAP]:
             now = time.ticks_ms()
             if flush_ms and time.ticks_diff(now, _last[0]) < flush_ms:
                 break
