@@ -36,6 +36,7 @@ def _consts(path):
 def _modules():
     mods = {p.stem: p for p in sorted(SIM.glob("*.py")) if p.stem != "__init__"}
     mods["hal"] = FIRMWARE / "hal" / "__init__.py"
+    mods["sim"] = SIM / "__init__.py"  # its copies only: nothing copies from it
     return {name: _consts(p) for name, p in mods.items()}, mods
 
 

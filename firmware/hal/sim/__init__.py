@@ -32,6 +32,8 @@ Invariants:
 import os
 from time import sleep_ms, ticks_add, ticks_diff, ticks_ms, ticks_us  # noqa: F401
 
+from micropython import const
+
 from hal.sim import spi, uart, wdt
 from hal.sim.pins import Pin  # noqa: F401
 from hal.sim.spi import SPI  # noqa: F401
@@ -39,6 +41,8 @@ from hal.sim.uart import UART  # noqa: F401
 from hal.sim.wdt import WDT, reset, reset_cause, reset_culprit  # noqa: F401
 
 NAME = "sim"
+_TYP_PROG_US = const(700)  # nor._TYP_PROG_US: the board's NOR, timed like a typical one
+_TYP_ERASE_US = const(30000)  # nor._TYP_ERASE_US
 DEFAULT_NOR = "1:13:65536:sim_nor0.bin"
 WORLD_FILE = ".keep_sim_world"  # hal.sim.ctl's remembered world, beside the reset cause
 
@@ -99,7 +103,7 @@ def start():
 
         f = nor.split(":")
         spi.attach(int(f[0]), int(f[1]),
-                   NorFlash(int(f[2]), f[3] if len(f) > 3 and f[3] else None, 700, 30000))  # as world.attach_nor
+                   NorFlash(int(f[2]), f[3] if len(f) > 3 and f[3] else None, _TYP_PROG_US, _TYP_ERASE_US))
     if port and _ctl[0] is None and _ctl[1] is None:
         # Open the control channel; hal.sim.ctl loads on the host's first connection.
         import select

@@ -49,10 +49,15 @@ _WEL = const(6)  # write enable latch
 _BUSY = const(7)  # program/erase in progress, until _until
 _LATCHED = const(8)  # page program: data bytes received
 _NREG = const(9)
+# Typical 25-series timings, what a NOR is attached with unless told otherwise
+# (hal.sim's boot and world.attach_nor keep copies: NorFlash has no
+# default arguments, whose tuple would stay on the heap)
+_TYP_PROG_US = const(700)  # one page program
+_TYP_ERASE_US = const(30000)  # one 4 KB sector erase
 
 
 class NorFlash:
-    def __init__(self, size, path, prog_us, erase_us):  # defaults: world.attach_nor
+    def __init__(self, size, path, prog_us, erase_us):  # typical: _TYP_PROG_US, _TYP_ERASE_US
         if size & (_SECTOR - 1) or size < _SECTOR:
             raise ValueError("nor size must be a multiple of 4096")
         self.size = size

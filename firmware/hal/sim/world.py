@@ -173,7 +173,11 @@ def take_tx(uid):
 
 
 # ---- spi devices --------------------------------------------------------------------
-def attach_nor(bus, cs, size=65536, path=None, prog_us=700, erase_us=30000):
+_TYP_PROG_US = const(700)  # nor._TYP_PROG_US
+_TYP_ERASE_US = const(30000)  # nor._TYP_ERASE_US
+
+
+def attach_nor(bus, cs, size=65536, path=None, prog_us=_TYP_PROG_US, erase_us=_TYP_ERASE_US):
     from hal.sim.nor import NorFlash
 
     return spi.attach(bus, cs, NorFlash(size, path, prog_us, erase_us))
