@@ -174,8 +174,7 @@ def fault(s, kind, detail=0, info=None):
             msg = rec.text()
             raw = msg.encode()
         except MemoryError:  # (one type: a tuple of them would be built on the heap)
-            msg = None
-            raw = _NO_TEXT
+            msg = None  # raw is still _NO_TEXT: encode() is the last step
     trace.write_text(s, raw, len(raw))
     if kernel.echo and msg is not None:
         print("[keep]", msg)
