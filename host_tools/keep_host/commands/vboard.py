@@ -1,4 +1,6 @@
-"""keep vboard: run a virtual board (the unix port behind a serial-like console).
+"""keep vboard: run a virtual board: the unix port behind a serial-like console
+(--board unix), or the official rp2 firmware on an emulated RP2040
+(--board rpi_pico).
 
 Prints the console URL as the first stdout line (flushed), then one JSON
 info line; board events (crashes, safe boots) go to stderr. Runs until
@@ -12,15 +14,18 @@ import sys
 import threading
 
 from ..errors import KeepError
-from ..vboard import VirtualBoard
+from ..vboard import VIRTUAL_BOARDS, open_virtual, registry
 from ..vboard.faults import parse_spec
 
-HELP = "run a virtual board (unix port) with a socket:// or pty console"
+HELP = "run a virtual board (unix port, or an emulated Pico) with a socket:// or pty console"
+UNIX_ONLY = ("pty", "link_faults", "no_root")
 
 
 def add_arguments(p):
-    p.add_argument("--board", default="unix", choices=["unix"],
-                   help="which virtual board (default: %(default)s)")
+    p.add_argument("--board", default="unix", choices=sorted(VIRTUAL_BOARDS),
+                   help="which virtual board: unix (the unix port, simulated peripherals) or "
+                        "rpi_pico (the official firmware on an emulated RP2040, Node.js needed) "
+                        "(default: %(default)s)")
     p.add_argument("--flash", metavar="DIR",
                    help="directory used as the board's flash (default: a fresh temp dir)")
     p.add_argument("--listen", metavar="HOST:PORT", default="127.0.0.1:0",
@@ -45,13 +50,19 @@ def _say(msg):
 
 def main(args):
     parse_spec(args.link_faults)  # one-line error before anything starts
+    if args.board != "unix":
+        for name in UNIX_ONLY + ("heap",):
+            if getattr(args, name):
+                flag = "--" + name.replace("_", "-")
+                raise KeepError(f"{flag} is for the unix virtual board; the emulated "
+                                f"{args.board} runs its own firmware as it is")
     stop = threading.Event()
 
     def on_event(kind, message):
         if args.verbose or kind != "reboot":
             _say(message)
 
-    vb = VirtualBoard(args.flash, board=args.board, heap=args.heap, listen=args.listen,
+    vb = open_virtual(args.board, args.flash, heap=args.heap, listen=args.listen,
                       pty=args.pty, link_faults=args.link_faults, seed=args.seed,
                       root_fs=not args.no_root, on_event=on_event)
     old = {}
@@ -68,6 +79,9 @@ def main(args):
                         (signal.SIGUSR1, on_reset), (signal.SIGUSR2, on_reset)):
             old[sig] = signal.signal(sig, fn)
         print(vb.url, flush=True)
+        if args.board == "unix":  # the emulated Pico registers itself (its clock)
+            registry.register(vb.url, board=vb.board, kind="unix", clock="wall",
+                              ctl_port=vb.sim_ctl_port, flash=str(vb.flash_dir))
         info = {"url": vb.url, "flash": str(vb.flash_dir), "sim_ctl_port": vb.sim_ctl_port,
                 "heap": vb.heap, "board": vb.board}
         if vb.faults.active:
@@ -81,6 +95,7 @@ def main(args):
     except KeyboardInterrupt:
         pass
     finally:
+        registry.unregister(vb.url or "")
         vb.stop()
         for sig, fn in old.items():
             signal.signal(sig, fn)

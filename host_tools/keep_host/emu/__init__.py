@@ -1,0 +1,1 @@
+"""Emulated boards' vendored firmware (emu/ at the repo root)."""
