@@ -15,6 +15,11 @@
 
 import { USBCDC } from 'rp2040js';
 
+// Output kept for a tap that connects after the board started (the host
+// tools connect one right after the emulator says where, and the boot
+// banner may already be out).
+const HISTORY_BYTES = 256 * 1024;
+
 export class Console {
   constructor() {
     this.sock = null;
@@ -24,6 +29,8 @@ export class Console {
     this.bytesToHost = 0;
     this.bytesFromHost = 0;
     this.taps = new Set(); // read-only listeners: every byte the board prints
+    this.history = []; // the last HISTORY_BYTES of output, for a tap that joins late
+    this.historyBytes = 0;
   }
 
   // A new chip: enumerate its USB device. Bytes in flight die with the old chip.
@@ -62,9 +69,12 @@ export class Console {
   }
 
   fromBoard(data) {
-    if (this.taps.size) {
-      const copy = Buffer.from(data);
-      for (const tap of this.taps) tap.write(copy);
+    const copy = Buffer.from(data);
+    for (const tap of this.taps) tap.write(copy);
+    this.history.push(copy);
+    this.historyBytes += copy.length;
+    while (this.historyBytes - this.history[0].length > HISTORY_BYTES) {
+      this.historyBytes -= this.history.shift().length;
     }
     if (this.sock === null) {
       this.droppedToHost += data.length;
@@ -77,6 +87,7 @@ export class Console {
   // A tap sees the board's output whether or not a host holds the console
   // (the host tools' log of what the board printed); what it sends is ignored.
   tap(sock) {
+    for (const chunk of this.history) sock.write(chunk);
     this.taps.add(sock);
     const gone = () => this.taps.delete(sock);
     sock.on('close', gone);

@@ -13,11 +13,14 @@ Invariants:
 - Between slices tcb.cur is NONE; during a slice it is the running slot.
 - Each slice starts with one ticks_us() reading, shared by the trace
   (switch record) and the budget check.
+- A slice's time budget counts the task's own time only, never the
+  kernel's heap metering around it.
 """
 
 import gc
 import time
 
+import micropython
 from micropython import const
 
 from . import caps, fault, ipc, irq, notify, sched, task, tcb, timers, trace
@@ -74,6 +77,20 @@ _ctl = bytearray(1)
 ticks_us = time.ticks_us
 ticks_ms = time.ticks_ms
 ticks_diff = time.ticks_diff
+ticks_add = time.ticks_add
+
+# The heap meter behind per-slice heap budgets (docs/kernel.md, "Budgets").
+# micropython.mem_total() - bytes ever allocated, on the unix port - is
+# O(1) and exact even when a collection runs mid-slice, so there every
+# slice of a budgeted task is metered. Boards' builds lack it, and
+# gc.mem_alloc() walks the whole allocation table (about 9 ms on a Pico's
+# 246 KB heap: twice per slice was 60 % of the CPU), so there one slice is
+# metered per sample period, which boot() sets from the meter's measured
+# cost so metering takes about 1 % of the time.
+heap_meter = getattr(micropython, "mem_total", None) or gc.mem_alloc
+heap_exact = heap_meter is not gc.mem_alloc
+heap_sample_us = 0  # 0: meter every slice
+_METER_SHARE = const(100)  # a sample period is this many times the cost of metering a slice
 
 
 def now_ms():
@@ -82,7 +99,11 @@ def now_ms():
 
 def boot(max_msg=64, trace_records=256, echo_text=False):
     """Reset every kernel table; the next spawn gets slot 0."""
-    global echo, stopping, idle_hook, tick_hook, exit_hook, budgets
+    global echo, stopping, idle_hook, tick_hook, exit_hook, budgets, heap_sample_us
+    if not heap_exact:
+        t0 = ticks_us()
+        heap_meter()
+        heap_sample_us = 2 * ticks_diff(ticks_us(), t0) * _METER_SHARE
     tcb.reset()
     sched.reset()
     timers.reset()
@@ -275,7 +296,10 @@ def run(duration_ms=None, until_idle=False):
     ipend = irq.pending
     tflag = timers.flag
     run_b = running
-    mem_alloc = gc.mem_alloc
+    meter = heap_meter
+    sample_us = heap_sample_us
+    next_sample = ticks_us()
+    metered = False
     us = ticks_us
     fault_ = fault.fault
     finish = _finish
@@ -331,7 +355,10 @@ def run(duration_ms=None, until_idle=False):
             last = s
         h = handles[s]
         if check:
-            a0 = mem_alloc()
+            metered = tcb.bud_heap[s] and (not sample_us or ticks_diff(now_us, next_sample) >= 0)
+            if metered:
+                a0 = meter()
+            t0 = us()
         try:
             coros[s].send(None)
             if h._p != 2 and state[s] < _FAULTED:
@@ -343,13 +370,18 @@ def run(duration_ms=None, until_idle=False):
         tcb.cur = _NONE
         run_b[0] = _NONE
         if check and state[s] < _FAULTED:
-            # Budgets. The heap figure is a gc.mem_alloc() delta: exact unless
-            # a collection ran during the slice (then it reads low, never
-            # high), so an overrun is never reported falsely. The time is
-            # measured around the slice, so a task that never yields is
-            # caught only by the watchdog.
-            alloc = mem_alloc() - a0
-            slice_us = ticks_diff(us(), now_us)
+            # Budgets. The time is measured around the slice alone, so a
+            # task that never yields is caught only by the watchdog. The
+            # heap figure (metered slices only) is a heap_meter delta: exact
+            # with mem_total; with gc.mem_alloc it reads low, never high, if
+            # a collection ran during the slice, so an overrun is never
+            # reported falsely.
+            slice_us = ticks_diff(us(), t0)
+            alloc = 0
+            if metered:
+                alloc = meter() - a0
+                if sample_us:
+                    next_sample = ticks_add(us(), sample_us)
             b = tcb.bud_heap[s]
             if b and alloc > b:
                 tw(_TR_BUDGET, s, 1, alloc)

@@ -53,15 +53,17 @@ class BoardSession:
 
     def start(self):
         if self.virtual:
-            from ..vboard import VirtualBoard
+            from ..vboard import open_virtual
 
             flash = self.workdir / "flash"
             flash.mkdir(parents=True, exist_ok=True)
-            # The virtual board attaches its simulated flash from the board
-            # file's test_wiring.spi_flash itself.
-            self.vb = VirtualBoard(flash, heap=self.heap)
-            self.vb.start()
-            self.vb.wait_output(">>> ", BOOT_TIMEOUT_S)
+            # The virtual board wires its rig (the board file's test_wiring:
+            # simulated on the unix board, emulated around the Pico) itself.
+            heap = self.heap if self.board.name == "unix" else None
+            self.vb = open_virtual(self.board.name, flash, heap=heap)
+            self.vb.start()  # the emulated Pico's start() waits for its USB serial
+            if self.board.name == "unix":
+                self.vb.wait_output(">>> ", BOOT_TIMEOUT_S)
             self.port = self.vb.url
         self.link = Link(self.port)
         return self
