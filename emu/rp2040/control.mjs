@@ -4,7 +4,8 @@
 // firmware, plus what only an emulator can say:
 //   {"op": "clock"}  -> {"us": emulated microseconds since power-on,
 //                        "boots": chip power-ons/resets so far}
-//   {"op": "console"} -> console byte counters
+//   {"op": "console"} -> console byte counters (and whether USB is up)
+//   {"op": "cpu"}    -> the core's PC, LR and whether it sleeps
 //   {"op": "quit"}   -> stop the emulator (the flash is saved)
 // Every request gets one reply {"id", "ok": true, ...} or {"id", "ok":
 // false, "error"}; events {"ev": "hello" | "pin" | "uart_tx"} come in
@@ -28,7 +29,10 @@ export class Control {
   }
 
   hello() {
-    return { ev: 'hello', name: 'rp2040', npins: 30, reset_cause: this.resetCause(), culprit: 255 };
+    return {
+      ev: 'hello', name: 'rp2040', npins: 30, reset_cause: this.resetCause(), culprit: 255,
+      clock: 'emulated',
+    };
   }
 
   connect(sock) {
@@ -109,6 +113,8 @@ export class Control {
         return {};
       case 'clock':
         return { us: board.nanos / 1000, boots: board.boots };
+      case 'cpu': // where the core is: for "the board hangs" questions
+        return { pc: board.mcu.core.PC, lr: board.mcu.core.registers[14], waiting: board.mcu.core.waiting };
       case 'console':
         return {
           usb: board.console.connected, to_host: board.console.bytesToHost, from_host: board.console.bytesFromHost,

@@ -5,8 +5,9 @@
 // attach() wires it to each new chip.
 //
 // Pin levels the firmware reads (the input side of a pad), in priority:
-//   stuck level (a fault) > the level of the output wired to it >
-//   the host's drive > the pad's own pull (up: 1, otherwise 0).
+//   stuck level (a fault) > its own output, when it drives one > the level
+//   of the output wired to it > the host's drive > the pad's own pull
+//   (up: 1, otherwise 0).
 
 import { GPIOPinState } from 'rp2040js';
 import { NorFlash } from './nor.mjs';
@@ -60,16 +61,35 @@ export class World {
       line.alarm = mcu.clock.createAlarm(() => this.uartShift(id));
       uart.onByte = (b) => this.uartTx(id, b);
     });
-    if (this.nor) {
-      const nor = this.nor;
-      nor.n = -1;
-      mcu.spi[nor.bus].onTransmit = (v) => mcu.spi[nor.bus].completeTransmit(nor.xfer(v));
-    }
+    if (this.nor) this.nor.n = -1;
+    mcu.spi.forEach((spi, bus) => {
+      const dev = this.nor && this.nor.bus === bus ? this.nor : null;
+      this.attachSpi(mcu, spi, dev);
+    });
+  }
+
+  // 4. SPI timing (an rp2040js 1.4.1 defect worked around here): its SPI
+  //    completes a byte the instant it is written, so the TX FIFO never
+  //    fills and a DMA transfer (MicroPython uses two channels for 32 bytes
+  //    or more) pushes every byte before the RX channel takes one: the
+  //    8-byte RX FIFO overflows and the transfer never finishes. Here each
+  //    byte takes its 8 bit times at the programmed SPI clock, as on the
+  //    wire. MISO reads 0xFF where no device answers.
+  attachSpi(mcu, spi, dev) {
+    const pending = [];
+    const alarm = mcu.clock.createAlarm(() => spi.completeTransmit(pending.shift()));
+    spi.onTransmit = (v) => {
+      pending.push(dev ? dev.xfer(v) : 0xff);
+      const hz = spi.clockFrequency || 1e6;
+      alarm.schedule(Math.max(1, Math.round(8e9 / hz)));
+    };
   }
 
   // ---- pins ----------------------------------------------------------------
   level(p) {
     if (this.stuck[p] !== null) return this.stuck[p];
+    const own = this.outLevel(p); // a pad reads back what it drives
+    if (own !== null) return own;
     const src = this.wireSrc[p];
     if (src !== null) {
       const v = this.outLevel(src);

@@ -28,6 +28,12 @@ class WallClock:
     def now(self):
         return time.monotonic()
 
+    def sleep(self, seconds):
+        time.sleep(seconds)
+
+    def close(self):
+        pass
+
 
 class EmulatorClock:
     """The emulated chip's clock, read over its control channel."""
@@ -84,6 +90,16 @@ class EmulatorClock:
             self._base += last_secs  # a new chip: its clock started again at 0
         self._last = (boots, secs)
         return self._base + secs
+
+
+    def sleep(self, seconds, poll_s=0.02):
+        """Sleep until `seconds` of board time have passed."""
+        end = self.now() + seconds
+        while True:
+            left = end - self.now()
+            if left <= 0:
+                return
+            time.sleep(min(poll_s, left))
 
 
 class Deadline:

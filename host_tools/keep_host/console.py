@@ -20,11 +20,12 @@ Invariants:
   reply never doubles a fault, a restart or a call.
 - Every failure is a KeepError with one line: port problems, no answer,
   a board-side refusal (unknown task, bad argument).
+- Timeouts and resends are in board time (keep_host.boardtime): the same
+  3 s hold on a real board, the unix board and the emulated Pico.
 """
 
 import json
 import random
-import time
 from dataclasses import dataclass
 
 from . import abi
@@ -96,8 +97,11 @@ class ConsoleClient:
     pyserial's write(), read(n), in_waiting and close()."""
 
     def __init__(self, port, timeout=DEFAULT_TIMEOUT_S, baud=115200, transport=None,
-                 resend_s=RESEND_S):
+                 resend_s=RESEND_S, clock=None):
+        from .boardtime import clock_for
+
         self.port = port
+        self.clock = clock or clock_for(port)
         self.timeout = timeout
         self.baud = baud
         self.resend_s = resend_s
@@ -146,20 +150,21 @@ class ConsoleClient:
         self.seq = self.seq % 0xFFFF + 1
         seq = self.seq
         line = encode_request(seq, words)
-        end = time.monotonic() + self.timeout
-        next_send = 0.0
+        now = self.clock.now
+        end = now() + self.timeout
+        next_send = None
         while True:
-            now = time.monotonic()
-            if now >= end:
+            t = now()
+            if t >= end:
                 break
-            if now >= next_send:
-                if next_send:
+            if next_send is None or t >= next_send:
+                if next_send is not None:
                     self.resends += 1
                 try:
                     self.transport.write(line)
                 except OSError as err:
                     raise KeepError(f"cannot write to {self.port}: {err}")
-                next_send = now + self.resend_s
+                next_send = t + self.resend_s
             for item in self._split.feed(self._read()):
                 if item[0] != "text":
                     continue  # a trace frame: not for us

@@ -12,6 +12,10 @@ drops; the next call reconnects, waiting up to `reconnect_timeout`, and
 re-applies the *physical* state it set - driven levels, stuck pins,
 wires, UART line modes and noise, failed SPI devices - because a reboot
 of the chip does not change what is wired to it.
+
+The emulated Pico's runner speaks the same protocol (emu/rp2040/control.mjs)
+and says `"clock": "emulated"` in its hello: waits for the board's doing
+(wait_event, wait_pin, uart_read) are then counted in its board time.
 """
 
 import json
@@ -34,6 +38,7 @@ class SimControl:
         self.reconnect_timeout = reconnect_timeout
         self.sock = None
         self.hello = None  # the last hello event: name, reset_cause, culprit, npins
+        self.clock = None  # board time (keep_host.boardtime), known from the hello
         self.connects = 0
         self._buf = b""
         self._id = 0
@@ -71,10 +76,17 @@ class SimControl:
                                    f"not answering ({last}); is the board running?") from None
                 time.sleep(0.05)
         self.connects += 1
+        if self.clock is None:
+            from .boardtime import EmulatorClock, WallClock
+
+            emulated = self.hello.get("clock") == "emulated"
+            self.clock = EmulatorClock(self.port, self.host) if emulated else WallClock()
         self._reapply()
         return self.hello
 
     def close(self):
+        if self.clock is not None:
+            self.clock.close()  # an emulator clock reconnects when next read
         if self.sock is not None:
             try:
                 self.sock.close()
@@ -173,15 +185,18 @@ class SimControl:
         return out
 
     def wait_event(self, match, timeout=5.0):
-        """The first event for which match(event) is true (it is consumed)."""
-        deadline = time.monotonic() + timeout
+        """The first event for which match(event) is true (it is consumed);
+        `timeout` is in board seconds."""
+        if self.sock is None:
+            self.connect(self.reconnect_timeout)
+        deadline = self.clock.now() + timeout
         while True:
             for i, m in enumerate(self._events):
                 if match(m):
                     return self._events.pop(i)
-            if time.monotonic() >= deadline:
+            if self.clock.now() >= deadline:
                 raise SimError(f"no matching event from the virtual board in {timeout}s")
-            self.pump(min(0.05, max(0.0, deadline - time.monotonic())))
+            self.pump(0.05)
 
     def wait_pin(self, pin, level, timeout=5.0):
         """Wait for output `pin` to change to `level`; returns the event."""
@@ -244,13 +259,16 @@ class SimControl:
         return self.call("uart_inject", uart=uart_id, data=bytes(data).hex())["n"]
 
     def uart_read(self, uart_id, timeout=0.5, n=None):
-        """TX the board sent on a 'host'-mode UART (waits for n bytes if given)."""
-        deadline = time.monotonic() + timeout
+        """TX the board sent on a 'host'-mode UART (waits for n bytes if given;
+        `timeout` in board seconds)."""
+        if self.sock is None:
+            self.connect(self.reconnect_timeout)
+        deadline = self.clock.now() + timeout
         while True:
             self.pump(0.02)
             got = self._uart_rx.get(uart_id, bytearray())
             if (n is not None and len(got) >= n) or (n is None and got) \
-                    or time.monotonic() >= deadline:
+                    or self.clock.now() >= deadline:
                 break
         data = bytes(got[:n] if n is not None else got)
         del got[:len(data)]

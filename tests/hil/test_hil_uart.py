@@ -1,22 +1,21 @@
 """UART loopback through the uart server (TX jumpered to RX on the rig; the
 virtual board's UART loops back by default)."""
 
-import time
-
 import pytest
 
 WRITE, READ = 1, 2
 
 
 def _read(dut, want_n, timeout=2.0):
+    """What the uart server has read, until want_n bytes or `timeout` board seconds."""
     got = b""
-    end = time.monotonic() + timeout
-    while len(got) < want_n and time.monotonic() < end:
+    end = dut.clock.now() + timeout
+    while len(got) < want_n and dut.clock.now() < end:
         rc, data = dut.call("uart", READ, (64).to_bytes(2, "little"))
         assert rc >= 0, rc
         got += data
         if not data:
-            time.sleep(0.02)
+            dut.sleep(0.02)
     return got
 
 

@@ -21,7 +21,6 @@ frame lost, corrupt or dropped.
 """
 
 import random
-import time
 
 KILL_KINDS = {"kill": "injected", "exception": "exception", "memory": "memory",
               "budget_heap": "budget_heap", "budget_time": "budget_time", "badarg": "badarg"}
@@ -57,7 +56,7 @@ class Campaign:
             m = d.mark()
             detail = self._one(kind, target)
             self.done.append((kind, target, m, detail))
-            time.sleep(self.every_ms / 1000)
+            d.link.clock.sleep(self.every_ms / 1000)
         return self.done
 
     def _one(self, kind, target):
@@ -66,7 +65,7 @@ class Campaign:
             return d.fault(target, KILL_KINDS[kind])
         if kind == "stall":
             d.hold(target)
-            time.sleep(self.stall_ms / 1000)
+            d.link.clock.sleep(self.stall_ms / 1000)
             return d.release(target)
         if kind == "corrupt":
             op = self.rng.randrange(6, 256)
@@ -75,13 +74,13 @@ class Campaign:
         if kind == "uart_noise":
             uid = d.wiring["uart_loop"][0]
             d.sim.uart_noise(uid, 0.5, seed=self.seed)
-            time.sleep(self.stall_ms / 1000)
+            d.link.clock.sleep(self.stall_ms / 1000)
             d.sim.uart_noise(uid, 0)
             return None
         if kind == "spi_dead":
             fl = d.wiring["spi_flash"]
             d.sim.spi_fail(fl["bus"], fl["cs"], on=True)
-            time.sleep(self.stall_ms / 1000)
+            d.link.clock.sleep(self.stall_ms / 1000)
             d.sim.spi_fail(fl["bus"], fl["cs"], on=False)
             return None
         raise ValueError(f"unknown fault kind {kind!r}")

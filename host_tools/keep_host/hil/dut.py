@@ -13,7 +13,6 @@ last lines received and the path of this test's full log.
 """
 
 import re
-import time
 
 from ..errors import KeepError
 from .link import Tap, item_line, snapshot
@@ -85,13 +84,25 @@ class Dut:
                 return s
         raise KeepError(f"no task {task!r} in {self.app} (tasks: {', '.join(self.session.names.values())})")
 
+    # ---- board time ---------------------------------------------------------------------
+
+    @property
+    def clock(self):
+        """The board's clock (keep_host.boardtime): wall time on a real board and
+        the unix board, the emulated clock on the emulated Pico."""
+        return self.link.clock
+
+    def sleep(self, seconds):
+        """Let `seconds` of board time pass."""
+        self.link.clock.sleep(seconds)
+
     # ---- marks and the log --------------------------------------------------------------
 
     def mark(self):
         """A point in the stream: waits and checks can start from it."""
         link = self.session.link
         with link.cond:
-            return Mark(len(link.items), snapshot(link.counters), time.monotonic())
+            return Mark(len(link.items), snapshot(link.counters), link.clock.now())
 
     def _since(self, since):
         if since is None:
@@ -233,7 +244,8 @@ class Dut:
             from ..console import ConsoleClient
 
             self._tap = Tap(self.link)
-            self._console = ConsoleClient(self.port, timeout=3.0, transport=self._tap)
+            self._console = ConsoleClient(self.port, timeout=3.0, transport=self._tap,
+                                          clock=self.link.clock)
         return self._console
 
     def tasks(self):

@@ -13,6 +13,7 @@ use the port, and attach() the serial object they are left with.
 
 Invariants:
 - Items are only ever appended; an index taken by mark() stays valid.
+- wait() timeouts are board seconds (`clock`, keep_host.boardtime).
 - The reader never blocks in read(): it polls in_waiting (mpremote's serial
   objects have no read timeout).
 """
@@ -87,8 +88,11 @@ class Tap:
 
 
 class Link:
-    def __init__(self, port, names=None):
+    def __init__(self, port, names=None, clock=None):
+        from ..boardtime import clock_for
+
         self.port = port
+        self.clock = clock or clock_for(port)
         self.names = dict(names or {})
         self.decoder = Decoder(self.names)
         self.items = []  # Event | Text, in arrival order
@@ -185,8 +189,9 @@ class Link:
 
     def wait(self, since, match, timeout):
         """The first item at index >= since for which match(item) is truthy:
-        (index, item, match result), or None at the timeout."""
-        end = time.monotonic() + timeout
+        (index, item, match result), or None at the timeout (board seconds)."""
+        now = self.clock.now
+        end = now() + timeout
         i = since
         with self.cond:
             while True:
@@ -195,7 +200,7 @@ class Link:
                     if got:
                         return i, self.items[i], got
                     i += 1
-                left = end - time.monotonic()
+                left = end - now()
                 if left <= 0:
                     return None
                 self.cond.wait(min(left, 0.1))

@@ -12,7 +12,6 @@ friendly REPL; on a virtual board, a hard reset of the process if that
 fails. Then the kernel's BOOT record must arrive.
 """
 
-import time
 from pathlib import Path
 
 from ..boards import load_board
@@ -65,7 +64,7 @@ class BoardSession:
             if self.board.name == "unix":
                 self.vb.wait_output(">>> ", BOOT_TIMEOUT_S)
             self.port = self.vb.url
-        self.link = Link(self.port)
+        self.link = Link(self.port)  # its clock: the board's (an emulator's when registered)
         return self
 
     def stop(self):
@@ -158,11 +157,12 @@ class BoardSession:
         from .link import Tap
 
         tap = Tap(self.link)
-        end = time.monotonic() + timeout
+        clock = self.link.clock
+        end = clock.now() + timeout
         try:
-            while time.monotonic() < end:
+            while clock.now() < end:
                 try:
-                    ConsoleClient(self.port, timeout=1.0, transport=tap).ping()
+                    ConsoleClient(self.port, timeout=1.0, transport=tap, clock=clock).ping()
                     return True
                 except KeepError:
                     continue
@@ -200,7 +200,7 @@ class BoardSession:
         if self.has_console:
             return self._ping(quiet_s)
         before = self.link.bytes_in
-        time.sleep(quiet_s)
+        self.link.clock.sleep(quiet_s)
         return self.link.bytes_in > before
 
     def recover(self):
