@@ -1,1 +1,0 @@
-"""Emulated boards' vendored firmware (emu/ at the repo root)."""
