@@ -9,6 +9,7 @@ STAMP  := $(VENV)/.keep-setup
 .PHONY: setup test demo bench lint chaos soak clean
 
 setup: $(STAMP)
+	@$(BIN)/python -m keep_host.emu.firmware
 
 $(STAMP): requirements.txt host_tools/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

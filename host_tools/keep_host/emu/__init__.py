@@ -1,0 +1,1 @@
+"""The emulated boards: the firmware they run and (later) the emulator runners."""
