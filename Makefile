@@ -5,11 +5,22 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.keep-setup
+NODE_STAMP := node_modules/.keep-setup
 
 .PHONY: setup test demo bench lint chaos soak clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(NODE_STAMP)
 	@$(BIN)/python -m keep_host.emu.firmware
+
+# The emulated Pico (rp2040js, pinned by package-lock.json) needs Node.js >= 18.
+# Without it the Pico tier says so in one line and is skipped; the stamp is
+# left unmade so the next setup looks again.
+$(NODE_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1 && command -v node >/dev/null 2>&1; then \
+		npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+		echo "keep: Node.js not found: the emulated Pico tier is skipped (install Node.js >= 18, then make setup)"; \
+	fi
 
 $(STAMP): requirements.txt host_tools/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,4 +47,4 @@ lint: setup
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache

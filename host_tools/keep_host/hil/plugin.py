@@ -5,8 +5,14 @@ the options exist, the markers are registered, nothing else happens.
 
 Options: --port (device, id:SERIAL, socket://..., vboard; a comma list
 gives pytest-xdist worker N the N-th port), --board, --app, --keep-log-dir,
---keep-timeout, --keep-heap. Markers: keep_app(name), keep_reset,
-keep_timeout(seconds), keep_faults(seed=, kinds=, every_ms=, count=, targets=).
+--keep-timeout, --keep-heap, --virtual-boards. Markers: keep_app(name),
+keep_reset, keep_timeout(seconds), keep_faults(seed=, kinds=, every_ms=,
+count=, targets=).
+
+With no --port (or --port vboard) and no --board, every HIL test runs on
+each virtual board of --virtual-boards (ini `keep_virtual_boards`, default
+`unix`): `test_x[unix]`, `test_x[rpi_pico]`. A board that cannot run here
+(the emulated Pico without Node.js) skips its tests with one line saying why.
 """
 
 import os
@@ -33,7 +39,12 @@ def pytest_addoption(parser):
                 help=f"hard timeout per HIL test in s (default {DEFAULT_TIMEOUT_S:g}); the board is "
                      "recovered after one")
     g.addoption("--keep-heap", default=None, help="virtual board heap (default 256K)")
+    g.addoption("--virtual-boards", default=None,
+                help="with no --port/--board: run each HIL test on these virtual boards "
+                     "(space or comma separated; default: ini keep_virtual_boards, else unix)")
     parser.addini("keep_port", "default --port for HIL tests", default=None)
+    parser.addini("keep_virtual_boards", "virtual boards the HIL tests run on when no "
+                  "--port/--board is given", default="unix")
     parser.addini("keep_app", "default --app for HIL tests", default=None)
 
 
@@ -53,11 +64,39 @@ def _uses_hil(item):
 
 
 def _timeout_for(item):
+    """The hard (wall-clock) timeout of a HIL test: its board seconds, scaled
+    by the declared speed of an emulated board (keep_host.vboard.pico)."""
     m = item.get_closest_marker("keep_timeout")
     if m and m.args:
-        return float(m.args[0])
-    opt = item.config.getoption("--keep-timeout")
-    return opt if opt is not None else DEFAULT_TIMEOUT_S
+        seconds = float(m.args[0])
+    else:
+        opt = item.config.getoption("--keep-timeout")
+        seconds = opt if opt is not None else DEFAULT_TIMEOUT_S
+    callspec = getattr(item, "callspec", None)
+    board = callspec.params.get("hil_board") if callspec else item.config.getoption("--board")
+    if board == "rpi_pico" and (callspec or (_opt(item.config, "--port", "keep_port")
+                                             in (None, "vboard"))):
+        from ..vboard.pico import DECLARED_SPEED
+
+        seconds /= DECLARED_SPEED
+    return seconds
+
+
+def virtual_boards(config):
+    """The virtual boards to run each HIL test on, or None (one board: --port/--board)."""
+    port = _opt(config, "--port", "keep_port")
+    if (port and port != "vboard") or config.getoption("--board"):
+        return None
+    spec = config.getoption("--virtual-boards") or config.getini("keep_virtual_boards") or "unix"
+    return [b for b in spec.replace(",", " ").split() if b]
+
+
+def pytest_generate_tests(metafunc):
+    if "hil_board" not in metafunc.fixturenames:
+        return
+    boards = virtual_boards(metafunc.config)
+    if boards and boards != ["unix"]:  # one board alone keeps the plain test ids
+        metafunc.parametrize("hil_board", boards, indirect=True, scope="session")
 
 
 @pytest.hookimpl(trylast=True)
@@ -101,9 +140,15 @@ def hil_board(request, tmp_path_factory):
 
     config = request.config
     workerid = os.environ.get("PYTEST_XDIST_WORKER")
+    board = getattr(request, "param", None) or config.getoption("--board")
+    if board == "rpi_pico" and getattr(request, "param", None):
+        from ..vboard.pico import node_or_none
+
+        if node_or_none() is None:
+            pytest.skip("the emulated Pico needs Node.js >= 18, which is not installed here")
     try:
         spec = ports.pick(_opt(config, "--port", "keep_port"), workerid)
-        s = BoardSession(spec, board=config.getoption("--board"),
+        s = BoardSession(spec, board=board,
                          workdir=tmp_path_factory.mktemp("board"),
                          heap=config.getoption("--keep-heap") or DEFAULT_HEAP)
         s.start()
