@@ -122,6 +122,8 @@ def setup(t, hal_impl=None, out=None, wdt_ms=None, console=True):
         wdt_ms = getattr(t, "WDT_MS", 0)
     b.heap_ms = getattr(t, "HEAP_MS", 500)
     b.heap_reserved = hal.heap_reserved() if hasattr(hal, "heap_reserved") else 0
+    if hasattr(hal, "heap_meter"):  # simulated hardware that allocates: not the task's bytes
+        kernel.heap_meter = hal.heap_meter
     b._heap_t[0] = time.ticks_ms()
     wdt = b.wdt = make_wdt(hal, wdt_ms) if wdt_ms else None
     sup = getattr(t, "SUPERVISOR", (5, 10000, 10, 2000, 0))

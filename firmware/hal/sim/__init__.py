@@ -4,6 +4,11 @@ Same interface as hal.esp32 / hal.rp2 (see hal/__init__.py), so servers
 run unchanged on the virtual board. Extra, sim-only calls:
 
   heap_reserved()           heap bytes the ROMFS partition takes
+  heap_meter()              bytes allocated so far, less what the simulated
+                            devices allocated (keep.bootload makes it the
+                            kernel's heap meter: a board's peripherals
+                            allocate nothing, so neither do these, for the
+                            tasks' heap budgets)
 
 What tests and the control channel do to the outside world (attach_nor,
 drive, stuck, wire, history, UART noise/modes/inject, serve, ...) is in
@@ -32,7 +37,7 @@ Invariants:
 import os
 from time import sleep_ms, ticks_add, ticks_diff, ticks_ms, ticks_us  # noqa: F401
 
-from micropython import const
+from micropython import const, mem_total
 
 from hal.sim import spi, uart, wdt
 from hal.sim.pins import Pin  # noqa: F401
@@ -51,6 +56,10 @@ WORLD_FILE = ".keep_sim_world"  # hal.sim.ctl's remembered world, beside the res
 # or at boot when a remembered world must be re-applied: a board nobody
 # steers (the demo) never pays for it.
 _ctl = [None, None, None]  # hal.sim.ctl once loaded; until then the listening socket, its poller
+
+
+def heap_meter():
+    return mem_total() - spi.hw_alloc[0]
 
 
 def heap_reserved():

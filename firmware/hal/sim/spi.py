@@ -12,12 +12,15 @@ ignored, NEVER_READY = 2: the device answers but stays busy forever; the
 names are in hal.sim.world, which the host and tests use to set them).
 
 Invariants:
-- A transfer allocates nothing (bytes move one at a time through xfer).
+- A transfer allocates nothing that is the task's: bytes move one at a
+  time through xfer, and what the Python device models allocate doing so
+  (select, xfer, deselect) is counted in hw_alloc, which hal.sim's
+  heap_meter leaves out of the kernel's heap budgets.
 - Only one device per bus is selected; selecting a second one while the
   first is still selected takes over the bus (real hardware would garble).
 """
 
-from micropython import const
+from micropython import const, mem_total
 
 from hal.sim import pins
 
@@ -32,9 +35,11 @@ _CS = const(480)  # pins._CS
 
 devices = []  # attached models, index + 1 stored in pins.tab[world.CS + pin]
 _sel = bytearray(_NBUSES)  # per bus: 1 + index of the selected device, 0 = none
+hw_alloc = [0]  # bytes the device models allocated (see the invariants)
 
 
 def _cs_changed(d, level):
+    t = mem_total()
     dev = devices[d]
     if level:
         if _sel[dev.bus] == d + 1:
@@ -43,6 +48,7 @@ def _cs_changed(d, level):
     else:
         _sel[dev.bus] = d + 1
         dev.select()
+    hw_alloc[0] += mem_total() - t
 
 
 pins._cs_hook = _cs_changed
@@ -82,21 +88,31 @@ class SPI:
             self.phase = phase
 
     # Each byte goes to the device selected now (0xFF when none: MISO pulled up).
+    # The device models are Python, and their per-byte work allocates on the
+    # unix port (frames too big for the VM's C stack); a board's SPI
+    # allocates nothing, so what they allocate is counted in hw_alloc and
+    # left out of the tasks' heap budgets (hal.sim.heap_meter).
     def write(self, buf):
+        t = mem_total()
         for i in range(len(buf)):
             d = _sel[self.bus]
             if d:
                 devices[d - 1].xfer(buf[i])
+        hw_alloc[0] += mem_total() - t
 
     def readinto(self, buf, fill=0xFF):
+        t = mem_total()
         for i in range(len(buf)):
             d = _sel[self.bus]
             buf[i] = devices[d - 1].xfer(fill) if d else 0xFF
+        hw_alloc[0] += mem_total() - t
 
     def write_readinto(self, wbuf, rbuf):
+        t = mem_total()
         for i in range(len(wbuf)):
             d = _sel[self.bus]
             rbuf[i] = devices[d - 1].xfer(wbuf[i]) if d else 0xFF
+        hw_alloc[0] += mem_total() - t
 
     def deinit(self):
         pass

@@ -35,9 +35,9 @@ def _shown(path):
         return str(path)
 
 
-def expected(directory=DIR):
+def expected(directory=None):
     """{file name: sha256 hex} from the directory's SHA256SUMS."""
-    sums = Path(directory) / SUMS_NAME
+    sums = Path(directory or DIR) / SUMS_NAME
     try:
         text = sums.read_text()
     except OSError:
@@ -56,9 +56,9 @@ def expected(directory=DIR):
     return out
 
 
-def verify(directory=DIR):
+def verify(directory=None):
     """Check every file SHA256SUMS lists; return {name: Path} or raise KeepError."""
-    directory = Path(directory)
+    directory = Path(directory or DIR)
     fix = (f"restore it with `git checkout -- {_shown(directory)}`, or rebuild with "
            f"{BUILD_SCRIPT} --update and commit the new sums")
     paths = {}
@@ -74,19 +74,19 @@ def verify(directory=DIR):
     return paths
 
 
-def uf2(directory=DIR):
+def uf2(directory=None):
     """The vendored MicroPython UF2 (the one .uf2 SHA256SUMS lists), verified."""
     found = [path for name, path in verify(directory).items() if name.endswith(".uf2")]
     if len(found) != 1:
-        raise KeepError(f"{_shown(Path(directory) / SUMS_NAME)} lists {len(found)} .uf2 files, not one")
+        raise KeepError(f"{_shown(Path(directory or DIR) / SUMS_NAME)} lists {len(found)} .uf2 files, not one")
     return found[0]
 
 
-def bootrom(directory=DIR):
+def bootrom(directory=None):
     """The vendored RP2040 boot ROM, verified."""
     path = verify(directory).get(BOOTROM_NAME)
     if path is None:
-        raise KeepError(f"{_shown(Path(directory) / SUMS_NAME)} does not list {BOOTROM_NAME}")
+        raise KeepError(f"{_shown(Path(directory or DIR) / SUMS_NAME)} does not list {BOOTROM_NAME}")
     return path
 
 

@@ -254,8 +254,31 @@ class EmulatedPico:
 
     def wait_output(self, pattern, timeout=10.0, since=None):
         """Wait (board seconds) for pattern on the console; see ConsoleTap."""
-        return self.tap.wait_output(pattern, timeout, since, clock=self.clock,
-                                    alive=lambda: self.running)
+        try:
+            if not self.running:
+                raise KeepError("not running")
+            return self.tap.wait_output(pattern, timeout, since, clock=self.clock,
+                                        alive=lambda: self.running)
+        except KeepError as err:
+            if self._gone():
+                raise KeepError(self.stopped_message()) from None
+            raise err
+
+    def _gone(self, grace_s=2.0):
+        """The runner has exited (waiting a moment for one that is dying)."""
+        if self._proc is None:
+            return True
+        try:
+            self._proc.wait(grace_s)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
+    def stopped_message(self):
+        rc = self._proc.poll() if self._proc is not None else None
+        why = f"exit status {rc}" if rc is not None and rc >= 0 else f"killed by signal {-rc}" \
+            if rc is not None else "stopped"
+        return f"the emulated Pico at {self.url} stopped: its emulator process is gone ({why})"
 
 
 class _NoLinkFaults:
