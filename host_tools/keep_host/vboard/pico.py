@@ -33,6 +33,7 @@ from ..boardtime import Deadline, EmulatorClock
 from ..errors import KeepError
 from ..paths import ROOT
 from . import registry
+from .board import BoardTimeout
 from .tap import ConsoleTap
 
 EMU_DIR = ROOT / "emu" / "rp2040"
@@ -260,7 +261,7 @@ class EmulatedPico:
             return self.tap.wait_output(pattern, timeout, since, clock=self.clock,
                                         alive=lambda: self.running)
         except KeepError as err:
-            if self._gone():
+            if not (isinstance(err, BoardTimeout) and self.running) and self._gone():
                 raise KeepError(self.stopped_message()) from None
             raise err
 
