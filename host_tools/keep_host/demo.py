@@ -6,8 +6,10 @@ Operations layer behind `keep demo` (commands/demo.py is the CLI):
 
 It takes the same path as a user with a board would:
 
-1. a fresh VirtualBoard (boards/unix.toml: its heap, its simulated flash),
-   with an empty flash directory;
+1. a fresh virtual board with an empty flash: the unix port
+   (boards/unix.toml: its heap, its simulated flash), or with
+   board="rpi_pico" the official rp2 firmware on an emulated RP2040
+   (keep_host.vboard.pico; its seconds are board seconds);
 2. `keep deploy` (keep_host.deploy.deploy): the manifest checked and
    compiled, the firmware and app compiled to .mpy, copied, and a soft
    reset into firmware/main.py -> keep.boot.start(): the app table booted,
@@ -101,6 +103,15 @@ class DemoResult:
         return lines
 
 
+def rigged_app(app, board):
+    """(app, firmware dir) of a stock app on `board`: the unix board's pins,
+    UART and flash swapped for this board's rig (keep_host.hil.app.render)."""
+    from .boards import load_board
+    from .hil.app import render
+
+    return render(app, load_board(board))
+
+
 def task_names(app, board):
     """{slot: name} as keep.boot lays the tasks out: the table's rows, then
     the console proxy."""
@@ -183,23 +194,29 @@ def run_demo(seconds=30.0, app="chaos", board="unix", heap=None, flash_dir=None,
     --romfs (modules run from the board's ROMFS partition, not the heap).
     Ctrl-C ends the run early; the summary is still made from what arrived.
     """
+    from .boardtime import WallClock
     from .deploy import deploy
-    from .vboard import VirtualBoard
+    from .vboard import open_virtual
 
-    names = task_names(app, board)
+    names = task_names(rigged_app(app, board)[0], board)
+    if board != "unix":
+        romfs = False  # only the unix board has a ROMFS partition (boards/*.toml memory.romfs_bytes)
     with tempfile.TemporaryDirectory(prefix="keep-demo-") as tmp:
-        vb = VirtualBoard(flash_dir or tmp, board=board, heap=heap)
+        vb = open_virtual(board, flash_dir or tmp, heap=heap)
         vb.start()
+        clock = getattr(vb, "clock", None) or WallClock()
         w = _Watcher(names, out, verbose)
         try:
-            out(f"keep demo: virtual board up at {vb.url} ({vb.heap} heap); "
+            out(f"keep demo: virtual board {board} up at {vb.url} ({vb.heap} heap); "
                 f"deploying {app} with keep deploy{' --romfs' if romfs else ''} ...")
             mark = vb.mark()
-            r = deploy(vb.url, app, board, romfs=romfs)
+            app_ref, fw = rigged_app(app, board)
+            r = deploy(vb.url, app_ref, board, firmware=fw, romfs=romfs)
             w.res.deployed = r.summary()
             out(f"keep demo: {r.summary()}")
-            out(f"keep demo: running {seconds:g} s (Ctrl-C ends it)")
-            t0 = time.monotonic()
+            out(f"keep demo: running {seconds:g} s{' of board time' if clock.kind != 'wall' else ''} "
+                "(Ctrl-C ends it)")
+            t0 = clock.now()
             first = True
             live_ctx = None
             try:
@@ -212,7 +229,7 @@ def run_demo(seconds=30.0, app="chaos", board="unix", heap=None, flash_dir=None,
                     live_ctx.__enter__()
                     w.out = lambda s: None
                 next_report = t0 + 2.0
-                while time.monotonic() - t0 < seconds:
+                while clock.now() - t0 < seconds:
                     time.sleep(0.1)
                     new = vb.output_since(mark)
                     mark += len(new)
@@ -223,7 +240,7 @@ def run_demo(seconds=30.0, app="chaos", board="unix", heap=None, flash_dir=None,
                         w.feed(new)
                     if live_ctx is not None:
                         live_ctx.update(render(w.board, title="keep demo"))
-                    elif time.monotonic() >= next_report:
+                    elif clock.now() >= next_report:
                         next_report += 5.0
                         out(f"  switches {w.switch_report()}")
                     if vb.error is not None:
@@ -239,7 +256,7 @@ def run_demo(seconds=30.0, app="chaos", board="unix", heap=None, flash_dir=None,
                     w.feed(new)
                 w.finish()
             res = w.res
-            res.seconds = time.monotonic() - t0
+            res.seconds = clock.now() - t0
         finally:
             vb.stop()
         res.heap = vb.heap

@@ -6,8 +6,12 @@ HELP = "run the chaos demo on a virtual board (a buggy server crashes, nothing i
 
 
 def add_arguments(p):
+    p.add_argument("--board", default="unix", choices=["unix", "rpi_pico"],
+                   help="the virtual board: unix (the unix port) or rpi_pico (the official "
+                        "firmware on an emulated RP2040; Node.js needed) (default: %(default)s)")
     p.add_argument("--seconds", type=float, default=30.0,
-                   help="how long to run (default: %(default)s); Ctrl-C ends it earlier")
+                   help="how long to run, in the board's seconds (default: %(default)s); "
+                        "Ctrl-C ends it earlier")
     p.add_argument("--heap", default=None,
                    help="MicroPython heap of the virtual board, e.g. 256K "
                         "(default: boards/unix.toml memory.heap_bytes)")
@@ -21,7 +25,7 @@ def add_arguments(p):
 
 
 def main(args):
-    res = demo.run_demo(seconds=args.seconds, app=args.app, heap=args.heap,
+    res = demo.run_demo(seconds=args.seconds, app=args.app, board=args.board, heap=args.heap,
                         verbose=args.verbose, live=args.live, romfs=not args.no_romfs)
     print()
     for line in res.summary_lines():
