@@ -35,7 +35,8 @@ def test_esp32_devkitc_facts():
 def test_rpi_pico_facts():
     b = load_board("rpi_pico")
     assert (b.chip, b.hal, b.mpy_arch, b.led) == ("rp2040", "rp2", "armv6m", 25)
-    assert 180_000 <= b.heap_bytes <= 200_000
+    assert 200_000 <= b.heap_bytes <= 264 * 1024  # within the RP2040's SRAM; the exact
+    # figure is checked against the firmware in tests/host/test_pico_vboard.py
     m = b.mpu
     assert (m.regions, m.min_size, m.pow2, m.align) == (8, 256, True, "size")
     assert (b.flasher.kind, b.flasher.family_id, b.flasher.drive_label) == \

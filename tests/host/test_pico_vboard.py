@@ -42,6 +42,13 @@ def test_stock_mpremote_sees_the_rp2040(pico):
     assert out.strip() == "Raspberry Pi Pico with RP2040"
 
 
+def test_the_board_files_heap_is_the_firmwares(pico):
+    from keep_host.boards import load_board
+
+    out = mpremote(pico.url, "exec", "import gc; gc.collect(); print(gc.mem_alloc() + gc.mem_free())")
+    assert int(out) == load_board("rpi_pico").heap_bytes
+
+
 def test_files_survive_a_soft_reset_and_a_chip_reset(pico, tmp_path):
     blob = os.urandom(20000)
     (tmp_path / "blob.bin").write_bytes(blob)

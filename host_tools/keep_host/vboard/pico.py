@@ -151,12 +151,13 @@ class EmulatedPico:
         line = got.get("line", b"")
         if not line:
             err = b""
-            if self._proc.poll() is not None:
+            if "line" in got or self._gone():  # EOF: the runner exited (or is exiting)
                 err = self._proc.stderr.read()
             self.stop()
             msg = err.decode(errors="replace").strip().splitlines()
-            raise KeepError("the Pico emulator did not start: " + (msg[-1] if msg else
-                            f"no answer within {START_TIMEOUT_S:g} s"))
+            raise KeepError("the Pico emulator did not start: " + (
+                msg[-1] if msg else "it exited without a word" if "line" in got
+                else f"no answer within {START_TIMEOUT_S:g} s"))
         threading.Thread(target=self._drain_stderr, daemon=True).start()
         return json.loads(line)
 
