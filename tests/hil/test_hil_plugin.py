@@ -64,3 +64,26 @@ def test_two_workers_two_boards(tmp_path):
     workers = {ln.split()[1] for ln in lines}
     ports = {ln.split()[2] for ln in lines}
     assert workers == {"gw0", "gw1"} and len(ports) == 2, lines  # one board per worker
+
+
+def test_a_board_started_by_hand_has_its_rig(tmp_path):
+    """`keep vboard` started by anyone is found by its URL: its simulated
+    wiring is there, so the tests that need it run instead of skipping."""
+    from pathlib import Path
+
+    from keep_host.paths import venv_bin
+
+    vb = subprocess.Popen([str(venv_bin("keep")), "vboard", "--flash", str(tmp_path / "flash")],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        url = vb.stdout.readline().strip()
+        hil = Path(__file__).parent
+        r = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA",
+                            "--port", url, "--rootdir", str(hil.parent.parent),
+                            str(hil / "test_hil_gpio.py") + "::test_input_reads_the_wired_level",
+                            str(hil / "test_hil_gpio.py") + "::test_edges_reach_the_subscriber"],
+                           capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    finally:
+        vb.terminate()
+        vb.wait(30)
+    assert r.returncode == 0 and "2 passed" in r.stdout.splitlines()[-1], r.stdout[-3000:]

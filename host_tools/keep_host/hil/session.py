@@ -26,13 +26,25 @@ DEFAULT_HEAP = "256K"  # the hil app's twelve tasks on the 64-bit unix port
 
 class BoardSession:
     def __init__(self, port_spec, board=None, workdir=None, heap=DEFAULT_HEAP):
+        from ..vboard import registry
+
         self.spec = port_spec
-        self.virtual = port_spec == ports.VBOARD
+        self.owned = port_spec == ports.VBOARD  # a virtual board this session starts
+        self.port = None if self.owned else ports.resolve(port_spec)
+        # A virtual board someone else started (`keep vboard`, by hand or by a
+        # farm) is found by its URL: its rig is reachable through its control
+        # channel, as a jumpered real board's wiring is there.
+        self.found = None if self.owned else registry.lookup(self.port)
+        self.virtual = self.owned or self.found is not None
+        if self.found and not board:
+            board = self.found.get("board")
         self.board = load_board(ports.board_for(port_spec, board))
+        if self.found and self.found.get("board") not in (None, self.board.name):
+            raise KeepError(f"{self.port} is a virtual {self.found['board']} board, not "
+                            f"{self.board.name}: use --board {self.found['board']}")
         self.workdir = Path(workdir) if workdir else None
         self.heap = heap
         self.vb = None
-        self.port = None if self.virtual else ports.resolve(port_spec)
         self.link = None
         self._sim = None
         self.app = None  # the app deployed this session
@@ -51,7 +63,7 @@ class BoardSession:
     # ---- life ------------------------------------------------------------------
 
     def start(self):
-        if self.virtual:
+        if self.owned:
             from ..vboard import open_virtual
 
             flash = self.workdir / "flash"
@@ -84,7 +96,8 @@ class BoardSession:
         if self._sim is None:
             from ..simctl import SimControl
 
-            self._sim = SimControl("127.0.0.1", self.vb.sim_ctl_port)
+            ctl = self.vb.sim_ctl_port if self.vb is not None else self.found["ctl_port"]
+            self._sim = SimControl("127.0.0.1", ctl)
         return self._sim
 
     # ---- deploy ------------------------------------------------------------------
@@ -215,5 +228,10 @@ class BoardSession:
             if not self.virtual:
                 raise
         self.link.detach()
-        self.vb.reset()  # a new process; then the ordinary path again
+        if self.vb is not None:
+            self.vb.reset()  # a new process (a new chip); then the ordinary path again
+        else:
+            self.sim.call("reset")  # a virtual board we did not start: reset it from outside
+            self._sim.close()
+            self._sim = None
         return self.reset()
