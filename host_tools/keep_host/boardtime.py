@@ -117,6 +117,17 @@ class Deadline:
         return self.clock.now() >= self.end
 
 
+def wall_seconds(port, seconds):
+    """A wait given to code that only knows the wall clock (mpremote's own
+    timeouts): `seconds` of board time, divided by the declared speed of an
+    emulated board registered at `port` (1.0 for anything else)."""
+    from .vboard import registry
+
+    info = registry.lookup(port) if isinstance(port, str) else None
+    speed = float((info or {}).get("speed") or 1.0)
+    return seconds / speed
+
+
 def clock_for(port):
     """The clock of the board at `port`: an emulator's if one is registered
     there (keep_host.vboard.registry), else the wall clock."""

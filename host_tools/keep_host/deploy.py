@@ -438,8 +438,9 @@ def boot_kernel(repl, wait_s=3.0):
     repl.transport.in_raw_repl = False
     ser.write(b"\x04")
     got = b""
-    end = time.monotonic() + wait_s
-    while time.monotonic() < end and b"soft reboot" not in got:
+    now = repl.clock.now  # board seconds
+    end = now() + wait_s
+    while now() < end and b"soft reboot" not in got:
         n = ser.in_waiting  # never a blocking read: mpremote's port has no timeout
         if n:
             got += ser.read(n)

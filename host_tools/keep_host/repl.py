@@ -47,10 +47,15 @@ def _transport_classes():
 
 class RawRepl:
     def __init__(self, port, baudrate=115200, attempts=ATTEMPTS, timeout=10.0):
+        from .boardtime import clock_for, wall_seconds
+
         self.port = port
         self.baudrate = baudrate
         self.attempts = attempts
-        self.timeout = timeout
+        # `timeout` is board seconds; mpremote's calls only know the wall clock,
+        # so they get it scaled by an emulated board's declared speed.
+        self.timeout = wall_seconds(port, timeout)
+        self.clock = clock_for(port)
         self.transport = None
         self.retries = 0  # attempts beyond the first, over this object's life
 
@@ -95,15 +100,16 @@ class RawRepl:
     def _drain(self, quiet_s=0.15, limit_s=2.0):
         """Read until the board has been quiet for quiet_s; returns what came."""
         ser = self.transport.serial
+        now = self.clock.now  # board seconds
         got = bytearray()
-        end = time.monotonic() + limit_s
-        last = time.monotonic()
-        while time.monotonic() < end:
+        end = now() + limit_s
+        last = now()
+        while now() < end:
             n = ser.in_waiting
             if n:
                 got += ser.read(n)
-                last = time.monotonic()
-            elif time.monotonic() - last >= quiet_s:
+                last = now()
+            elif now() - last >= quiet_s:
                 break
             else:
                 time.sleep(0.01)
@@ -125,7 +131,7 @@ class RawRepl:
                     self._write(b"\r\x02")          # leave a raw mode left open
                 elif attempt >= 2:
                     self._write(b"\r\x02\x04")      # soft reset from the friendly REPL
-                    time.sleep(0.3)
+                    self.clock.sleep(0.3)
                 self._write(b"\r\x03\x03")
                 tail = self._drain()[-200:]
                 with contextlib.redirect_stdout(out):

@@ -25,7 +25,8 @@ def add_arguments(p):
     src.add_argument("--port", help="serial port or URL: /dev/ttyUSB0, COM3, socket://HOST:PORT")
     src.add_argument("--replay", metavar="FILE", help="decode a recording (from --record) at full speed")
     p.add_argument("--record", metavar="FILE", help="also write the raw console bytes to FILE")
-    p.add_argument("--duration", type=float, metavar="S", help="stop after S seconds")
+    p.add_argument("--duration", type=float, metavar="S",
+                   help="stop after S seconds of the board's time (an emulated board's clock)")
     p.add_argument("--json", action="store_true", help="one JSON object per event or text line")
     p.add_argument("--plain", action="store_true", help="plain lines even on a terminal")
     p.add_argument("--baud", type=int, default=115200, help="baud rate (default: %(default)s)")
@@ -63,10 +64,10 @@ def open_port(url, baud=115200, timeout=READ_TIMEOUT_S):
         raise KeepError(f"cannot open {url}: {_port_hint(err)}")
 
 
-def _port_chunks(port, url, deadline):
+def _port_chunks(port, url, deadline, clock):
     import serial
 
-    while deadline is None or time.monotonic() < deadline:
+    while deadline is None or clock.now() < deadline:
         try:
             yield port.read(max(1, port.in_waiting))
         except (serial.SerialException, OSError) as err:
@@ -115,13 +116,16 @@ def main(args):
     tty = sys.stdout.isatty()
     mode = "json" if args.json else ("live" if tty and not args.plain and not args.replay
                                      else "plain")
-    deadline = None if args.duration is None else time.monotonic() + args.duration
     port = None
     if args.replay:
         chunks = _file_chunks(args.replay)
     else:
+        from ..boardtime import clock_for
+
+        clock = clock_for(args.port)  # --duration is the board's seconds
+        deadline = None if args.duration is None else clock.now() + args.duration
         port = open_port(args.port, args.baud)
-        chunks = _port_chunks(port, args.port, deadline)
+        chunks = _port_chunks(port, args.port, deadline, clock)
     record = None
     if args.record:
         try:

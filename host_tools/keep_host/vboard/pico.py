@@ -134,7 +134,8 @@ class EmulatedPico:
                                         daemon=True)
         self._reader.start()
         registry.register(self.url, board=self.board, kind=self.kind, clock="emulated",
-                          ctl_port=self.sim_ctl_port, flash=str(self.flash_dir))
+                          speed=DECLARED_SPEED, ctl_port=self.sim_ctl_port,
+                          flash=str(self.flash_dir))
         self.wait_usb(timeout)
         return self
 
