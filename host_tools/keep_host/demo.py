@@ -187,11 +187,14 @@ def _boot_output(data):
 
 
 def run_demo(seconds=30.0, app="chaos", board="unix", heap=None, flash_dir=None,
-             out=print, verbose=False, live=False, romfs=True):
+             out=print, verbose=False, live=False, romfs=True, record=None):
     """Deploy `app` to a fresh virtual board, watch it for `seconds`; returns DemoResult.
 
     heap None: the board file's memory.heap_bytes. romfs: deploy with
     --romfs (modules run from the board's ROMFS partition, not the heap).
+    record: a binary file that gets the console bytes the monitor decoded,
+    from the app's boot on (what `keep monitor --record` writes), for
+    `keep trace export` and `keep monitor --replay`.
     Ctrl-C ends the run early; the summary is still made from what arrived.
     """
     from .boardtime import WallClock
@@ -237,6 +240,8 @@ def run_demo(seconds=30.0, app="chaos", board="unix", heap=None, flash_dir=None,
                         new = _boot_output(new)
                         first = False
                     if new:
+                        if record is not None:
+                            record.write(new)
                         w.feed(new)
                     if live_ctx is not None:
                         live_ctx.update(render(w.board, title="keep demo"))
@@ -253,6 +258,8 @@ def run_demo(seconds=30.0, app="chaos", board="unix", heap=None, flash_dir=None,
                 w.out = out
                 new = vb.output_since(mark)
                 if new:
+                    if record is not None:
+                        record.write(new)
                     w.feed(new)
                 w.finish()
             res = w.res

@@ -133,7 +133,7 @@ def test_export_vcd(recording, tmp_path, capsys):
     assert rc == 0
     text = out.read_text()
     head, body = text.split("$enddefinitions $end\n")
-    assert "$timescale 1 ms $end" in head and "$var wire 1 ! pin2 $end" in head
+    assert "$timescale 1 us $end" in head and "$var wire 1 ! pin2 $end" in head
     times = [int(line[1:]) for line in body.splitlines() if line.startswith("#")]
     assert times == sorted(times) and len(times) > 5
     values = [line for line in body.splitlines() if line[:1] in "01x" and line.endswith("!")]

@@ -1,6 +1,7 @@
 """keep demo: keep deploy the chaos app to a fresh virtual board, watch its trace."""
 
 from .. import demo
+from ..errors import KeepError
 
 HELP = "run the chaos demo on a virtual board (a buggy server crashes, nothing is lost)"
 
@@ -21,12 +22,26 @@ def add_arguments(p):
     p.add_argument("--no-romfs", action="store_true",
                    help="deploy modules as files instead of one ROMFS image (their bytecode "
                         "then lives in the heap: compare the heap peaks)")
+    p.add_argument("--record", metavar="FILE",
+                   help="also write the console bytes to FILE, from the app's boot on (as keep "
+                        "monitor --record does: keep trace export and monitor --replay read it)")
     p.add_argument("-v", "--verbose", action="store_true", help="print every trace event")
 
 
 def main(args):
-    res = demo.run_demo(seconds=args.seconds, app=args.app, board=args.board, heap=args.heap,
-                        verbose=args.verbose, live=args.live, romfs=not args.no_romfs)
+    record = None
+    if args.record:
+        try:
+            record = open(args.record, "wb")
+        except OSError as err:
+            raise KeepError(f"cannot write recording {args.record}: {err.strerror or err}")
+    try:
+        res = demo.run_demo(seconds=args.seconds, app=args.app, board=args.board, heap=args.heap,
+                            verbose=args.verbose, live=args.live, romfs=not args.no_romfs,
+                            record=record)
+    finally:
+        if record is not None:
+            record.close()
     print()
     for line in res.summary_lines():
         print(line)

@@ -1,12 +1,14 @@
 """VCD (value change dump) of GPIO levels from TR_PIN records.
 
-Each pin is a 1-bit wire `pinN`; time is the record's own ticks_ms
-(unwrapped at 2**30, counted from the first pin record), timescale 1 ms.
-Opens in GTKWave, PulseView, Surfer.
+Each pin is a 1-bit wire `pinN`. Time is the exports' one time base
+(timebase.py: µs since the recording's first timed event, timescale 1 us):
+a pin record is stamped, like every record, with the start of the slice it
+was written in, so an edge is at the same µs here as in the Perfetto and
+CSV exports. Opens in GTKWave, PulseView, Surfer.
 """
 
 from .. import __version__
-from .decoder import TICKS_PERIOD
+from . import timebase
 
 
 def _ident(n):
@@ -19,28 +21,11 @@ def _ident(n):
             return s
 
 
-def changes(items, ticks_period=TICKS_PERIOD):
-    """[(t_ms, pin, level)] from pin events, time unwrapped and sorted."""
-    out = []
-    t = raw_last = None
-    for e in items:
-        if e.type != "event":
-            continue
-        if e.kind == "boot":
-            raw_last = None  # a new board clock; keep our timeline monotonic
-        if e.kind != "pin":
-            continue
-        raw = e["ticks_ms"] % ticks_period
-        if t is None:
-            t = 0
-        elif raw_last is None:
-            t += 1
-        else:
-            t += (raw - raw_last) % ticks_period
-        raw_last = raw
-        out.append((t, e["pin"], e["level"]))
-    out.sort(key=lambda c: c[0])
-    return out
+def changes(items):
+    """[(t_us, pin, level)] from pin events, on the exports' time base."""
+    t0 = timebase.origin(items)
+    return [(timebase.since(e.t_us, t0), e["pin"], e["level"])
+            for e in items if e.type == "event" and e.kind == "pin"]
 
 
 def write(items, fp, names=None):
@@ -49,8 +34,9 @@ def write(items, fp, names=None):
     ids = {p: _ident(i) for i, p in enumerate(pins)}
     w = fp.write
     w(f"$version keep {__version__} trace export $end\n")
-    w("$comment GPIO levels from TR_PIN records $end\n")
-    w("$timescale 1 ms $end\n$scope module board $end\n")
+    w("$comment GPIO levels from TR_PIN records; time 0 is board time "
+      f"{timebase.origin(items)} us $end\n")
+    w("$timescale 1 us $end\n$scope module board $end\n")
     for p in pins:
         w(f"$var wire 1 {ids[p]} pin{p} $end\n")
     w("$upscope $end\n$enddefinitions $end\n")

@@ -1,6 +1,7 @@
 """A model of the board, fed by trace events: what the monitor shows.
 
 BoardState.apply(item) takes the Decoder's Events and Text lines in order.
+Task names follow the board's NAME records (unless the user gave --names).
 It is best effort between STATE snapshots: task states follow the IPC and
 syscall records (send -> in_send, recv -> runnable, ...); a STATE record
 is authoritative and overrides what was inferred.
@@ -155,6 +156,12 @@ class BoardState:
         t.state, t.priority, t.generation = f["state"], f["priority"], f["generation"]
         if f["state"] == "empty":
             del self.tasks[s]
+
+    def _on_name(self, s, f, ev):
+        # The board names its tasks at boot and every 5 s (keep.boot); the
+        # decoder has already let a --names name win (ev.task is the one to show).
+        self.names[s] = ev.task
+        self.task(s).name = ev.task
 
     def _on_log(self, s, f, ev):
         self.logs.append((ev.t_us, ev.task, f["text"]))

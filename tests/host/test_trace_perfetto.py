@@ -1,0 +1,190 @@
+"""The exports of a real chaos-demo trace: Perfetto's arrows land, tasks have
+their names, and every export tells time the same way (CPython).
+
+The recording, data/traces/chaos-demo-10s.bin, is the console of the chaos
+demo on the unix virtual board from its boot on, made with
+`keep demo --seconds 10 --record tests/host/data/traces/chaos-demo-10s.bin`:
+5,818 trace records, 3 faults and restarts of the flaky server, 4 sends the
+kernel refused while flaky was dead. tests/host/test_demo.py checks the same
+rules on a fresh run.
+"""
+
+import csv
+import io
+import json
+import re
+
+import pytest
+from perfetto_import import arrows, load
+from rich.console import Console
+
+from keep_host import cli
+from keep_host.paths import ROOT
+from keep_host.trace import BoardState, Decoder, decode_bytes, read_recording
+from keep_host.trace import export_csv, export_perfetto, export_vcd
+from keep_host.trace.view import render
+
+CHAOS = ROOT / "tests" / "host" / "data" / "traces" / "chaos-demo-10s.bin"
+NAMES = {0: "supervisor", 1: "gpio", 2: "uart", 3: "spi", 4: "flaky", 5: "chaos"}
+
+
+@pytest.fixture(scope="module")
+def chaos():
+    items, counters = read_recording(CHAOS)
+    assert counters.frames_ok > 300 and counters.frames_corrupt == 0
+    return items
+
+
+def events(items, kind):
+    return [i for i in items if i.type == "event" and i.kind == kind]
+
+
+def check_arrows(items):
+    """Apply the importer's rules to the export of `items`; return the
+    Timeline. Every send and reply has its arrow, both ends bound, unless
+    the kernel refused the send or the other end is after the recording."""
+    doc = export_perfetto.build(items)
+    landed, res = arrows(doc)
+    assert res.errors == {}  # no flow_no_enclosing_slice, no overlapping slices
+    starts = [e for e in doc["traceEvents"] if e["ph"] == "s"]
+    assert len(landed) == len(res.flows) == len(starts)  # every arrow written lands
+    tl = export_perfetto.Timeline(items)
+    sends, replies = events(items, "send"), events(items, "reply")
+    by_name = {"send": 0, "reply": 0}
+    for s_ev, f_ev, out, into in landed:
+        by_name[s_ev["name"]] += 1
+        assert s_ev["args"]["peer"] == into.track[1]  # lands on the peer's track
+        assert out.name.startswith(tl.names[out.track[1]] + " (gen ")
+    assert by_name["send"] + len(tl.unreceived) + sum(f.name == "send" for f in tl.open) == len(sends)
+    assert by_name["reply"] + sum(f.name == "reply" for f in tl.open) == len(replies)
+    return tl, landed
+
+
+def test_every_send_and_reply_of_the_chaos_demo_has_its_arrow(chaos):
+    tl, landed = check_arrows(chaos)
+    assert len(events(chaos, "send")) == 1068 and len(landed) == 1063 + 1063
+    # The 4 sends never received went to flaky while it was dead (between
+    # its fault and its restart): the kernel refused them (E_DEAD).
+    dead = []
+    down = None
+    for e in chaos:
+        if e.type != "event":
+            continue
+        if e.kind == "fault" and e.slot == 4:
+            down = e.t_us
+        elif e.kind == "restart" and e.slot == 4:
+            dead.append((down, e.t_us))
+    assert len(tl.unreceived) == 4
+    for e in tl.unreceived:
+        assert e["peer"] == 4 and not e["delivered"]
+        assert any(a <= e.t_us <= b for a, b in dead)
+    # one send at the very end: flaky took it, but did not run again before
+    # the recording stopped
+    assert [f.name for f in tl.open] == ["send"]
+
+
+def test_arrows_go_from_the_running_slice_to_where_the_peer_runs(chaos):
+    tl, landed = check_arrows(chaos)
+    starts = {}
+    for sl in tl.slices:
+        starts.setdefault(sl.slot, []).append(sl.start)
+    for s_ev, f_ev, out, into in landed:
+        assert out.ts <= into.ts
+        # the end is the receiver's slice running at that moment or its next
+        # one: no slice of the receiver starts between the two ends
+        assert not [t for t in starts[into.track[1]] if out.ts < t < into.ts]
+
+
+def test_the_old_placement_is_what_the_importer_drops():
+    # A flow end written on a server that is not running binds to the
+    # server's finished slice (the top of its track): the check sees it.
+    doc = {"traceEvents": [
+        {"name": "gpio", "ph": "X", "ts": 0, "dur": 5, "pid": 1, "tid": 1},
+        {"name": "chaos", "ph": "X", "ts": 10, "dur": 5, "pid": 1, "tid": 5},
+        {"name": "send", "cat": "ipc", "ph": "s", "id": 1, "ts": 10, "pid": 1, "tid": 5},
+        {"name": "send", "cat": "ipc", "ph": "f", "bp": "e", "id": 1, "ts": 10, "pid": 1, "tid": 1},
+        # written before its slice, at the slice's start, with no slice: lost
+        {"name": "reply", "cat": "ipc", "ph": "s", "id": 2, "ts": 20, "pid": 1, "tid": 1},
+        {"name": "gpio", "ph": "X", "ts": 20, "dur": 0, "pid": 1, "tid": 1},
+    ]}
+    landed, res = arrows(doc)
+    assert landed == [] and len(res.flows) == 1 and res.errors == {}
+    assert load(doc).flows[0][3].ts == 0  # bound to gpio's slice that had ended
+
+
+def test_tracks_and_slices_are_named_by_the_board(chaos):
+    doc = export_perfetto.build(chaos)  # no --names
+    tracks = {e["tid"]: e["args"]["name"] for e in doc["traceEvents"]
+              if e["ph"] == "M" and e["name"] == "thread_name"}
+    assert tracks == {**{s: f"{n} [{s}]" for s, n in NAMES.items()}, 255: "kernel [255]"}
+    names = {e["name"] for e in doc["traceEvents"] if e["ph"] == "X"}
+    assert {"chaos (gen 0)", "flaky (gen 0)", "flaky (gen 3)", "supervisor (gen 0)"} <= names
+    assert not [n for n in names if re.match(r"task\d", n)]
+
+
+def test_a_recording_that_missed_the_boot_learns_the_names():
+    data = CHAOS.read_bytes()
+    items, c = decode_bytes(data[len(data) // 3:])  # starts mid-frame, seconds after boot
+    assert not events(items, "boot") and events(items, "name")
+    doc = export_perfetto.build(items)
+    names = {e["name"] for e in doc["traceEvents"] if e["ph"] == "X"}
+    assert "chaos (gen 0)" in names and not [n for n in names if n.startswith("task")]
+    check_arrows(items)
+
+
+def test_monitor_table_takes_the_board_names(chaos, capsys):
+    dec = Decoder()
+    board = BoardState({}, dec.counters)
+    data = CHAOS.read_bytes()
+    for it in dec.feed(data) + dec.finish():
+        board.apply(it)
+    assert {s: t.name for s, t in board.tasks.items()} == NAMES
+    assert board.tasks[4].generation == 3
+    con = Console(record=True, width=160)
+    con.print(render(board))
+    table = con.export_text()
+    assert "flaky" in table and "task4" not in table
+    # the user's --names still wins over the board's
+    rc = cli.main(["monitor", "--replay", str(CHAOS), "--plain", "--names", "4=buggy"])
+    out = capsys.readouterr().out
+    assert rc == 0 and "buggy" in out and "] flaky " not in out
+
+
+def test_the_same_edge_has_the_same_time_in_every_export(chaos):
+    pins = events(chaos, "pin")
+    assert len(pins) > 10
+    doc = export_perfetto.build(chaos)
+    perfetto = [(e["ts"], e["args"]["level"]) for e in doc["traceEvents"]
+                if e["ph"] == "C" and e["name"] == "pin 2"]
+    buf = io.StringIO()
+    export_csv.write(chaos, buf)
+    rows = [r for r in csv.DictReader(io.StringIO(buf.getvalue())) if r["kind"] == "pin"]
+    table = [(int(r["t_us"]), int(r["level"])) for r in rows]
+    buf = io.StringIO()
+    export_vcd.write(chaos, buf)
+    head, body = buf.getvalue().split("$enddefinitions $end\n")
+    assert "$timescale 1 us $end" in head
+    vcd, t = [], 0
+    for line in body.splitlines():
+        if line.startswith("#"):
+            t = int(line[1:])
+        elif line[:1] in "01":
+            vcd.append((t, int(line[0])))
+    assert perfetto == table
+    # the VCD dumps changes only: every edge of the other two is in it, at the same µs
+    edges = [p for i, p in enumerate(perfetto) if i == 0 or p[1] != perfetto[i - 1][1]]
+    assert vcd == edges and len(edges) > 10
+    # µs, not ms: the times are not whole milliseconds
+    assert any(t % 1000 for t, _ in vcd)
+    # and the board clock is kept beside them
+    t0 = doc["otherData"]["board_us_at_0"]
+    assert all(int(r["board_t_us"]) - t0 == int(r["t_us"]) for r in rows)
+    assert f"time 0 is board time {t0} us" in head
+
+
+def test_export_is_in_the_importers_order(chaos):
+    # Perfetto processes by time, slices first at equal times; writing the
+    # file in that order also suits viewers that read in file order.
+    evs = [e for e in export_perfetto.build(chaos)["traceEvents"] if e["ph"] != "M"]
+    assert all(a["ts"] <= b["ts"] for a, b in zip(evs, evs[1:], strict=False))
+    json.dumps(evs)  # plain JSON types only
