@@ -22,6 +22,8 @@ the wrong one, is an arrow the user never sees or one that lies.
   the next slice that starts on its track. The arrow goes from the earlier
   of the two slices to the later.
 
+check_arrows() applies the model to Keep's export of a decoded trace.
+
 What is not modelled: async ('b'/'e') tracks, v2 flows (bind_id), 'B'/'E'
 slices (this exporter writes none), and the sorter's windowed streaming
 (a whole file is sorted here, as the UI's importer does for a JSON file).
@@ -29,6 +31,8 @@ slices (this exporter writes none), and the sorter's windowed streaming
 
 import math
 from dataclasses import dataclass, field
+
+from keep_host.trace import export_perfetto
 
 
 @dataclass
@@ -158,3 +162,25 @@ def arrows(doc):
         if ok:
             good.append((s_ev, f_ev, out, into))
     return good, res
+
+
+def check_arrows(items):
+    """Apply the importer's rules to the export of `items`; return the
+    Timeline. Every send and reply has its arrow, both ends bound, unless
+    the kernel refused the send or the other end is after the recording."""
+    doc = export_perfetto.build(items)
+    landed, res = arrows(doc)
+    assert res.errors == {}  # no flow_no_enclosing_slice, no overlapping slices
+    starts = [e for e in doc["traceEvents"] if e["ph"] == "s"]
+    assert len(landed) == len(res.flows) == len(starts)  # every arrow written lands
+    tl = export_perfetto.Timeline(items)
+    sends = [i for i in items if i.type == "event" and i.kind == "send"]
+    replies = [i for i in items if i.type == "event" and i.kind == "reply"]
+    by_name = {"send": 0, "reply": 0}
+    for s_ev, f_ev, out, into in landed:
+        by_name[s_ev["name"]] += 1
+        assert s_ev["args"]["peer"] == into.track[1]  # lands on the peer's track
+        assert out.name.startswith(tl.names[out.track[1]] + " (gen ")
+    assert by_name["send"] + len(tl.unreceived) + sum(f.name == "send" for f in tl.open) == len(sends)
+    assert by_name["reply"] + sum(f.name == "reply" for f in tl.open) == len(replies)
+    return tl, landed

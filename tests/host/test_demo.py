@@ -2,12 +2,15 @@
 
 import re
 
+from perfetto_import import check_arrows
+
 from keep_host import abi, cli, demo
-from keep_host.trace import encode_frame, log_records, record
+from keep_host.trace import encode_frame, log_records, read_recording, record
 
 
-def test_demo_survives_restarts_and_loses_nothing(capsys):
-    assert cli.main(["demo", "--seconds", "6"]) == 0
+def test_demo_survives_restarts_and_loses_nothing(capsys, tmp_path):
+    rec = tmp_path / "chaos.bin"
+    assert cli.main(["demo", "--seconds", "6", "--record", str(rec)]) == 0
     out = capsys.readouterr().out
     # deployed with keep deploy, booted by firmware/main.py -> keep.boot (console channel too)
     assert re.search(r"deployed chaos to socket://\S+ \(unix\): \d+ uploaded", out)
@@ -31,6 +34,12 @@ def test_demo_survives_restarts_and_loses_nothing(capsys):
     from keep_host.boards import load_board
 
     assert peak < load_board("unix").heap_bytes  # the board file's heap holds the demo
+    # the recording exports to Perfetto with an arrow for every message
+    # (Perfetto's binding rules, tests/host/perfetto_import.py)
+    items, counters = read_recording(rec)
+    assert counters.frames_ok > 50 and counters.frames_corrupt == 0
+    tl, landed = check_arrows(items)
+    assert len(landed) > 200 and all(e["peer"] == 4 for e in tl.unreceived)
 
 
 def test_demo_runs_in_a_64k_heap(capsys):

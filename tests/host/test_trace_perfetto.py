@@ -15,7 +15,7 @@ import json
 import re
 
 import pytest
-from perfetto_import import arrows, load
+from perfetto_import import arrows, check_arrows, load
 from rich.console import Console
 
 from keep_host import cli
@@ -37,27 +37,6 @@ def chaos():
 
 def events(items, kind):
     return [i for i in items if i.type == "event" and i.kind == kind]
-
-
-def check_arrows(items):
-    """Apply the importer's rules to the export of `items`; return the
-    Timeline. Every send and reply has its arrow, both ends bound, unless
-    the kernel refused the send or the other end is after the recording."""
-    doc = export_perfetto.build(items)
-    landed, res = arrows(doc)
-    assert res.errors == {}  # no flow_no_enclosing_slice, no overlapping slices
-    starts = [e for e in doc["traceEvents"] if e["ph"] == "s"]
-    assert len(landed) == len(res.flows) == len(starts)  # every arrow written lands
-    tl = export_perfetto.Timeline(items)
-    sends, replies = events(items, "send"), events(items, "reply")
-    by_name = {"send": 0, "reply": 0}
-    for s_ev, f_ev, out, into in landed:
-        by_name[s_ev["name"]] += 1
-        assert s_ev["args"]["peer"] == into.track[1]  # lands on the peer's track
-        assert out.name.startswith(tl.names[out.track[1]] + " (gen ")
-    assert by_name["send"] + len(tl.unreceived) + sum(f.name == "send" for f in tl.open) == len(sends)
-    assert by_name["reply"] + sum(f.name == "reply" for f in tl.open) == len(replies)
-    return tl, landed
 
 
 def test_every_send_and_reply_of_the_chaos_demo_has_its_arrow(chaos):
