@@ -46,5 +46,11 @@ soak: setup
 lint: setup
 	$(BIN)/ruff check .
 
+# The docs' pictures of the monitor, a Perfetto timeline and a VCD waveform,
+# from a fresh 10 s run of the chaos demo (docs/img/make_pictures.py).
+.PHONY: pictures
+pictures: setup
+	$(BIN)/python docs/img/make_pictures.py
+
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache

@@ -167,3 +167,23 @@ def test_export_is_in_the_importers_order(chaos):
     evs = [e for e in export_perfetto.build(chaos)["traceEvents"] if e["ph"] != "M"]
     assert all(a["ts"] <= b["ts"] for a, b in zip(evs, evs[1:], strict=False))
     json.dumps(evs)  # plain JSON types only
+
+
+def test_howto_perfetto_counts_are_this_recordings(chaos):
+    # docs/howto-perfetto.md's table counts the export of this recording
+    doc = (ROOT / "docs" / "howto-perfetto.md").read_text()
+    evs = export_perfetto.build(chaos)["traceEvents"]
+
+    def n(ph, **kv):
+        return sum(1 for e in evs if e["ph"] == ph and all(e.get(k) == v for k, v in kv.items()))
+
+    assert f"perfetto, {sum(1 for i in chaos if i.type == 'event')} events" in doc
+    assert f"| {n('X')} |" in doc
+    for row, name in (("arrows send → recv", "send"), ("arrows reply → client", "reply")):
+        count = re.search(rf"\*\*{row}\*\*.*\| (\d+) \|$", doc, re.M)
+        assert count and int(count.group(1)) == n("s", name=name), row
+    assert (f"| {n('i', cat='timeout')} timeouts, {n('i', cat='fault')} faults, "
+            f"{n('i', cat='restart')} restarts, {n('i', cat='log')} logs, "
+            f"{n('i', cat='ipc')} sends not received |") in doc
+    assert f"| {n('C', name='heap')} + {n('C', name='pin 2')} |" in doc
+    assert f"| {n('M', name='thread_name')} tracks |" in doc
