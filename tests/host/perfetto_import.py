@@ -19,8 +19,9 @@ the wrong one, is an arrow the user never sees or one that lies.
   's' binds the flow (keyed by id, cat and name) to the top slice of its
   thread's stack (none: stat flow_no_enclosing_slice, the arrow is lost);
   'f' with "bp": "e" binds the same way; 'f' without it waits and binds to
-  the next slice that starts on its track. The arrow goes from the earlier
-  of the two slices to the later.
+  the next slice that starts on its track; 't' (a step) binds like 's' and
+  ends the previous leg. The arrow goes from the earlier of the two slices
+  to the later.
 
 check_arrows() applies the model to Keep's export of a decoded trace.
 
@@ -56,6 +57,12 @@ class Slice:
 class Result:
     slices: list = field(default_factory=list)
     flows: list = field(default_factory=list)  # (start event, end event, out Slice, in Slice)
+
+    def pairs(self):
+        """[(from slice name, to slice name)], as Perfetto's flow table joined with
+        its slices (the arrow from the earlier slice to the later)."""
+        return [(a.name, b.name) if a.ts <= b.ts else (b.name, a.name)
+                for _, _, a, b in self.flows]
     errors: dict = field(default_factory=dict)  # Perfetto's stat name -> count
 
     def error(self, stat):
@@ -124,7 +131,7 @@ def load(doc):
             push(i, e, e["dur"], False)
         elif ph in "iI" and e.get("s", "t") == "t":
             push(i, e, 0, True)
-        elif ph in "sf":
+        elif ph in "stf":
             key = (e["id"], e.get("cat"), e.get("name"))
             stack = stacks.get(track)
             top = stack[-1] if stack else None
@@ -135,15 +142,17 @@ def load(doc):
                     res.error("flow_duplicate_id")
                 else:
                     starts[key] = (e, top)
-            elif e.get("bp") != "e":
+            elif ph == "f" and e.get("bp") != "e":
                 pending.setdefault(track, []).append((key, e))
-            elif top is None:
+            elif top is None:  # 't' (a step) or 'f' bound to its enclosing slice
                 res.error("flow_no_enclosing_slice")
             elif key not in starts:
-                res.error("flow_end_without_start")
+                res.error("flow_step_without_start" if ph == "t" else "flow_end_without_start")
             else:
                 ev, out = starts[key]
                 res.flows.append((ev, e, out, top))
+                if ph == "t":  # a step also starts the flow's next leg here
+                    starts[key] = (e, top)
     return res
 
 
