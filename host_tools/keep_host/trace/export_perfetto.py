@@ -30,8 +30,8 @@ slice's instants (which are slices too):
 A send is matched with the recv of the same client: IPC is synchronous, so a
 client has at most one send outstanding, and a send that a new one replaces
 was never received (refused: dead server, too big; or timed out). Those get
-a "send not received" marker instead of an arrow. An arrow whose end falls
-after the recording ends is left out.
+a "send not received" marker instead of an arrow. An arrow with an end
+outside the recording is left out.
 """
 
 import json
@@ -76,20 +76,19 @@ class _Slice:
 class _Flow:
     """One arrow: its label and the slices its two ends are bound to."""
 
-    __slots__ = ("id", "name", "args", "src", "dst", "dst_slot")
+    __slots__ = ("id", "name", "args", "src", "dst")
 
     def __init__(self, fid, name, args, src):
         self.id, self.name, self.args, self.src = fid, name, args, src
         self.dst = None
-        self.dst_slot = None
 
 
 class Timeline:
     """Slices, arrows and markers of a decoded trace (what build() writes).
 
-    flows: every arrow that has both ends; open: arrows whose end fell after
-    the recording (or a board reset); unreceived: send events that another
-    send of the same client replaced before a recv (no arrow).
+    flows: every arrow that has both ends; open: arrows with an end outside
+    the recording (or across a board reset); unreceived: send events that
+    another send of the same client replaced before a recv (no arrow).
     """
 
     def __init__(self, items, names=None):
@@ -124,7 +123,6 @@ class Timeline:
 
     def _land(self, flow, slot):
         """Bind the flow's end: `slot`'s running slice, or its next one."""
-        flow.dst_slot = slot
         r = self._running
         if r is not None and r.slot == slot:
             flow.dst = r
@@ -133,12 +131,15 @@ class Timeline:
             self._landing[slot].append(flow)
 
     def _flow(self, name, e, label):
-        src = self._source(e.slot)
-        if src is None:
-            return None  # the task never ran in the recording: nothing to draw from
+        """A new arrow from the slice of e's task, or None (and counted open)
+        when that task has not run since the recording began."""
         self._ids += 1
-        return _Flow(self._ids, name, {"peer": e["peer"], "length": e["length"], "what": label},
-                     src)
+        flow = _Flow(self._ids, name, {"peer": e["peer"], "length": e["length"], "what": label},
+                     self._source(e.slot))
+        if flow.src is None:
+            self.open.append(flow)  # its start fell before the recording
+            return None
+        return flow
 
     def _drop_pending(self):
         """The recording (or the board, at a reset) ended: arrows still
