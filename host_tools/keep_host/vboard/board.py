@@ -316,8 +316,8 @@ class VirtualBoard:
         env["KEEP_SIM_CTL_PORT"] = str(self.sim_ctl_port)
         env["KEEP_SIM_ROMFS_BYTES"] = str(romfs)  # hal.sim.heap_reserved()
         env.setdefault("KEEP_SIM_NOR", sim_nor_spec(self.board))
-        env["MICROPYPATH"] = ":".join([".frozen", str(self.flash_dir),
-                                       str(self.flash_dir / "lib")])
+        env["MICROPYPATH"] = unixport.micropypath([".frozen", self.flash_dir,
+                                                   self.flash_dir / "lib"])
         self._scanner = markers.MarkerScanner()
         self._booting = True
         self._raw_boot = raw
