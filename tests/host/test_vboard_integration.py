@@ -5,6 +5,7 @@ under a minute. No fakes here: what passes here works for a user.
 """
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -267,4 +268,7 @@ def test_keep_vboard_command_prints_url_first_and_stops_clean(tmp_path):
         rc = vp.stop()
     assert rc == 0
     assert "Traceback" not in "\n".join(vp.stderr_lines)
+    # the boot banner went out before mpremote connected: dropped, and said so
+    assert re.search(r"stopped; [1-9]\d* bytes of console output dropped while no client",
+                     vp.stderr_lines[-1]), vp.stderr_lines
     assert processes_in(flash) == []

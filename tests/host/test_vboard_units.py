@@ -9,6 +9,7 @@ from keep_host.errors import KeepError, UsageError
 from keep_host.vboard import bootcode, markers
 from keep_host.vboard.endpoints import SocketEndpoint, parse_listen
 from keep_host.vboard.faults import LinkFaults, parse_spec
+from keep_host.vboard.lineio import CookedOutput, ReplInput
 
 
 # ---- link faults -------------------------------------------------------------
@@ -77,20 +78,50 @@ def test_marker_lookalike_binary_passes_through():
     assert found == [] and clean + s.flush() == junk
 
 
+# ---- line endings ----------------------------------------------------------------
+
+def test_cooked_output_adds_cr_where_a_board_would():
+    c = CookedOutput()
+    assert c.feed(b"a\nb\r\n\n") == b"a\r\nb\r\n\r\n"  # REPL's own CR LF stays one
+    frame = bytes([0x1E]) + bytes(range(0x80, 0xC0))          # trace frame bytes: no LF
+    assert c.feed(frame) == frame
+
+
+def test_cooked_output_and_repl_input_are_chunk_independent():
+    import random
+
+    rnd = random.Random(1)
+    for _ in range(300):
+        data = bytes(rnd.choice(b"\r\nab\x03") for _ in range(rnd.randrange(1, 30)))
+        cut = sorted(rnd.sample(range(len(data) + 1), 2))
+        parts = [data[:cut[0]], data[cut[0]:cut[1]], data[cut[1]:]]
+        out, inp = CookedOutput(), ReplInput()
+        assert b"".join(out.feed(p) for p in parts) == CookedOutput().feed(data)
+        assert b"".join(inp.feed(p, True) for p in parts) == ReplInput().feed(data, True)
+
+
+def test_repl_input_sends_crlf_as_cr_only_to_the_repl():
+    r = ReplInput()
+    assert r.feed(b"x=1\r\ny=2\n", True) == b"x=1\ry=2\n"  # the port makes that LF a CR
+    assert r.feed(b"bin\r\n", False) == b"bin\r\n"           # running code reads it as sent
+
+
 # ---- boot code ------------------------------------------------------------------
 
 def test_boot_code_compiles_and_skips_main_when_asked():
     full = bootcode.boot_code("/flash", run_main=True)
     safe = bootcode.boot_code("/flash", run_main=False, note="safe")
     compile(full, "boot", "exec")  # the template is valid Python syntax too
-    assert "'main.py'" in full and "'main.py'" not in safe
+    assert "(globals(), True, ''," in full and "(globals(), False, 'safe'," in safe
     ready, reset = repr(markers.READY.decode()), repr(markers.RESET.decode())
     assert ready in full and reset in full
     setup = bootcode.SETUP_FILE.read_text()
     compile(setup, "setup", "exec")
     assert "VfsPosix" in setup and "VfsRom" in setup
-    # the mount (in the exec'd setup) happens before READY, READY before main.py
-    assert full.index("exec(open(") < full.index(ready) < full.index("'main.py'")
+    # the mount (the exec'd setup) happens before READY, READY before main.py
+    run = bootcode.RUN_FILE.read_text()
+    compile(run, "run", "exec")
+    assert run.index("exec(open(data[5])") < run.index("write(data[3])") < run.index("'boot.py main.py'")
 
 
 # ---- endpoints and CLI errors ---------------------------------------------------
