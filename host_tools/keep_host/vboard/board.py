@@ -66,7 +66,8 @@ BOOT_TIMEOUT_S = 10.0
 BACKLOG_MAX = 16 << 10
 # A second SIGINT while the first KeyboardInterrupt is still pending makes
 # the unix port exit (its sighandler: "die straight away"); a board just
-# raises once. Ctrl-Cs closer together than this are taken as that one.
+# raises once. A Ctrl-C while the last SIGINT may still be on its way (the
+# kernel holds it, or it was sent less than this long ago) joins that one.
 SIGINT_GAP_S = 0.05
 _TAP_LIMIT = 8 << 20  # bytes of console kept for wait_output()
 
@@ -553,9 +554,10 @@ class VirtualBoard:
         out = bytearray()
         for i, part in enumerate(chunk.split(b"\x03")):
             if i:
-                if not proc.catches_sigint():
+                caught, pending = proc.sigint_state()
+                if not caught:
                     out += b"\x03"
-                elif time.monotonic() - self._sigint_at >= SIGINT_GAP_S:
+                elif not pending and time.monotonic() - self._sigint_at >= SIGINT_GAP_S:
                     proc.interrupt()
                     self._sigint_at = time.monotonic()
             out += self._repl_in.feed(part, proc.repl_reading())

@@ -1,6 +1,7 @@
 # The virtual board's boot, first half: runs inside the MicroPython process.
 #
-# board_run.py exec()s this file's text in a dict of its own holding `data` = (flash dir, mount it as root?, ROMFS partition bytes,
+# bootcode.py's -c program exec()s this file's text in a dict of its own
+# holding `data` = (flash dir, mount it as root?, ROMFS partition bytes,
 # ROMFS image path), so none of this bytecode, and none of its names, stay
 # in the board's heap or the REPL's globals once it has run. Every name
 # here is one the firmware already holds as a qstr (sys, os, vfs, buf, f,

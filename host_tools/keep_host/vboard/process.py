@@ -12,7 +12,7 @@ Ctrl-C is not the line discipline's business here (ISIG stays off, so a
 handler exactly while it runs code - where a board's UART turns Ctrl-C
 into KeyboardInterrupt - and puts SIG_DFL back afterwards, where a SIGINT
 would kill it (e.g. between a SystemExit and the process's exit). The host
-asks catches_sigint() and sends the signal itself (interrupt()), or
+asks sigint_state() and sends the signal itself (interrupt()), or
 delivers the byte.
 
 Invariant: the line discipline never rewrites bytes (no OPOST, no ICRNL,
@@ -94,18 +94,24 @@ class UnixProcess:
         except OSError:
             return len(data)  # process gone: the bytes fall on the floor
 
-    def catches_sigint(self):
-        """True while the process has a SIGINT handler: the unix port runs
-        code (its mp_hal_set_interrupt_char(CTRL_C)); a board would turn a
-        Ctrl-C into KeyboardInterrupt now."""
+    def sigint_state(self):
+        """(caught, pending): the process has a SIGINT handler - the unix
+        port runs code (its mp_hal_set_interrupt_char(CTRL_C)), where a
+        board would turn a Ctrl-C into KeyboardInterrupt; a SIGINT sent
+        earlier has not reached it yet (the kernel still holds it)."""
+        bit = 1 << (signal.SIGINT - 1)
+        caught = pending = False
         try:
             with open(f"/proc/{self.pid}/status", "rb") as f:
                 for line in f:
-                    if line.startswith(b"SigCgt:"):
-                        return bool(int(line.split()[1], 16) >> (signal.SIGINT - 1) & 1)
+                    key, _, value = line.partition(b":")
+                    if key == b"SigCgt":
+                        caught = bool(int(value, 16) & bit)
+                    elif key in (b"SigPnd", b"ShdPnd"):
+                        pending = pending or bool(int(value, 16) & bit)
         except (OSError, ValueError):
             pass
-        return False
+        return caught, pending
 
     def interrupt(self):
         try:
