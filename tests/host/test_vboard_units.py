@@ -7,7 +7,7 @@ import pytest
 from keep_host import cli
 from keep_host.errors import KeepError, UsageError
 from keep_host.vboard import bootcode, markers
-from keep_host.vboard.endpoints import SocketEndpoint, parse_listen
+from keep_host.vboard.endpoints import PtyEndpoint, SocketEndpoint, parse_listen
 from keep_host.vboard.faults import LinkFaults, parse_spec
 from keep_host.vboard.lineio import CookedOutput, ReplInput
 
@@ -123,6 +123,59 @@ def test_boot_code_compiles_and_skips_main_when_asked():
 
 
 # ---- endpoints and CLI errors ---------------------------------------------------
+
+def test_socket_endpoint_keeps_what_a_connected_client_has_not_read():
+    ep = SocketEndpoint("127.0.0.1:0")
+    try:
+        ep.write(b"before")                        # nobody connected: dropped, counted
+        assert ep.dropped == 6
+        client = socket.create_connection((ep.host, ep.port))
+        ep.on_readable(ep.server)                  # accept
+        big = bytes(range(256)) * 32768            # 8 MB: more than the kernel buffers
+        ep.write(big)
+        assert ep.backlog() > 0 and ep.dropped == 6  # waits, nothing dropped
+        client.setblocking(False)
+        got = bytearray()
+        while len(got) < len(big):
+            try:
+                got += client.recv(1 << 20)
+            except BlockingIOError:
+                ep.flush()
+        assert bytes(got) == big and ep.backlog() == 0
+        client.close()
+    finally:
+        ep.close()
+
+
+def test_pty_endpoint_sees_its_client_and_drops_only_without_one():
+    import os
+
+    ep = PtyEndpoint()
+    try:
+        ep.refresh()
+        assert not ep.connected and ep.read_fds() == []
+        ep.write(b"nobody")                        # no client: dropped, counted
+        assert ep.dropped == 6
+        fd = os.open(ep.path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+        ep.refresh()
+        assert ep.connected and ep.connects == 1
+        ep.write(b"z" * 100_000)                   # the pty holds a few KB: the rest waits
+        assert ep.backlog() > 0 and ep.dropped == 6
+        os.write(fd, b"typed")
+        assert ep.on_readable(ep.master) == b"typed"
+        waiting = ep.backlog()
+        os.close(fd)                               # the client goes: what it left unread
+        while ep.connected:                        # is dropped and counted (what waited
+            ep.on_readable(ep.master)              # here, what the pty says it holds)
+        assert 6 + waiting + 4000 < ep.dropped <= 6 + 100_000 and ep.backlog() == 0
+        fd = os.open(ep.path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+        ep.refresh()
+        with pytest.raises(BlockingIOError):       # no stale output for the next client
+            os.read(fd, 100)
+        os.close(fd)
+    finally:
+        ep.close()
+
 
 def test_parse_listen():
     assert parse_listen("127.0.0.1:4000") == ("127.0.0.1", 4000)

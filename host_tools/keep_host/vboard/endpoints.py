@@ -14,7 +14,9 @@ previous one: mpremote opens and closes the port for every command, and a
 close the board has not noticed yet must not lock out the next command.
 """
 
+import array
 import errno
+import fcntl
 import os
 import select
 import socket
@@ -184,13 +186,18 @@ class PtyEndpoint:
         self.pending.clear()
         # What the last client left unread would greet the next one (the
         # pty keeps ~4 KB); a board's USB port starts empty when opened.
+        # Those bytes are dropped too and counted, as far as the pty tells
+        # (FIONREAD does not see the few KB still in its flip buffers).
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
         except OSError:
             return
         try:
+            unread = array.array("i", [0])
+            fcntl.ioctl(fd, termios.FIONREAD, unread)
             termios.tcflush(fd, termios.TCIFLUSH)
-        except termios.error:
+            self.dropped += unread[0]
+        except OSError:
             pass
         os.close(fd)
 
