@@ -162,8 +162,9 @@ def test_slow_reader_loses_nothing(vb, pyboard):
 
 
 def test_friendly_repl_takes_crlf_as_one_line_end(vb):
-    vb.write(b"\r\x02")  # the friendly REPL, wherever the last test left it
-    mark = vb.wait_output(">>> ", 10, since=vb.mark())
+    mark = vb.mark()
+    vb.write(b"\x02")  # the friendly REPL (its banner), wherever the last test left it
+    mark = vb.wait_output(b'for more information.\r\n>>> ', 10, since=mark)
     vb.write(b"x = 6\r\nprint(x * 7)\r\n")
     end = vb.wait_output(b"42\r\n>>> ", 10, since=mark)
     typed = vb.output_since(mark)[: end - mark]
