@@ -56,17 +56,14 @@ class FaultRecord:
 
     def where(self):
         """The innermost traceback line of an exception fault outside the
-        kernel (a MemoryFault is raised inside keep/mem.py), else ''."""
+        kernel's own files (a MemoryFault is raised inside keep/mem.py),
+        else ''."""
         exc = self.info
         if not isinstance(exc, BaseException):
             return ""
-        import io
-        import sys
-
-        buf = io.StringIO()
-        sys.print_exception(exc, buf)
-        lines = [ln.strip() for ln in buf.getvalue().split("\n") if ln.strip().startswith("File")]
-        while len(lines) > 1 and "keep/" in lines[-1]:
+        lines = _frames(exc)
+        kdir = _kernel_dir()
+        while len(lines) > 1 and _dir_of(lines[-1]) == kdir:
             lines.pop()
         return lines[-1] if lines else ""
 
@@ -86,6 +83,41 @@ class FaultRecord:
         if w:
             msg += " at " + w
         return msg
+
+
+# How tracebacks spell this package's directory: "keep/" for deployed .mpy
+# files, "/rom/keep/" in a ROMFS image, "/abs/.../keep/" when run from
+# source. Learnt once from a traceback of our own, because a test
+# for "keep/" in the path also matches every file of a checkout that is
+# itself named keep. Only where() needs it (the fault path may allocate).
+_kdir = None
+
+
+def _frames(exc):
+    """The 'File "...", line N, in f' lines of exc's traceback, innermost last."""
+    import io
+    import sys
+
+    buf = io.StringIO()
+    sys.print_exception(exc, buf)
+    return [ln.strip() for ln in buf.getvalue().split("\n") if ln.strip().startswith("File")]
+
+
+def _dir_of(line):
+    """'File "a/b/c.py", line 3, in f' -> 'a/b/' ('' without a directory)."""
+    end = line.find('"', 6)
+    return line[6:line.rfind("/", 6, end) + 1] if end > 0 else None
+
+
+def _kernel_dir():
+    global _kdir
+    if _kdir is None:
+        try:
+            raise ValueError
+        except ValueError as probe:  # raised here, in this package
+            f = _frames(probe)
+            _kdir = _dir_of(f[-1]) if f else ""
+    return _kdir
 
 
 def reset():

@@ -25,6 +25,18 @@ def micropython_exe():
     return found
 
 
+def micropypath(dirs):
+    """MICROPYPATH for these directories. The unix port splits it at ':' and
+    nowhere else (spaces are fine), so a directory with a ':' in its name
+    cannot be on it: say so instead of importing from two wrong places."""
+    dirs = [str(d) for d in dirs]
+    bad = [d for d in dirs if ":" in d]
+    if bad:
+        raise KeepError(f"{bad[0]}: MicroPython's MICROPYPATH cannot hold a path with ':' "
+                        "in it; move or rename the folder")
+    return ":".join(dirs)
+
+
 def run(args, heap=DEFAULT_HEAP, path=(FIRMWARE,), cwd=None, timeout=60, merge_stderr=False):
     """Run `micropython -X heapsize=HEAP *args` with MICROPYPATH=path.
 
@@ -33,7 +45,7 @@ def run(args, heap=DEFAULT_HEAP, path=(FIRMWARE,), cwd=None, timeout=60, merge_s
     """
     env = dict(os.environ)
     # ".frozen" keeps the modules built into the port (asyncio) importable.
-    env["MICROPYPATH"] = ":".join([".frozen"] + [str(p) for p in path])
+    env["MICROPYPATH"] = micropypath([".frozen", *path])
     cmd = [micropython_exe(), "-X", f"heapsize={heap}", *args]
     return subprocess.run(cmd, cwd=cwd, env=env, timeout=timeout, text=True,
                           stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

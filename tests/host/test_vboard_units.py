@@ -7,8 +7,9 @@ import pytest
 from keep_host import cli
 from keep_host.errors import KeepError, UsageError
 from keep_host.vboard import bootcode, markers
-from keep_host.vboard.endpoints import SocketEndpoint, parse_listen
+from keep_host.vboard.endpoints import PtyEndpoint, SocketEndpoint, parse_listen
 from keep_host.vboard.faults import LinkFaults, parse_spec
+from keep_host.vboard.lineio import CookedOutput, ReplInput
 
 
 # ---- link faults -------------------------------------------------------------
@@ -77,23 +78,104 @@ def test_marker_lookalike_binary_passes_through():
     assert found == [] and clean + s.flush() == junk
 
 
+# ---- line endings ----------------------------------------------------------------
+
+def test_cooked_output_adds_cr_where_a_board_would():
+    c = CookedOutput()
+    assert c.feed(b"a\nb\r\n\n") == b"a\r\nb\r\n\r\n"  # REPL's own CR LF stays one
+    frame = bytes([0x1E]) + bytes(range(0x80, 0xC0))          # trace frame bytes: no LF
+    assert c.feed(frame) == frame
+
+
+def test_cooked_output_and_repl_input_are_chunk_independent():
+    import random
+
+    rnd = random.Random(1)
+    for _ in range(300):
+        data = bytes(rnd.choice(b"\r\nab\x03") for _ in range(rnd.randrange(1, 30)))
+        cut = sorted(rnd.sample(range(len(data) + 1), 2))
+        parts = [data[:cut[0]], data[cut[0]:cut[1]], data[cut[1]:]]
+        out, inp = CookedOutput(), ReplInput()
+        assert b"".join(out.feed(p) for p in parts) == CookedOutput().feed(data)
+        assert b"".join(inp.feed(p, True) for p in parts) == ReplInput().feed(data, True)
+
+
+def test_repl_input_sends_crlf_as_cr_only_to_the_repl():
+    r = ReplInput()
+    assert r.feed(b"x=1\r\ny=2\n", True) == b"x=1\ry=2\n"  # the port makes that LF a CR
+    assert r.feed(b"bin\r\n", False) == b"bin\r\n"           # running code reads it as sent
+
+
 # ---- boot code ------------------------------------------------------------------
 
 def test_boot_code_compiles_and_skips_main_when_asked():
     full = bootcode.boot_code("/flash", run_main=True)
     safe = bootcode.boot_code("/flash", run_main=False, note="safe")
     compile(full, "boot", "exec")  # the template is valid Python syntax too
-    assert "'main.py'" in full and "'main.py'" not in safe
+    assert "main.py')[:2]" in full and "main.py')[:1]" in safe and "print('safe')" in safe
     ready, reset = repr(markers.READY.decode()), repr(markers.RESET.decode())
     assert ready in full and reset in full
     setup = bootcode.SETUP_FILE.read_text()
     compile(setup, "setup", "exec")
     assert "VfsPosix" in setup and "VfsRom" in setup
     # the mount (in the exec'd setup) happens before READY, READY before main.py
-    assert full.index("exec(open(") < full.index(ready) < full.index("'main.py'")
+    assert full.index("exec(open(") < full.index(ready) < full.index("execfile(")
 
 
 # ---- endpoints and CLI errors ---------------------------------------------------
+
+def test_socket_endpoint_keeps_what_a_connected_client_has_not_read():
+    ep = SocketEndpoint("127.0.0.1:0")
+    try:
+        ep.write(b"before")                        # nobody connected: dropped, counted
+        assert ep.dropped == 6
+        client = socket.create_connection((ep.host, ep.port))
+        ep.on_readable(ep.server)                  # accept
+        big = bytes(range(256)) * 32768            # 8 MB: more than the kernel buffers
+        ep.write(big)
+        assert ep.backlog() > 0 and ep.dropped == 6  # waits, nothing dropped
+        client.setblocking(False)
+        got = bytearray()
+        while len(got) < len(big):
+            try:
+                got += client.recv(1 << 20)
+            except BlockingIOError:
+                ep.flush()
+        assert bytes(got) == big and ep.backlog() == 0
+        client.close()
+    finally:
+        ep.close()
+
+
+def test_pty_endpoint_sees_its_client_and_drops_only_without_one():
+    import os
+
+    ep = PtyEndpoint()
+    try:
+        ep.refresh()
+        assert not ep.connected and ep.read_fds() == []
+        ep.write(b"nobody")                        # no client: dropped, counted
+        assert ep.dropped == 6
+        fd = os.open(ep.path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+        ep.refresh()
+        assert ep.connected and ep.connects == 1
+        ep.write(b"z" * 100_000)                   # the pty holds a few KB: the rest waits
+        assert ep.backlog() > 0 and ep.dropped == 6
+        os.write(fd, b"typed")
+        assert ep.on_readable(ep.master) == b"typed"
+        waiting = ep.backlog()
+        os.close(fd)                               # the client goes: what it left unread
+        while ep.connected:                        # is dropped and counted (what waited
+            ep.on_readable(ep.master)              # here, what the pty says it holds)
+        assert 6 + waiting + 4000 < ep.dropped <= 6 + 100_000 and ep.backlog() == 0
+        fd = os.open(ep.path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+        ep.refresh()
+        with pytest.raises(BlockingIOError):       # no stale output for the next client
+            os.read(fd, 100)
+        os.close(fd)
+    finally:
+        ep.close()
+
 
 def test_parse_listen():
     assert parse_listen("127.0.0.1:4000") == ("127.0.0.1", 4000)

@@ -3,7 +3,8 @@
 (--board rpi_pico).
 
 Prints the console URL as the first stdout line (flushed), then one JSON
-info line; board events (crashes, safe boots) go to stderr. Runs until
+info line; board events (crashes, safe boots) go to stderr, and so does,
+at the end, how much output was dropped with no client connected. Runs until
 Ctrl-C or SIGTERM. SIGUSR1 resets the board, SIGUSR2 resets it into safe
 boot.
 """
@@ -41,6 +42,9 @@ def add_arguments(p):
     p.add_argument("--seed", type=int, default=0, help="seed for --link-faults (default: 0)")
     p.add_argument("--no-root", action="store_true",
                    help="don't mount the flash dir at / (cwd is still the flash dir)")
+    p.add_argument("--no-crlf", action="store_true",
+                   help="send line ends as the unix port prints them (LF), not CR LF as a board "
+                        "does; for binary protocols over the console, e.g. mpremote mount writes")
     p.add_argument("-v", "--verbose", action="store_true", help="report every reboot on stderr")
 
 
@@ -64,7 +68,7 @@ def main(args):
 
     vb = open_virtual(args.board, args.flash, heap=args.heap, listen=args.listen,
                       pty=args.pty, link_faults=args.link_faults, seed=args.seed,
-                      root_fs=not args.no_root, on_event=on_event)
+                      root_fs=not args.no_root, on_event=on_event, crlf=not args.no_crlf)
     old = {}
 
     def on_stop(signum, frame):
@@ -101,4 +105,7 @@ def main(args):
             signal.signal(sig, fn)
     if vb.faults.active:
         _say("link faults: " + ", ".join(f"{k}={v}" for k, v in vb.faults.counts.items()))
+    # The one place output is lost on purpose (as a board's USB port drops
+    # it while no port is open): say how much, so a gap is never a mystery.
+    _say(f"stopped; {vb.dropped} bytes of console output dropped while no client was connected")
     return 0

@@ -16,12 +16,20 @@ and the current MicroPython process, and plays the board's reset logic:
   safe boot SAFEBOOT in the flash dir, reset(safe=True), or a Ctrl-C flood
             (SAFE_FLOOD or more 0x03 bytes while booting or in the first
             SAFE_WINDOW_S after READY): main.py is skipped.
+  Ctrl-C    while the port runs code (it catches SIGINT then), a 0x03 from
+            the host becomes SIGINT - KeyboardInterrupt, as a board's UART
+            raises it; otherwise it is a byte for the REPL, as on a board.
+  lines     LF out becomes CR LF, CR LF in becomes CR while the REPL reads
+            (lineio.py): the unix port differs from a board in both.
+  back-pressure  while a client is connected, the process's output is not
+            read once BACKLOG_MAX bytes wait for the client: print() blocks
+            instead of anything being lost (endpoints.py).
 
 Invariants:
 - Only the pump thread touches the process, the endpoint and the filters;
   other threads talk to it through a queue and a wake-up pipe.
-- Every byte the board prints lands in the console tap before link faults
-  are applied; faults only damage what the host receives.
+- Every byte the board prints (CR LF added) lands in the console tap before
+  link faults are applied; faults only damage what the host receives.
 - At most one MicroPython process exists per board; stop() leaves none.
 """
 
@@ -41,6 +49,7 @@ from ..errors import KeepError
 from . import bootcode, markers
 from .endpoints import PtyEndpoint, SocketEndpoint
 from .faults import LinkFaults
+from .lineio import CookedOutput, ReplInput
 from .process import UnixProcess, micropython_argv
 
 SOFT_REBOOT = b"MPY: soft reboot\r\n"
@@ -52,6 +61,14 @@ _BANNER_RE = re.compile(rb"MicroPython [^\n]*\n[^\n]*help\(\)[^\n]*\n>>> (\r\n)?
 SAFE_FLOOD = 3
 SAFE_WINDOW_S = 0.5
 BOOT_TIMEOUT_S = 10.0
+# Output waiting for a slow client before the process is made to wait: a
+# USB CDC link buffers a few KB, and the pty/TCP buffers hold more.
+BACKLOG_MAX = 16 << 10
+# A second SIGINT while the first KeyboardInterrupt is still pending makes
+# the unix port exit (its sighandler: "die straight away"); a board just
+# raises once. A Ctrl-C while the last SIGINT may still be on its way (the
+# kernel holds it, or it was sent less than this long ago) joins that one.
+SIGINT_GAP_S = 0.05
 _TAP_LIMIT = 8 << 20  # bytes of console kept for wait_output()
 
 
@@ -96,7 +113,7 @@ def heapsize(n):
 class VirtualBoard:
     def __init__(self, flash_dir=None, *, board="unix", heap=None,
                  listen="127.0.0.1:0", pty=False, link_faults=None, seed=0,
-                 root_fs=True, env=None, on_event=None):
+                 root_fs=True, env=None, on_event=None, crlf=True):
         if board != "unix":
             raise KeepError(f"unknown virtual board {board!r}: only 'unix' exists")
         self.board = board
@@ -136,6 +153,10 @@ class VirtualBoard:
         self._cond = threading.Condition()
         self._tap = bytearray()
         self._tap_base = 0
+        # crlf=False: LF as the port prints it, for binary protocols over the
+        # console (mpremote mount's file writes): on this port print() and
+        # sys.stdout.buffer reach the pty alike, unlike on a board.
+        self._cooked = CookedOutput() if crlf else None
         self._ready = threading.Event()
         self._reset_state()
 
@@ -193,6 +214,11 @@ class VirtualBoard:
     @property
     def url(self):
         return self.endpoint.url if self.endpoint else None
+
+    @property
+    def dropped(self):
+        """Console output dropped because no client was connected."""
+        return self.endpoint.dropped if self.endpoint else 0
 
     @property
     def running(self):
@@ -273,6 +299,9 @@ class VirtualBoard:
         self._strip = None        # bytearray while cutting the banner on a raw boot
         self._in_raw = False
         self._held = bytearray()  # host input not yet given to the process
+        self._wbuf = bytearray()  # input prepared for the process (lineio, Ctrl-C done)
+        self._repl_in = ReplInput()
+        self._sigint_at = 0.0
         self._flood = 0
         self._window_end = 0.0
         self._scanner = markers.MarkerScanner()
@@ -316,9 +345,14 @@ class VirtualBoard:
         env["KEEP_SIM_CTL_PORT"] = str(self.sim_ctl_port)
         env["KEEP_SIM_ROMFS_BYTES"] = str(romfs)  # hal.sim.heap_reserved()
         env.setdefault("KEEP_SIM_NOR", sim_nor_spec(self.board))
-        env["MICROPYPATH"] = ":".join([".frozen", str(self.flash_dir),
-                                       str(self.flash_dir / "lib")])
+        # With the flash mounted at / the boot code sets a board's sys.path;
+        # the port interns every MICROPYPATH entry, so give it only ".frozen".
+        env["MICROPYPATH"] = unixport.micropypath(
+            [".frozen"] if self.root_fs else [".frozen", self.flash_dir, self.flash_dir / "lib"])
         self._scanner = markers.MarkerScanner()
+        # Input prepared for the old process is prepared again for this one.
+        self._held[:0] = self._wbuf
+        self._wbuf.clear()
         self._booting = True
         self._raw_boot = raw
         self._strip = bytearray() if raw else None
@@ -365,15 +399,15 @@ class VirtualBoard:
     def _loop(self):
         while not self._stopping:
             proc = self._proc
+            self.endpoint.refresh()
             rfds = [self._wake_r, *self.endpoint.read_fds()]
-            wfds = []
+            wfds = self.endpoint.write_fds()
             if proc is not None:
-                rfds.append(proc.master)
-                if self._held and self._can_deliver():
+                if self.endpoint.backlog() < BACKLOG_MAX:
+                    rfds.append(proc.master)
+                if self._has_input() and self._can_deliver():
                     wfds.append(proc.master)
-            if self.endpoint.want_write():
-                wfds.extend(self.endpoint.read_fds()[1:])
-            r, w, _ = select.select(rfds, wfds, [], 0.25)
+            r, w, _ = select.select(rfds, wfds, [], self.endpoint.idle_timeout)
             if proc is not None and proc.master in r:
                 self._on_board_output(proc.read())
             for obj in r:
@@ -384,7 +418,7 @@ class VirtualBoard:
                     if data:
                         self._on_host_input(data)
             self.endpoint.flush()
-            if self._held and self._can_deliver():
+            if self._has_input() and self._can_deliver():
                 self._deliver()
 
     def _drain_queue(self):
@@ -407,6 +441,7 @@ class VirtualBoard:
                 self.faults = item[1]
             elif kind == "reset":
                 self._held.clear()
+                self._wbuf.clear()
                 self._boot(safe=item[1], announce=False)
             elif kind == "exit" and item[1] is self._proc:
                 self._on_process_exit(item[1])
@@ -466,6 +501,8 @@ class VirtualBoard:
             if i >= 0:
                 data = _BANNER_RE.sub(b"", data[:i], count=1) + data[i:]
             self._ready.set()
+        if self._cooked is not None:
+            data = self._cooked.feed(data)
         with self._cond:
             self._tap += data
             if len(self._tap) > _TAP_LIMIT:
@@ -492,12 +529,36 @@ class VirtualBoard:
             if self._flood >= SAFE_FLOOD:
                 self._event("safe-boot", "Ctrl-C flood during boot: safe boot requested")
                 self._held.clear()
+                self._wbuf.clear()
                 self._boot(safe=True)
                 return
         self._held += data
         if self._can_deliver():
             self._deliver()
 
+    def _has_input(self):
+        return bool(self._held or self._wbuf)
+
     def _deliver(self):
-        n = self._proc.write(bytes(self._held[:4096]))
-        del self._held[:n]
+        proc = self._proc
+        if not self._wbuf:
+            chunk = bytes(self._held[:4096])
+            del self._held[:4096]
+            self._wbuf += self._prepare(proc, chunk)
+        n = proc.write(bytes(self._wbuf))
+        del self._wbuf[:n]
+
+    def _prepare(self, proc, chunk):
+        """Host bytes as the process should get them: each Ctrl-C a SIGINT
+        while it runs code (else a byte), CR LF as CR while the REPL reads."""
+        out = bytearray()
+        for i, part in enumerate(chunk.split(b"\x03")):
+            if i:
+                caught, pending = proc.sigint_state()
+                if not caught:
+                    out += b"\x03"
+                elif not pending and time.monotonic() - self._sigint_at >= SIGINT_GAP_S:
+                    proc.interrupt()
+                    self._sigint_at = time.monotonic()
+            out += self._repl_in.feed(part, proc.repl_reading())
+        return out

@@ -1,49 +1,47 @@
 # The virtual board's boot, first half: runs inside the MicroPython process.
 #
-# bootcode.py's -c program sets _keep_c = (flash dir, mount it as root?,
-# ROMFS partition bytes, ROMFS image name) and exec()s this
-# file's text, so none of this bytecode stays on the board's heap after it
-# has run. Only names starting with _keep_ are made, and all are deleted.
-# ruff: noqa: F821  (_keep_c and execfile exist only in that process)
+# bootcode.py's -c program exec()s this file's text in a dict of its own
+# holding `data` = (flash dir, mount it as root?, ROMFS partition bytes,
+# ROMFS image path), so none of this bytecode, and none of its names, stay
+# in the board's heap or the REPL's globals once it has run. Every name
+# here is one the firmware already holds as a qstr (sys, os, vfs, buf, f,
+# e, data): a board's boot is C and adds none to micropython.qstr_info().
+# Short string literals (up to 10 bytes) are interned by the compiler even
+# where they never run: keep them to what the firmware has ('/lib', '/rom').
+# ruff: noqa: F821  (data and execfile exist only in that process)
 
-import sys as _keep_sys
-import os as _keep_os
-if _keep_c[2]:
+import os
+import sys
+
+if data[2]:
     # The board's ROMFS partition, memory-mapped flash on a real board: here
     # the first bytes of the process heap, taken before anything else so the
-    # firmware's heap above it is the board file's heap_bytes.
-    _keep_rom = bytearray(_keep_c[2])
-if _keep_c[1]:
+    # firmware's heap above it is the board file's heap_bytes. Read now,
+    # while the host path is still reachable (the mount below hides it).
+    buf = bytearray(data[2])
+    try:
+        with open(data[3], 'rb') as f:
+            f.readinto(buf)
+    except OSError as e:
+        print('keep vboard:', data[3], 'cannot be read, not mounted:', repr(e))
+        buf = None
+if data[1]:
     # The flash directory becomes the board's root, as on a board. (A
     # VfsPosix subclass could add file sizes to ilistdir() but breaks
     # imports on this port, so `fs ls` shows size 0 here.)
-    _keep_os.umount('/')
-    _keep_os.mount(_keep_os.VfsPosix(_keep_c[0]), '/')
-    _keep_os.chdir('/')
-    _keep_sys.path[:] = ['', '.frozen', '/lib']
-if _keep_c[2]:
+    os.umount('/')
+    os.mount(os.VfsPosix(data[0]), '/')
+    os.chdir('/')
+    sys.path[:] = ['', '.frozen', '/lib']
+if data[2] and buf is not None:
     # Like a board whose firmware has a ROMFS partition: mount it at /rom
     # and add /rom and /rom/lib to sys.path, after the filesystem (a module
     # on the filesystem shadows the one in ROM, as on a board). `keep deploy
     # --romfs` writes the image in the flash directory.
     try:
-        with open(_keep_c[3], 'rb') as _keep_f:
-            _keep_f.readinto(_keep_rom)
-        import vfs as _keep_v
-        _keep_v.mount(_keep_v.VfsRom(_keep_rom), '/rom')  # the mount keeps the buffer
-        _keep_sys.path.append('/rom')
-        _keep_sys.path.append('/rom/lib')
-        del _keep_v, _keep_f
-    except OSError as _keep_e:
-        print('keep vboard:', _keep_c[3], 'is not a ROMFS image, not mounted:', repr(_keep_e))
-        del _keep_e
-    del _keep_rom
-try:
-    import termios as _keep_t
-    _keep_a = _keep_t.tcgetattr(0)
-    _keep_a[3] |= 1  # ISIG: Ctrl-C raises KeyboardInterrupt from now on
-    _keep_t.tcsetattr(0, 0, _keep_a)
-    del _keep_t, _keep_a
-except Exception:
-    pass
-del _keep_os, _keep_sys  # the -c program writes READY next, right before boot.py
+        import vfs
+        vfs.mount(vfs.VfsRom(buf), '/rom')  # the mount keeps the buffer
+        sys.path.append('/rom')
+        sys.path.append('/rom' + '/lib')  # built at run time: '/rom/lib' would be interned
+    except OSError as e:
+        print('keep vboard:', data[3], 'is not a ROMFS image, not mounted:', repr(e))

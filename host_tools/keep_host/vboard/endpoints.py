@@ -3,22 +3,27 @@
 Both look like a serial port to the host: pyserial/mpremote open
 `socket://HOST:PORT`, or the pty's slave path like a /dev/ttyUSB0.
 
-Like a UART with nobody listening, output with no reader is dropped, never
-allowed to block the board (counted in `dropped`). A new TCP client
-replaces the previous one: mpremote opens and closes the port for every
-command, and a close the board has not noticed yet must not lock out the
-next command.
+Output follows a USB serial link: while a client is connected nothing is
+ever dropped - what the client has not read yet waits here, and once
+backlog() passes the board's limit the board stops reading the
+MicroPython process, whose print() then blocks (back-pressure: the board
+slows down). With no client connected, output is dropped, as a board's
+USB console discards it while no port is open, and counted in `dropped`
+(`keep vboard` reports it when it stops). A new TCP client replaces the
+previous one: mpremote opens and closes the port for every command, and a
+close the board has not noticed yet must not lock out the next command.
 """
 
+import array
 import errno
+import fcntl
 import os
+import select
 import socket
 import termios
 import tty
 
 from ..errors import KeepError
-
-_MAX_PENDING = 1 << 20  # bytes queued for a slow TCP client before dropping
 
 
 def parse_listen(text):
@@ -53,9 +58,10 @@ class SocketEndpoint:
         self.server.setblocking(False)
         self.host, self.port = self.server.getsockname()[:2]
         self.client = None
-        self.pending = bytearray()
-        self.dropped = 0
+        self.pending = bytearray()  # for the client, not yet taken by the kernel
+        self.dropped = 0            # bytes of output with no client to take them
         self.connects = 0
+        self.idle_timeout = 0.25    # the pump's select() timeout; nothing to poll here
 
     @property
     def url(self):
@@ -68,8 +74,15 @@ class SocketEndpoint:
             fds.append(self.client)
         return fds
 
-    def want_write(self):
-        return self.client is not None and bool(self.pending)
+    def write_fds(self):
+        return [self.client] if self.client is not None and self.pending else []
+
+    def refresh(self):
+        pass  # a TCP client's arrival and departure are seen by select()
+
+    def backlog(self):
+        """Bytes the connected client has not taken yet."""
+        return len(self.pending)
 
     def on_readable(self, obj):
         """-> bytes from the host (b'' if none)."""
@@ -103,6 +116,7 @@ class SocketEndpoint:
             except OSError:
                 pass
         self.client = None
+        self.dropped += len(self.pending)  # the port was closed before it read them
         self.pending.clear()
 
     def write(self, data):
@@ -111,10 +125,6 @@ class SocketEndpoint:
             return
         self.pending += data
         self.flush()
-        if len(self.pending) > _MAX_PENDING:
-            extra = len(self.pending) - _MAX_PENDING
-            del self.pending[:extra]
-            self.dropped += extra
 
     def flush(self):
         if self.client is None or not self.pending:
@@ -134,13 +144,22 @@ class SocketEndpoint:
 
 
 class PtyEndpoint:
-    """A pty whose slave path is the board's 'serial port'."""
+    """A pty whose slave path is the board's 'serial port'.
+
+    Only clients hold the slave open (this side closes its own fd at once),
+    so the master reports POLLHUP exactly while no client is connected.
+    """
 
     def __init__(self):
-        self.master, self._slave = os.openpty()
-        tty.setraw(self._slave, termios.TCSANOW)
+        self.master, slave = os.openpty()
+        tty.setraw(slave, termios.TCSANOW)  # kept by the pty for every opener
+        self.path = os.ttyname(slave)
+        os.close(slave)
         os.set_blocking(self.master, False)
-        self.path = os.ttyname(self._slave)
+        self._poll = select.poll()
+        self._poll.register(self.master, select.POLLIN)  # POLLHUP is always reported
+        self.connected = False
+        self.pending = bytearray()
         self.dropped = 0
         self.connects = 0
 
@@ -148,39 +167,81 @@ class PtyEndpoint:
     def url(self):
         return self.path
 
-    def read_fds(self):
-        return [self.master]
+    @property
+    def idle_timeout(self):
+        # Nothing wakes select() when a client opens the pty: look often
+        # while nobody is connected, so its first command is answered soon.
+        return 0.25 if self.connected else 0.05
 
-    def want_write(self):
-        return False
+    def refresh(self):
+        """Notice a client that opened the pty (POLLHUP gone)."""
+        hup = any(ev & select.POLLHUP for _, ev in self._poll.poll(0))
+        if not hup and not self.connected:
+            self.connected = True
+            self.connects += 1
+
+    def _disconnected(self):
+        self.connected = False
+        self.dropped += len(self.pending)
+        self.pending.clear()
+        # What the last client left unread would greet the next one (the
+        # pty keeps ~4 KB); a board's USB port starts empty when opened.
+        # Those bytes are dropped too and counted, as far as the pty tells
+        # (FIONREAD does not see the few KB still in its flip buffers).
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+        except OSError:
+            return
+        try:
+            unread = array.array("i", [0])
+            fcntl.ioctl(fd, termios.FIONREAD, unread)
+            termios.tcflush(fd, termios.TCIFLUSH)
+            self.dropped += unread[0]
+        except OSError:
+            pass
+        os.close(fd)
+
+    def read_fds(self):
+        return [self.master] if self.connected else []
+
+    def write_fds(self):
+        return [self.master] if self.connected and self.pending else []
+
+    def backlog(self):
+        return len(self.pending)
 
     def on_readable(self, obj):
+        """-> bytes from the host; what a closing client wrote last still comes."""
         try:
-            return os.read(self.master, 65536)
+            data = os.read(self.master, 65536)
         except (BlockingIOError, InterruptedError):
             return b""
-        except OSError:
-            return b""
+        except OSError:  # EIO: the last client closed the pty
+            data = b""
+        if not data:
+            self._disconnected()
+        return data
 
     def write(self, data):
-        view = memoryview(data)
-        while view:
-            try:
-                n = os.write(self.master, view)
-            except (BlockingIOError, InterruptedError):
-                self.dropped += len(view)  # nobody reading: a UART drops too
-                return
-            except OSError:
-                self.dropped += len(view)
-                return
-            view = view[n:]
+        if not self.connected:
+            self.dropped += len(data)
+            return
+        self.pending += data
+        self.flush()
 
     def flush(self):
-        pass
+        while self.connected and self.pending:
+            try:
+                n = os.write(self.master, self.pending)
+            except (BlockingIOError, InterruptedError):
+                return  # the client reads slower than the board writes: wait
+            except OSError:
+                self._disconnected()
+                return
+            del self.pending[:n]
 
     def close(self):
-        for fd in (self.master, self._slave):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        try:
+            os.close(self.master)
+        except OSError:
+            pass

@@ -1,30 +1,31 @@
 """One MicroPython unix-port process behind a pty, the way a board's CPU
 sits behind its UART.
 
-Each boot gets a fresh pty. The slave side becomes the process's
-controlling terminal (see launch.py) so Ctrl-C is a signal while code runs
-and a plain byte while the REPL reads a line - the unix port itself flips
-the line discipline between the two. The parent keeps its own slave fd
-open: the master then never reports EIO before the child has opened the
-slave, and process exit is learnt from waitpid (a waiter thread), not from
-EIO.
+Each boot gets a fresh pty; its slave side is the process's stdin, stdout
+and stderr. The parent keeps its own slave fd open: the master then never
+reports EIO before the child has opened the slave, the line discipline's
+state can be read from it (repl_reading), and process exit is learnt from
+waitpid (a waiter thread), not from EIO.
+
+Ctrl-C is not the line discipline's business here (ISIG stays off, so a
+0x03 byte is always just a byte): the unix port installs its SIGINT
+handler exactly while it runs code - where a board's UART turns Ctrl-C
+into KeyboardInterrupt - and puts SIG_DFL back afterwards, where a SIGINT
+would kill it (e.g. between a SystemExit and the process's exit). The host
+asks sigint_state() and sends the signal itself (interrupt()), or
+delivers the byte.
 
 Invariant: the line discipline never rewrites bytes (no OPOST, no ICRNL,
-no ECHO), so binary trace frames cross unchanged; input typed before the
-boot code switches ISIG on is queued as data, never a signal that would
-kill a half-started interpreter.
+no ECHO, no ISIG), so binary trace frames cross unchanged.
 """
 
 import os
+import signal
 import subprocess
-import sys
 import termios
 import threading
-from pathlib import Path
 
 from .. import unixport
-
-LAUNCHER = Path(__file__).with_name("launch.py")
 
 
 def _console_termios(fd):
@@ -32,10 +33,12 @@ def _console_termios(fd):
     a[0] = 0                       # iflag: no CR/NL translation, no XON/XOFF
     a[1] = 0                       # oflag: no output processing (binary-safe)
     a[2] = (a[2] & ~(termios.CSIZE | termios.PARENB)) | termios.CS8 | termios.CREAD
-    a[3] = termios.NOFLSH          # lflag: raw, no echo; ISIG comes from the boot code
+    # lflag: raw, no echo, no signals. NOFLSH is only a marker: the unix
+    # port's REPL sets lflag to 0 while it reads (mp_hal_stdio_mode_raw) and
+    # restores this value while code runs, which tells repl_reading() apart.
+    a[3] = termios.NOFLSH
     a[6][termios.VMIN] = 1
     a[6][termios.VTIME] = 0
-    a[6][termios.VINTR] = 3
     termios.tcsetattr(fd, termios.TCSANOW, a)
 
 
@@ -46,11 +49,11 @@ class UnixProcess:
         self.master, self._slave = os.openpty()
         _console_termios(self._slave)
         os.set_blocking(self.master, False)
-        tty = os.ttyname(self._slave)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-S", str(LAUNCHER), tty, *argv],
-            cwd=cwd, env=env, start_new_session=True, close_fds=True,
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # A session of its own (signals from the host's terminal never reach
+        # it); no controlling terminal is needed, see the module docstring.
+        self.proc = subprocess.Popen(argv, cwd=cwd, env=env, start_new_session=True,
+                                     close_fds=True, stdin=self._slave, stdout=self._slave,
+                                     stderr=self._slave)
         self.pid = self.proc.pid
         self.returncode = None
         self._on_exit = on_exit
@@ -90,6 +93,38 @@ class UnixProcess:
             return 0
         except OSError:
             return len(data)  # process gone: the bytes fall on the floor
+
+    def sigint_state(self):
+        """(caught, pending): the process has a SIGINT handler - the unix
+        port runs code (its mp_hal_set_interrupt_char(CTRL_C)), where a
+        board would turn a Ctrl-C into KeyboardInterrupt; a SIGINT sent
+        earlier has not reached it yet (the kernel still holds it)."""
+        bit = 1 << (signal.SIGINT - 1)
+        caught = pending = False
+        try:
+            with open(f"/proc/{self.pid}/status", "rb") as f:
+                for line in f:
+                    key, _, value = line.partition(b":")
+                    if key == b"SigCgt":
+                        caught = bool(int(value, 16) & bit)
+                    elif key in (b"SigPnd", b"ShdPnd"):
+                        pending = pending or bool(int(value, 16) & bit)
+        except (OSError, ValueError):
+            pass
+        return caught, pending
+
+    def interrupt(self):
+        try:
+            os.kill(self.pid, signal.SIGINT)
+        except OSError:
+            pass
+
+    def repl_reading(self):
+        """True while the port's REPL reads input (it set lflag to 0)."""
+        try:
+            return termios.tcgetattr(self._slave)[3] == 0
+        except (OSError, termios.error):
+            return False
 
     def kill(self):
         if self.proc.poll() is None:

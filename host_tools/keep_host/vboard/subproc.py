@@ -28,7 +28,8 @@ class VBoardProcess:
         cmd = [sys.executable, "-m", "keep_host", "vboard", *self.args]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True)
-        threading.Thread(target=self._read_stderr, daemon=True).start()
+        self._stderr_reader = threading.Thread(target=self._read_stderr, daemon=True)
+        self._stderr_reader.start()
         box = {}
 
         def first_lines():
@@ -63,6 +64,7 @@ class VBoardProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self._stderr_reader.join(timeout=5)  # its last lines (the stop report) too
         for f in (self.proc.stdout,):
             try:
                 f.close()
