@@ -114,6 +114,7 @@ class EmulatedPico:
         self.clock = None
         self.error = None
         self.faults = _NoLinkFaults()
+        self._dropped = 0
 
     # ---- life --------------------------------------------------------------------
     def start(self, timeout=BOOT_TIMEOUT_S):
@@ -200,8 +201,23 @@ class EmulatedPico:
         raise KeepError(f"the emulated Pico's USB serial did not come up within {timeout:g} s "
                         f"of board time{'; the emulator stopped' if not self.running else ''}")
 
+    @property
+    def dropped(self):
+        """Console bytes the board printed while no host was connected (the
+        runner's count; the last one seen once it has stopped)."""
+        if self.running:
+            from ..simctl import SimControl
+
+            try:
+                with SimControl("127.0.0.1", self.sim_ctl_port, reconnect_timeout=2) as ctl:
+                    self._dropped = ctl.call("console")["dropped_no_host"]
+            except KeepError:
+                pass
+        return self._dropped
+
     def stop(self):
         if self._proc is not None:
+            self.dropped  # noqa: B018 (read the runner's count while it still answers)
             if self.url:
                 registry.unregister(self.url)
             try:
