@@ -4,7 +4,9 @@ A task waits for at most one thing, so one deadline slot per task is
 enough (tcb.deadline / tcb.timed). `soonest` caches the earliest armed
 deadline so the scheduler checks the clock against a single number;
 cancelling just clears `timed` and leaves `soonest` early, which costs at
-most one spurious scan.
+most one spurious scan. When nothing is runnable the loop asks
+until_next(), which looks at the armed timers themselves: idling (and
+run(until_idle=True) deciding it is done) never waits for a cancelled one.
 
 Invariants:
 - timed[s] == 1 only while s is blocked (SLEEPING, IN_SEND, IN_REPLY,
@@ -66,7 +68,26 @@ def due(now):
 
 
 def until_next(now):
-    """ms until the next deadline (0 if due), or -1 when none is armed."""
+    """ms until the next deadline (0 if due), or -1 when none is armed.
+
+    Called when nothing is runnable, so it can afford to look at the armed
+    timers instead of trusting `soonest`: a cancelled timeout (a reply
+    came, a notification woke the waiter) leaves soonest early, and the
+    idle wait, or run(until_idle=True), would otherwise wait for it.
+    """
+    global armed, soonest
+    if not armed:
+        return -1
+    armed = False
+    flag[0] = 0
+    timed = tcb.timed
+    for s in range(tcb.ntasks):
+        if timed[s]:
+            d = tcb.deadline[s]
+            if not armed or ticks_diff(d, soonest) < 0:
+                soonest = d
+                armed = True
+                flag[0] = 1
     if not armed:
         return -1
     d = ticks_diff(soonest, now)

@@ -727,10 +727,9 @@ def round_(rseed, steps):
         stats["steps"] += 1
         s = ran[0]
         diffs = []
-        if clock[0] != want_clock and m.next_deadline() is not None:
-            # With no deadline armed the kernel may still sleep once until a
-            # cancelled timer's old deadline (timers.py: "costs at most one
-            # spurious scan"); that wakes nobody, so only the clock moves.
+        if clock[0] != want_clock:
+            # Idle, the kernel waits exactly until the next live deadline,
+            # never for one a reply or a wake-up cancelled.
             diffs.append("clock %d, model %d" % (clock[0], want_clock))
         if s == NONE:
             if ready:
