@@ -43,6 +43,7 @@ def post(s, bits):
             m.rc = 0
             if st == _IN_RECV:
                 m.sender = -1
+                m.call = -1
                 m.op = -1
                 m.len = 0
             tcb.timed[s] = 0
@@ -51,10 +52,12 @@ def post(s, bits):
             trace.write(_TR_WAKE, s, 0, pend)
 
 
-def notify(h, dest, bits):
+def notify(h, dest, bits, *extra):
     """Set notification `bits` on task `dest`. Never blocks."""
-    if h._p:
-        return task.misuse(h)
+    if h._p or extra:
+        r = task.gate(h, extra)
+        if r is not None:
+            return r
     if type(dest) is not int or type(bits) is not int or bits < 0 or bits > 0xFFFFFFFF:
         return task.bad(h, _F_BADARG, 0, "notify: dest and bits (32-bit) must be ints")
     s = dest & 0xFF
@@ -67,10 +70,12 @@ def notify(h, dest, bits):
     return task.ret(h, 0)
 
 
-def wait(h, mask, timeout_ms=None):
+def wait(h, mask, timeout_ms=None, *extra):
     """Wait for any notification bit in `mask`; m.bits says which arrived."""
-    if h._p:
-        return task.misuse(h)
+    if h._p or extra:
+        r = task.gate(h, extra)
+        if r is not None:
+            return r
     if type(mask) is not int or mask <= 0 or mask > 0xFFFFFFFF or \
             (timeout_ms is not None and (type(timeout_ms) is not int or timeout_ms < 0
                                          or timeout_ms > _TIMEOUT_MAX_MS)):

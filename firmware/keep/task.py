@@ -10,28 +10,48 @@ carrying the result. Nothing on this path allocates.
 Results:
 - send  -> the handle: h.rc (kernel error < 0, or the server's rc),
   h.rlen, h.rbody (memoryview of the reply body; valid until the next send)
-- recv / wait -> the task's Msg: m.rc (OK or E_TIMEOUT), m.sender, m.badge,
-  m.op, m.len, m.body, m.bits (notification bits that woke it), m.lease
+- recv / wait -> the task's Msg: m.rc (OK or E_TIMEOUT), m.sender, m.call,
+  m.badge, m.op, m.len, m.body, m.bits (notification bits that woke it),
+  m.lease
 - reply / notify / sleep_ms / yield_ / log -> an int rc
 
 Invariants:
-- _p is 0 (no syscall outstanding), 1 (issued, not yet yielded) or 2
-  (yielded, waiting to be resumed). Issuing a syscall while _p != 0 is a
-  misuse fault (a missing `await`); yielding with _p != 2 means the task
-  awaited something that is not its handle, also a misuse fault.
+- _p is 0 (running, no syscall outstanding), 1 (issued, not yet yielded),
+  2 (yielded, waiting to be resumed) or 3 (_FRESH: started or stopped,
+  not running). Only the running task's handle is ever 0 or 1, so every
+  syscall's one test `if h._p` on its fast path also catches a call on
+  another task's handle; gate() sorts out which case it is. Issuing a
+  syscall while _p is 1 or 2 on the own handle is a misuse fault (a
+  missing `await`); yielding with _p != 2 means the task awaited something
+  that is not its handle, also a misuse fault.
 - A bad argument faults the calling task, never the kernel: the syscall
   returns the handle in state 1 so the task yields and is never resumed.
+- A syscall on a handle the running task does not own faults the running
+  task and leaves the handle's owner untouched.
+- A stray positional argument is a badarg fault. Syscalls that bind kernel
+  tables as trailing defaults (ipc.py) put the sentinel END first among
+  them, so an extra argument lands there instead of replacing a table;
+  the others take *extra.
 """
 
 import micropython
 from micropython import const
 
-from . import tcb
+from . import fault, tcb, trace
 
 _F_BADARG = const(2)  # abi.F_BADARG
 _F_MISUSE = const(5)  # abi.F_MISUSE
 _F_SELF = const(10)  # abi.F_SELF
 _RC_MIN = const(-10)  # abi.RC_MIN
+_NONE = const(0xFF)
+FRESH = const(3)  # _p of a task that is not running and not in a syscall
+# A syscall's first kernel-table default: a stray positional argument lands
+# in this parameter instead of replacing a table (see ipc.send).
+END = const(0x4B45)
+
+# keep.kernel sets this when it loads (it imports this module): log reads
+# kernel.echo without importing on the syscall path.
+kernel = None
 
 HDR = const(4)  # abi.MSG_HDR
 BUFS = (bytes, bytearray, memoryview)
@@ -62,6 +82,7 @@ class Msg:
         self.body = memoryview(self.buf)[HDR : HDR + max_msg]
         self.rc = 0
         self.sender = -1  # task id (gen << 8 | slot), -1 for a notification
+        self.call = -1  # the call this message starts (reply to it), -1 for a notification
         self.badge = 0
         self.op = -1
         self.len = 0
@@ -86,7 +107,7 @@ class Handle:
         self.slot = slot
         m = Msg(max_msg)
         self.rbody = memoryview(m.buf)[2 * HDR + max_msg :]  # the reply half
-        self._p = 0
+        self._p = FRESH
         self._stop = None
         # The Msg is reached through the StopIteration that returns it (see
         # the m property): no `m` entry keeps the instance at 8 attributes
@@ -144,8 +165,6 @@ def ret(h, rc):
 
 def bad(h, kind, detail=0, info=None):
     """Fault the calling task for a bad syscall; it yields and never resumes."""
-    from . import fault
-
     h._p = 1
     fault.fault(h.slot, kind, detail, info)
     return h
@@ -153,26 +172,57 @@ def bad(h, kind, detail=0, info=None):
 
 def misuse(h):
     """A syscall while another is outstanding: the `await` was forgotten."""
-    from . import fault
-
     h._p = 1
     fault.fault(h.slot, _F_MISUSE, 0, "syscall without await")
     return h
 
 
-def yield_(h):
-    """Give up the CPU; the task stays runnable (round-robin)."""
-    if h._p:
+def gate(h, stray=False):
+    """Every syscall's entry check, on its slow path (h._p != 0, or a stray
+    argument). Returns None when the syscall may go on, else the awaitable
+    it must return: the caller is faulted.
+
+    - h is not the running task's handle (another task's, reached through
+      an argument or tcb.handle): the running task is faulted (misuse) and
+      h's owner is left as it was. Outside any task there is no one to
+      fault: RuntimeError.
+    - h._p is FRESH: the task's first syscall since it started; go on.
+    - h._p is 1 or 2: a syscall without await (misuse).
+    - stray: an extra positional argument (badarg).
+    """
+    cur = tcb.cur
+    if h.slot != cur:
+        if cur == _NONE:
+            raise RuntimeError("a syscall runs only inside its task")
+        own = tcb.handle[cur]
+        own._p = 1
+        fault.fault(cur, _F_MISUSE, h.slot,
+                    "syscall on the handle of task %d, not its own" % h.slot)
+        return own
+    if h._p == FRESH:
+        h._p = 0
+    elif h._p:
         return misuse(h)
+    if stray:
+        return bad(h, _F_BADARG, 0, "syscall: stray argument")
+    return None
+
+
+def yield_(h, *extra):
+    """Give up the CPU; the task stays runnable (round-robin)."""
+    if h._p or extra:
+        r = gate(h, extra)
+        if r is not None:
+            return r
     return ret(h, 0)
 
 
-def log(h, text):
+def log(h, text, *extra):
     """Put a line in the trace (bytes avoid the str -> bytes copy)."""
-    from . import kernel, trace
-
-    if h._p:
-        return misuse(h)
+    if h._p or extra:
+        r = gate(h, extra)
+        if r is not None:
+            return r
     if isinstance(text, str):
         text = text.encode()
     elif not isinstance(text, BUFS):
@@ -198,6 +248,10 @@ def region(h, name):
 Handle.region = region
 
 
-def fault_self(h, reason=None):
+def fault_self(h, reason=None, *extra):
     """Fault the calling task on purpose (its own assertion failed)."""
+    if h._p or extra:
+        r = gate(h, extra)
+        if r is not None:
+            return r
     return bad(h, _F_SELF, 0, reason)

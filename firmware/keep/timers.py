@@ -13,13 +13,15 @@ Invariants:
   IN_RECV, IN_WAIT) with a timeout.
 - If any timed[s] == 1 then armed is True and soonest is at or before
   deadline[s].
+- Nothing on the syscall or timeout path imports (a relative import in a
+  function allocates): ipc is bound by keep.kernel.
 """
 
 import time
 
 from micropython import const
 
-from . import fault, sched, tcb, trace
+from . import fault, sched, task, tcb, trace
 
 _E_TIMEOUT = const(-3)  # abi.E_TIMEOUT
 _F_BADARG = const(2)  # abi.F_BADARG
@@ -33,6 +35,7 @@ _IN_RECV = const(3)  # abi.ST_IN_RECV
 _IN_WAIT = const(4)  # abi.ST_IN_WAIT
 _SLEEPING = const(5)  # abi.ST_SLEEPING
 
+ipc = None  # keep.kernel sets it (ipc imports this module)
 armed = False
 soonest = 0
 # armed, as a byte the scheduler loop can test without a dictionary lookup
@@ -124,8 +127,6 @@ def expire(now):
         trace.write(_TR_TIMEOUT, s, st, 0)
         h = tcb.handle[s]
         if st == _IN_SEND or st == _IN_REPLY:
-            from . import ipc
-
             srv = tcb.peer[s]
             if st == _IN_SEND:
                 fault.unlink_sender(s)
@@ -137,23 +138,24 @@ def expire(now):
             sched.push(s)
             ipc.reprioritise(srv)
         elif st == _IN_RECV or st == _IN_WAIT:
-            m = h.m
+            m = h._mstop.value  # task.Handle.m, without the property call
             m.rc = _E_TIMEOUT
             m.bits = 0
             if st == _IN_RECV:
                 m.sender = -1
+                m.call = -1
                 m.op = -1
                 m.len = 0
             tcb.state[s] = _RUNNABLE
             sched.push(s)
 
 
-def sleep_ms(h, ms):
+def sleep_ms(h, ms, *extra):
     """Sleep for ms milliseconds (0: just yield)."""
-    from . import task
-
-    if h._p:
-        return task.misuse(h)
+    if h._p or extra:
+        r = task.gate(h, extra)
+        if r is not None:
+            return r
     if type(ms) is not int or ms < 0 or ms > _TIMEOUT_MAX_MS:
         return task.bad(h, _F_BADARG, 0, "sleep_ms: ms must be an int >= 0")
     if ms:

@@ -19,7 +19,7 @@ log = []
 async def server(k):
     m = await k.recv(LONG_MS)  # a message comes long before the timeout
     log.append(("server got", m.rc))
-    await k.reply(m.sender)
+    await k.reply(m.call)
     await k.recv()  # then waits for ever, without a timeout
 
 
@@ -61,7 +61,7 @@ async def short_then_long(k, srv):
 
 async def echo(k):
     m = await k.recv()
-    await k.reply(m.sender)
+    await k.reply(m.call)
 
 
 e = kernel.spawn(echo, 1, "echo")
