@@ -95,9 +95,11 @@ TIMEOUT_MAX_MS = const(0x1FFFFFFF)
 
 # ---- notifications -----------------------------------------------------------------
 # 32-bit words. Bits 0..29 stay small ints on 32-bit ports (no allocation);
-# bits 30 and 31 work but cost a long int there.
+# bits 30 and 31 work but cost a long int there. Tasks may post every bit
+# but those in NOTE_KERNEL (a notify setting one is a badarg fault).
 NOTE_FAULT = const(1 << 29)  # to the supervisor: some task faulted
 NOTE_TIMER = const(1 << 28)  # conventional: a task's own periodic timer
+NOTE_KERNEL = const(1 << 29)  # bits only the kernel posts: NOTE_FAULT
 
 # ---- trace records ------------------------------------------------------------------
 # The ring holds fixed 8-byte records, little endian:

@@ -32,15 +32,16 @@
 # or range, or a stray argument, is a `badarg` fault of the caller; a
 # syscall on another task's handle faults the caller (misuse); a reply
 # answers exactly the call it names, and one to a call that is over is
-# dropped (docs/kernel.md, Syscalls). Between slices the driver may
-# rewrite a bytearray a task has queued in a send (an interrupt handler or
-# another task doing so): the server must see the message as it was at send.
+# dropped (docs/kernel.md, Syscalls). Some rounds load a random grant table
+# (send and notify obey it), and between slices the driver may rewrite a
+# bytearray a task has queued in a send (an interrupt handler or another
+# task doing so): the server must see the message as it was at send.
 # Where the kernel does something else the round stops and the mismatch is
 # printed with the seed and the last actions (a repro).
 
 import sys
 
-from keep import abi, fault, irq, kernel, svc, tcb, timers
+from keep import abi, caps, fault, irq, kernel, svc, tcb, timers
 
 NONE = 0xFF
 RUN = abi.ST_RUNNABLE
@@ -366,7 +367,7 @@ class Model:
         self.n = n
         self.max_msg = max_msg
         self.sup = sup
-        self.grants = grants  # None, or per slot {dest: badge}
+        self.grants = grants  # None, or per slot {dest: badge}; badge -1: notify only
         self.st = [RUN] * n
         self.peer = [NONE] * n
         self.gen = [0] * n
@@ -411,6 +412,10 @@ class Model:
     def badge(self, src, dest):
         """The badge of src's grant to dest; -1 when it may not send."""
         return 0 if self.grants is None else self.grants[src].get(dest, -1)
+
+    def may_notify(self, src, dest):
+        g = self.grants
+        return g is None or src == dest or dest in g[src] or g[dest].get(src, -1) >= 0
 
     # -- internal transitions ------------------------------------------------
     def wake(self, s, res):
@@ -625,9 +630,13 @@ class Model:
             dest, bits = a
             if not (ok_int(dest) and ok_int(bits) and 0 <= bits <= 0xFFFFFFFF):
                 return self.badarg(me)
+            if bits & abi.NOTE_KERNEL:  # only the kernel posts these
+                return self.badarg(me)
             s = dest & 0xFF
             if dest < 0 or s >= self.n:
                 return self.fault(me, abi.F_NOTASK)
+            if not self.may_notify(me, s):
+                return ret(me, ("rc", abi.E_DENIED))
             if self.gen[s] != dest >> 8 or self.st[s] >= FAULTED:
                 return ret(me, ("rc", abi.E_DEAD))
             self.post(s, bits)
@@ -765,7 +774,21 @@ def round_(rseed, steps):
     sup = 0 if rnd(2) else NONE
     if sup != NONE:
         svc.set_supervisor(sup)
-    m = Model(W.ntasks, prios, W.max_msg, sup, None)
+    grants = None
+    if rnd(3) == 0:  # a manifest: random send grants (badges) and notify-only grants (-1)
+        table = []
+        for s in range(W.ntasks):
+            row = []
+            for d in range(W.ntasks):
+                r = rnd(4) if d != s else 3
+                if r == 0:
+                    row.append((d, rnd(1000)))
+                elif r == 1:
+                    row.append((d, -1))
+            table.append(tuple(row))
+        caps.load(table)
+        grants = [dict(row) for row in table]
+    m = Model(W.ntasks, prios, W.max_msg, sup, grants)
     log = []
     stats["rounds"] += 1
     for step in range(steps):

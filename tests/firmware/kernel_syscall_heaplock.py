@@ -10,7 +10,7 @@
 import micropython
 
 from kt import boot, check, done
-from keep import abi, fault, kernel
+from keep import abi, caps, fault, kernel
 
 N = 20
 done_ = {}
@@ -25,13 +25,15 @@ def finished():
     return sorted(n for n in done_ if done_[n])
 
 
-def run(tasks):
+def run(tasks, grants=None):
     """tasks: (fn, prio, name, args); run until idle."""
     boot(trace_records=2048)
     done_.clear()
     for fn, prio, name, args in tasks:
         kernel.spawn(fn, prio, name, args)
         done_[name] = 0
+    if grants is not None:
+        caps.load(grants)
     kernel.run(until_idle=True)
     unlock_all()  # a task that faulted with the heap locked left it so
 
@@ -204,6 +206,27 @@ run([(timeouts, 2, "timeouts", ()),
      (poster, 3, "poster", (1,))])
 no_faults("notify / wait / recv(mask) / timeouts")
 check(finished() == ["poster", "timeouts", "woken"], "notifications under heap_lock: %r" % done_)
+
+
+# -- E_DENIED: a manifest that grants nothing ---------------------------------
+async def denied(k):
+    for i in range(N + 1):
+        if i == 1:
+            await k.sleep_ms(10)  # every task's first pass is over
+            micropython.heap_lock()
+        assert await k.notify(1, 1) == abi.E_DENIED
+        r = await k.send(1, 1)
+        assert r.rc == abi.E_DENIED
+    unlock("denied")
+
+
+async def idle(k):
+    await k.wait(1)
+
+
+run([(denied, 2, "denied", ()), (idle, 3, "idle", ())], grants=[(), ()])
+no_faults("E_DENIED")
+check(finished() == ["denied"], "denied send and notify under heap_lock: %r" % done_)
 
 
 # fault(): tests/firmware/kernel_faults.py faults a task with the heap
