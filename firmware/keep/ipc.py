@@ -6,7 +6,11 @@ into the server's receive buffer (header + body) when the server waits in
 recv, else into the sender's own reply buffer, from where recv copies it
 later, so what the server gets is what the buffer held at send. A reply
 is copied into the client's reply buffer. Oversize is an error, never a
-truncation.
+truncation. Every such write is one call of the viper _put (header and
+body), and the buffers are reached through tcb.mbuf, not three attribute
+lookups: a queued call (two tasks of one priority take turns, so a
+client's send usually finds the server not yet back in recv) pays two
+copies, about 1.5 % of a round trip (docs/performance.md).
 
 Invariants (with tcb's):
 - The wait-for graph (IN_SEND / IN_REPLY edges to peer) is acyclic: send
@@ -14,9 +18,9 @@ Invariants (with tcb's):
 - A server's effective priority is the most important of its own and of
   every client queued at it or waiting for its reply, transitively along
   chains of servers (priority inheritance); it drops back when it replies.
-- Every call has an id (m.call = ~(tcb.call[c] << 8 | c)), and a reply
-  names the call it answers: it reaches the client only while that exact
-  call waits for this server. A reply to a call that is over (the client
+- Every call has an id (m.call = ~tcb.call[c]), and a reply names the
+  call it answers: it reaches the client only while that exact call waits
+  for this server. A reply to a call that is over (the client
   timed out, faulted, restarted or has made a newer call) is dropped and
   traced, never delivered to a later call and never the server's fault.
 
@@ -26,7 +30,7 @@ while a positional default is bound once, at import, and read as a local
 (keyword-only defaults would be looked up by name on every call). The
 profile (callgrind, docs/performance.md) showed dictionary lookups were
 the largest cost of a round trip. Callers never pass these: the first of
-them, `end=END`, catches a stray positional argument (a badarg fault,
+them, `end=_END`, catches a stray positional argument (a badarg fault,
 task.gate) before it could replace a kernel table.
 
 Why @micropython.native on send/recv/reply/deliver: a bytecode function
@@ -41,9 +45,8 @@ from micropython import const
 
 from . import caps, sched, task, tcb, timers, trace
 from .sched import push
-from .task import END
-from .tcb import (alease, base, call, gen, handle, held, notes, peer, prio, slease, sq_head,
-                  sq_next, state, timed)
+from .tcb import (alease, base, call, gen, handle, held, mbuf, notes, peer, prio, slease,
+                  sq_head, sq_next, state, timed)
 from .trace import write as tw
 
 _E_DEAD = const(-1)  # abi.E_DEAD
@@ -67,8 +70,8 @@ _RUNNABLE = const(0)  # abi.ST_RUNNABLE
 _FAULTED = const(6)  # abi.ST_FAULTED
 _EMPTY = const(9)  # abi.ST_EMPTY
 _MAX_TASKS = const(16)  # tcb.MAX_TASKS (checked by tests/host/test_abi_consistency.py)
-_CALL_MAX = const(4194303)  # abi.CALL_MAX
-_XMAX = const(0x3FFFFFFF)  # the largest ~call id: CALL_MAX << 8 | 0xFF
+_XMAX = const(0x3FFFFFFF)  # the largest ~call id: abi.CALL_MAX << 8 | 0xFF
+_END = const(0x4B45)  # task.END (a const here: a global name would be a lookup per call)
 _TMAX = const(0x1FFFFFFF)  # abi.TIMEOUT_MAX_MS; states >= this are not alive for IPC
 _HDR = const(4)  # abi.MSG_HDR
 _VER = const(1)  # abi.MSG_VERSION
@@ -90,13 +93,34 @@ def _offer(h, lease):
     return _offer(h, lease)
 
 
+@micropython.viper
+def _put(dst, off: int, b1: int, src, soff: int, n: int):
+    """Write a message at dst[off]: the header (version, b1 = op or rc,
+    u16 length n) and n body bytes from src[soff:], front to back (so a
+    copy to a lower offset of the same buffer is safe). One viper call
+    instead of four subscript stores and a slice, which native code would
+    build on the heap."""
+    d = ptr8(dst)
+    d[off] = _VER
+    d[off + 1] = b1
+    d[off + 2] = n & 0xFF
+    d[off + 3] = n >> 8
+    if n > 0:
+        s = ptr8(src)
+        i = 0
+        off += _HDR
+        while i < n:
+            d[off + i] = s[soff + i]
+            i += 1
+
+
 @micropython.native
-def send(h, dest, op, data=None, lease=None, timeout_ms=None, end=END, state=state, peer=peer,
-         gen=gen, held=held, call=call, timed=timed, prio=prio, push=push, tw=tw, len=len,
-         isinstance=isinstance):
+def send(h, dest, op, data=None, lease=None, timeout_ms=None, end=_END, state=state, peer=peer,
+         gen=gen, held=held, call=call, handle=handle, mbuf=mbuf, timed=timed, prio=prio,
+         push=push, tw=tw, _put=_put, len=len, isinstance=isinstance):
     """Call server `dest` with `op` and `data`; wait for its reply."""
-    if h._p or end != END:
-        r = gate(h, end != END)
+    if h._p or end != _END:
+        r = gate(h, end != _END)
         if r is not None:
             return r
     if h._hstop is None:  # the task's first send: the StopIteration that returns the handle
@@ -140,15 +164,15 @@ def send(h, dest, op, data=None, lease=None, timeout_ms=None, end=END, state=sta
         if ts != _IN_SEND and ts != _IN_REPLY:
             break
         t = peer[t]
-    # A new call: its number (an earlier call of this task is over now, and
-    # a late reply to it is told apart by the number).
-    q = call[me] + 1
-    call[me] = q if q <= _CALL_MAX else 1
+    # A new call: the next number (an earlier call of this task is over
+    # now, and a late reply to it is told apart by the number).
+    q = call[me] + 256
+    call[me] = q if q <= _XMAX else 256 | me
     peer[me] = s
     if state[s] == _IN_RECV:  # the server waits: hand the message over now
         # One record says both: sent, and received at once (abi.TR_DELIVERED).
         tw(2, me, s | op << 8, n | 0x8000)  # abi.TR_SEND
-        deliver(s, me, op, data, 0, n, lease, badge, False)
+        deliver(handle[s]._mstop.value, s, me, op, data, 0, n, lease, badge, False)
         state[me] = _IN_REPLY
         held[me] = s
         timed[s] = 0
@@ -158,14 +182,8 @@ def send(h, dest, op, data=None, lease=None, timeout_ms=None, end=END, state=sta
         tw(2, me, s | op << 8, n)  # abi.TR_SEND
         # Copy at send, into this task's own reply buffer (free while the
         # call waits): later changes to `data` cannot reach the server.
-        b = h._mstop.value.buf
-        o = len(b) >> 1
-        b[o] = _VER
-        b[o + 1] = op
-        b[o + 2] = n & 0xFF
-        b[o + 3] = n >> 8
-        if n:
-            _copy(b, o + _HDR, data, 0, n)
+        b = mbuf[me]
+        _put(b, len(b) >> 1, op, data, 0, n)
         state[me] = _IN_SEND
         held[me] = _NONE
         slease[me] = lease
@@ -187,19 +205,6 @@ def send(h, dest, op, data=None, lease=None, timeout_ms=None, end=END, state=sta
     return h
 
 
-@micropython.viper
-def _copy(dst, off: int, src, soff: int, n: int):
-    """dst[off:off+n] = src[soff:soff+n], front to back (so a copy to a
-    lower offset of the same buffer is safe). Native code would build a
-    slice object for the slice assignment; this loop builds nothing."""
-    d = ptr8(dst)
-    s = ptr8(src)
-    i = 0
-    while i < n:
-        d[off + i] = s[soff + i]
-        i += 1
-
-
 def _rc(h, rc):
     """send's immediate failure: the handle carries rc, no reply."""
     h.rc = rc
@@ -210,20 +215,15 @@ def _rc(h, rc):
 
 
 @micropython.native
-def deliver(s, c, op, src, soff, n, lease, badge, traced=True, handle=handle, gen=gen,
-            call=call, _copy=_copy, tw=tw):
-    """Copy client c's message (n bytes of src at soff) into server s's
-    receive buffer, and say who sent it and which call it is."""
-    m = handle[s]._mstop.value  # task.Handle.m, without the property call
-    b = m.buf
-    b[0] = _VER
-    b[1] = op
-    b[2] = n & 0xFF
-    b[3] = n >> 8
-    if n:
-        _copy(b, _HDR, src, soff, n)
+def deliver(m, s, c, op, src, soff, n, lease, badge, traced=True, mbuf=mbuf, gen=gen,
+            call=call, _put=_put, tw=tw):
+    """Copy client c's message (n bytes of src at soff) into the receive
+    buffer of server s (whose Msg is m), and say who sent it and which
+    call it is."""
+    b = mbuf[s]
+    _put(b, 0, op, src, soff, n)
     m.sender = gen[c] << 8 | c
-    m.call = ~(call[c] << 8 | c)
+    m.call = ~call[c]
     m.badge = badge
     m.op = op
     m.len = n
@@ -239,11 +239,11 @@ def deliver(s, c, op, src, soff, n, lease, badge, traced=True, handle=handle, ge
 
 
 @micropython.native
-def recv(h, timeout_ms=None, mask=0, end=END, state=state, sq_head=sq_head, recvs=tcb.recvs,
-         held=held, handle=handle, len=len, deliver=deliver):
+def recv(h, timeout_ms=None, mask=0, end=_END, state=state, sq_head=sq_head, recvs=tcb.recvs,
+         deliver=deliver):
     """Wait for a message, or for notification bits in `mask`."""
-    if h._p or end != END:
-        r = gate(h, end != END)
+    if h._p or end != _END:
+        r = gate(h, end != _END)
         if r is not None:
             return r
     me = h.slot
@@ -297,11 +297,11 @@ def recv(h, timeout_ms=None, mask=0, end=END, state=state, sq_head=sq_head, recv
             sq_next[prev_best] = sq_next[best]
         sq_next[best] = _NONE
     # The message waits in the client's reply buffer, header included.
-    b = handle[best]._mstop.value.buf
+    b = mbuf[best]
     o = len(b) >> 1
     lease = slease[best]
     slease[best] = None
-    deliver(me, best, b[o + 1], b, o + _HDR, b[o + 2] | b[o + 3] << 8, lease,
+    deliver(m, me, best, b[o + 1], b, o + _HDR, b[o + 2] | b[o + 3] << 8, lease,
             0 if caps.grants is None else caps.grants[best].get(me, 0))
     state[best] = _IN_REPLY
     held[best] = me
@@ -309,13 +309,14 @@ def recv(h, timeout_ms=None, mask=0, end=END, state=state, sq_head=sq_head, recv
 
 
 @micropython.native
-def reply(h, client, rc=0, data=None, end=END, state=state, peer=peer, held=held, call=call,
-          timed=timed, handle=handle, alease=alease, prio=prio, base=base, push=push,
-          tw=tw, _copy=_copy, len=len, isinstance=isinstance, ok=task.RCSTOP[-_RC_MIN]):
+def reply(h, client, rc=0, data=None, end=_END, state=state, peer=peer, held=held, call=call,
+          timed=timed, handle=handle, mbuf=mbuf, alease=alease, prio=prio, base=base,
+          push=push, tw=tw, _put=_put, len=len, isinstance=isinstance,
+          ok=task.RCSTOP[-_RC_MIN]):
     """Answer the call `client` (m.call of the message) with rc and data.
     Never blocks."""
-    if h._p or end != END:
-        r = gate(h, end != END)
+    if h._p or end != _END:
+        r = gate(h, end != _END)
         if r is not None:
             return r
     me = h.slot
@@ -329,12 +330,7 @@ def reply(h, client, rc=0, data=None, end=END, state=state, peer=peer, held=held
     if n and not isinstance(data, BUFS):
         return bad(h, _F_BADARG, 0, "reply: data must be bytes-like")
     c = x & 0xFF
-    # A call id is ~x with x = number (1..CALL_MAX) << 8 | slot: a task id
-    # (m.sender, >= 0) or a notification's m.call (-1) is not one.
-    if x < 256 or x > _XMAX or c >= _MAX_TASKS or state[c] == _EMPTY:
-        return bad(h, _F_BADREPLY, client & 0xFFFFFFFF,
-                   "reply to %d: not a call id (reply to m.call, not m.sender)" % client)
-    if x >> 8 == call[c]:  # the client's latest call
+    if c < _MAX_TASKS and x == call[c]:  # the client's latest call
         if held[c] != me:
             return bad(h, _F_BADREPLY, c, "reply to a call of task %d this task does not hold"
                        " (answered already, or never received)" % c)
@@ -346,14 +342,8 @@ def reply(h, client, rc=0, data=None, end=END, state=state, peer=peer, held=held
             end_lease(c)
         if state[c] == _IN_REPLY and peer[c] == me:
             hc = handle[c]
-            b = hc._mstop.value.buf  # hc.m.buf: the reply half follows the received one
-            o = len(b) >> 1
-            b[o] = _VER
-            b[o + 1] = rc & 0xFF
-            b[o + 2] = n & 0xFF
-            b[o + 3] = n >> 8
-            if n:
-                _copy(b, o + _HDR, data, 0, n)
+            b = mbuf[c]  # the reply half follows the received one
+            _put(b, len(b) >> 1, rc & 0xFF, data, 0, n)
             hc.rc = rc
             hc.rlen = n
             timed[c] = 0
@@ -365,6 +355,11 @@ def reply(h, client, rc=0, data=None, end=END, state=state, peer=peer, held=held
             h._stop = ok
             h._p = 1
             return h
+    # A call id is ~x with x = number (1..CALL_MAX) << 8 | slot: a task id
+    # (m.sender, >= 0) or a notification's m.call (-1) is not one.
+    elif x < 256 or x > _XMAX or c >= _MAX_TASKS or state[c] == _EMPTY:
+        return bad(h, _F_BADREPLY, client & 0xFFFFFFFF,
+                   "reply to %d: not a call id (reply to m.call, not m.sender)" % client)
     # The call is over: the client timed out, faulted or restarted while
     # this task held it, or has made a newer call since. Drop, and say so.
     tw(4, me, c | (rc & 0xFF) << 8, n | 0x10000)  # abi.TR_REPLY, dropped

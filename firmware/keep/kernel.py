@@ -131,7 +131,8 @@ def spawn(fn, prio=4, name=None, args=(), heap_budget=0, slice_ms=0, regions=Non
         tcb.bud_us[s] = slice_ms * 1000
         budgets = True
         _ctl[0] = 1
-    tcb.handle[s] = task.Handle(s, tcb.max_msg)
+    h = tcb.handle[s] = task.Handle(s, tcb.max_msg)
+    tcb.mbuf[s] = h.m.buf  # ipc reaches the buffer without three attribute lookups
     if regions:
         from . import mem
 

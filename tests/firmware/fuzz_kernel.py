@@ -149,7 +149,7 @@ def some_call(me, senders):
         return pick(senders)
     if r < 7:  # a call id of some task, current number or an older one
         s = rnd(W.ntasks)
-        q = tcb.call[s] - rnd(2)
+        q = (tcb.call[s] >> 8) - rnd(2)
         return ~((q if q > 0 else 1) << 8 | s)
     if r < 9:
         return some_id(me)  # a task id: not a call id
@@ -717,8 +717,8 @@ def compare(m):
             diffs.append("slot %d mask %x, model %x" % (s, tcb.mask[s], m.mask[s]))
         if tcb.held[s] != m.held[s]:
             diffs.append("slot %d held by %d, model %d" % (s, tcb.held[s], m.held[s]))
-        if tcb.call[s] != m.calln[s]:
-            diffs.append("slot %d call number %d, model %d" % (s, tcb.call[s], m.calln[s]))
+        if tcb.call[s] != m.calln[s] << 8 | s:
+            diffs.append("slot %d call %x, model number %d" % (s, tcb.call[s], m.calln[s]))
         kq = kqueue(s)
         if kq != m.q[s]:
             diffs.append("slot %d sender queue %r, model %r" % (s, kq, m.q[s]))
