@@ -71,14 +71,13 @@ _FAULTED = const(6)  # abi.ST_FAULTED
 _EMPTY = const(9)  # abi.ST_EMPTY
 _MAX_TASKS = const(16)  # tcb.MAX_TASKS (checked by tests/host/test_abi_consistency.py)
 _XMAX = const(0x3FFFFFFF)  # the largest ~call id: abi.CALL_MAX << 8 | 0xFF
-_END = const(0x4B45)  # task.END (a const here: a global name would be a lookup per call)
+_END = const(0x4B45)  # the stray-argument sentinel (any int no caller passes by chance)
 _TMAX = const(0x1FFFFFFF)  # abi.TIMEOUT_MAX_MS; states >= this are not alive for IPC
 _HDR = const(4)  # abi.MSG_HDR
 _VER = const(1)  # abi.MSG_VERSION
 BUFS = task.BUFS
 ret = task.ret
 bad = task.bad
-gate = task.gate
 
 
 def _offer(h, lease):
@@ -120,7 +119,7 @@ def send(h, dest, op, data=None, lease=None, timeout_ms=None, end=_END, state=st
          push=push, tw=tw, _put=_put, len=len, isinstance=isinstance):
     """Call server `dest` with `op` and `data`; wait for its reply."""
     if h._p or end != _END:
-        r = gate(h, end != _END)
+        r = task.gate(h, end != _END)
         if r is not None:
             return r
     if h._hstop is None:  # the task's first send: the StopIteration that returns the handle
@@ -243,7 +242,7 @@ def recv(h, timeout_ms=None, mask=0, end=_END, state=state, sq_head=sq_head, rec
          deliver=deliver):
     """Wait for a message, or for notification bits in `mask`."""
     if h._p or end != _END:
-        r = gate(h, end != _END)
+        r = task.gate(h, end != _END)
         if r is not None:
             return r
     me = h.slot
@@ -316,7 +315,7 @@ def reply(h, client, rc=0, data=None, end=_END, state=state, peer=peer, held=hel
     """Answer the call `client` (m.call of the message) with rc and data.
     Never blocks."""
     if h._p or end != _END:
-        r = gate(h, end != _END)
+        r = task.gate(h, end != _END)
         if r is not None:
             return r
     me = h.slot

@@ -36,6 +36,7 @@ _TR_BOOT = const(20)  # abi.TR_BOOT
 _TR_BUDGET = const(18)  # abi.TR_BUDGET
 _TR_HOLD = const(21)  # abi.TR_HOLD
 _TR_RESTART = const(10)  # abi.TR_RESTART
+_FRESH = const(3)  # task._FRESH: the _p of a task that is not running
 
 _NONE = const(0xFF)
 _RUNNABLE = const(0)  # abi.ST_RUNNABLE
@@ -144,7 +145,7 @@ def spawn(fn, prio=4, name=None, args=(), heap_budget=0, slice_ms=0, regions=Non
 def _start(s):
     fn, args = tcb.entry[s]
     h = tcb.handle[s]
-    h._p = task.FRESH  # not running (task.py: only the running task's handle is 0)
+    h._p = _FRESH  # not running (task.py: only the running task's handle is 0)
     h.rc = 0
     h.rlen = 0
     tcb.coro[s] = fn(h, **args) if isinstance(args, dict) else fn(h, *args)
@@ -174,7 +175,7 @@ def retire(s):
     """Close a stopped task's coroutine (deferred if it is running now)."""
     if s == tcb.cur:
         return  # the loop closes it when the slice ends
-    tcb.handle[s]._p = task.FRESH  # a syscall on its handle now faults the caller
+    tcb.handle[s]._p = _FRESH  # a syscall on its handle now faults the caller
     c = tcb.coro[s]
     tcb.coro[s] = None
     if c is not None:
@@ -231,7 +232,7 @@ def stop():
 
 def _finish(s, coro_done):
     """A slice ended with the task stopped: clean up what it leaves behind."""
-    tcb.handle[s]._p = task.FRESH  # not running: a syscall on its handle faults the caller
+    tcb.handle[s]._p = _FRESH  # not running: a syscall on its handle faults the caller
     if coro_done:
         if tcb.state[s] < _FAULTED:
             srv = fault.detach(s)

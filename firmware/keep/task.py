@@ -29,9 +29,9 @@ Invariants:
 - A syscall on a handle the running task does not own faults the running
   task and leaves the handle's owner untouched.
 - A stray positional argument is a badarg fault. Syscalls that bind kernel
-  tables as trailing defaults (ipc.py) put the sentinel END first among
-  them, so an extra argument lands there instead of replacing a table;
-  the others take *extra.
+  tables as trailing defaults (ipc.py) put a sentinel, `end=_END`, first
+  among them, so an extra argument lands there instead of replacing a
+  table; the others take *extra.
 """
 
 import micropython
@@ -44,10 +44,7 @@ _F_MISUSE = const(5)  # abi.F_MISUSE
 _F_SELF = const(10)  # abi.F_SELF
 _RC_MIN = const(-10)  # abi.RC_MIN
 _NONE = const(0xFF)
-FRESH = const(3)  # _p of a task that is not running and not in a syscall
-# A syscall's first kernel-table default: a stray positional argument lands
-# in this parameter instead of replacing a table (see ipc.send).
-END = const(0x4B45)
+_FRESH = const(3)  # _p of a task that is not running and not in a syscall (kernel.py copies it)
 
 # keep.kernel sets this when it loads (it imports this module): log reads
 # kernel.echo without importing on the syscall path.
@@ -109,7 +106,7 @@ class Handle:
         self.slot = slot
         m = Msg(max_msg)
         self.rbody = memoryview(m.buf)[2 * HDR + max_msg :]  # the reply half
-        self._p = FRESH
+        self._p = _FRESH
         self._stop = None
         # The Msg is reached through the StopIteration that returns it (see
         # the m property): no `m` entry keeps the instance at 8 attributes
@@ -201,7 +198,7 @@ def gate(h, stray=False):
         fault.fault(cur, _F_MISUSE, h.slot,
                     "syscall on the handle of task %d, not its own" % h.slot)
         return own
-    if h._p == FRESH:
+    if h._p == _FRESH:
         h._p = 0
     elif h._p:
         return misuse(h)
