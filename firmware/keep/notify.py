@@ -63,14 +63,6 @@ def post(s, bits):
             trace.write(_TR_WAKE, s, 0, pend)
 
 
-def granted(src, dest):
-    """May task src notify task dest? (Always, without a manifest.)"""
-    g = caps.grants
-    if g is None or src == dest:
-        return True
-    return dest in g[src] or (dest < len(g) and g[dest].get(src, -1) >= 0)
-
-
 def notify(h, dest, bits, *extra):
     """Set notification `bits` on task `dest`. Never blocks."""
     if h._p or extra:
@@ -85,7 +77,9 @@ def notify(h, dest, bits, *extra):
     if dest < 0 or s >= tcb.ntasks or tcb.state[s] == _ST_EMPTY:
         return task.bad(h, _F_NOTASK, dest & 0xFFFFFFFF, "notify: no task %d" % dest)
     me = h.slot
-    if not granted(me, s):
+    g = caps.grants
+    if g is not None and s != me and s not in g[me] and \
+            (s >= len(g) or g[s].get(me, -1) < 0):  # not granted (see above)
         trace.write(_TR_DENIED, me, s, 0)
         return task.ret(h, _E_DENIED)
     if tcb.gen[s] != dest >> 8 or tcb.state[s] >= _FAULTED:

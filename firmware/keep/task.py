@@ -55,15 +55,14 @@ BUFS = (bytes, bytearray, memoryview)
 
 # The StopIteration that returns each int rc, index rc - abi.RC_MIN. The
 # rcs syscalls return as ints are preallocated: OK, E_DEAD (notify to a dead
-# task), E_TOOBIG (an oversize reply), E_DENIED (a notify without a grant).
-# Any other would be made on first use; preallocating all eleven kept
+# task), E_TOOBIG (an oversize reply). Any other (E_DENIED: a notify without
+# a grant) is made on first use and kept; preallocating all eleven kept
 # ~0.5 KB of exceptions nothing raises.
 RCSTOP = [None] * (1 - _RC_MIN)
 _OK = const(10)  # -abi.RC_MIN
 RCSTOP[_OK] = StopIteration(0)
 RCSTOP[_OK - 1] = StopIteration(-1)  # abi.E_DEAD
 RCSTOP[_OK - 4] = StopIteration(-4)  # abi.E_TOOBIG
-RCSTOP[_OK - 5] = StopIteration(-5)  # abi.E_DENIED
 
 
 class Msg:
