@@ -6,7 +6,7 @@ into the server's receive buffer (header + body) when the server waits in
 recv, else into the sender's own reply buffer, from where recv copies it
 later, so what the server gets is what the buffer held at send. A reply
 is copied into the client's reply buffer. Oversize is an error, never a
-truncation. Every such write is one call of the viper _put (header and
+truncation. Every such write is one call of the viper _copy (header and
 body), and the buffers are reached through tcb.mbuf, not three attribute
 lookups: a queued call (two tasks of one priority take turns, so a
 client's send usually finds the server not yet back in recv) pays two
@@ -93,15 +93,15 @@ def _offer(h, lease):
 
 
 @micropython.viper
-def _put(dst, off: int, b1: int, src, soff: int, n: int):
-    """Write a message at dst[off]: the header (version, b1 = op or rc,
-    u16 length n) and n body bytes from src[soff:], front to back (so a
+def _copy(dst, off: int, op: int, src, start: int, n: int):
+    """Write a message at dst[off]: the header (version, op (a reply's rc),
+    u16 length n) and n body bytes from src[start:], front to back (so a
     copy to a lower offset of the same buffer is safe). One viper call
     instead of four subscript stores and a slice, which native code would
     build on the heap."""
     d = ptr8(dst)
     d[off] = _VER
-    d[off + 1] = b1
+    d[off + 1] = op
     d[off + 2] = n & 0xFF
     d[off + 3] = n >> 8
     if n > 0:
@@ -109,14 +109,14 @@ def _put(dst, off: int, b1: int, src, soff: int, n: int):
         i = 0
         off += _HDR
         while i < n:
-            d[off + i] = s[soff + i]
+            d[off + i] = s[start + i]
             i += 1
 
 
 @micropython.native
 def send(h, dest, op, data=None, lease=None, timeout_ms=None, end=_END, state=state, peer=peer,
          gen=gen, held=held, call=call, handle=handle, mbuf=mbuf, timed=timed, prio=prio,
-         push=push, tw=tw, _put=_put, len=len, isinstance=isinstance):
+         push=push, tw=tw, _copy=_copy, len=len, isinstance=isinstance):
     """Call server `dest` with `op` and `data`; wait for its reply."""
     if h._p or end != _END:
         r = task.gate(h, end != _END)
@@ -182,7 +182,7 @@ def send(h, dest, op, data=None, lease=None, timeout_ms=None, end=_END, state=st
         # Copy at send, into this task's own reply buffer (free while the
         # call waits): later changes to `data` cannot reach the server.
         b = mbuf[me]
-        _put(b, len(b) >> 1, op, data, 0, n)
+        _copy(b, len(b) >> 1, op, data, 0, n)
         state[me] = _IN_SEND
         held[me] = _NONE
         slease[me] = lease
@@ -214,20 +214,22 @@ def _rc(h, rc):
 
 
 @micropython.native
-def deliver(m, s, c, op, src, soff, n, lease, badge, traced=True, mbuf=mbuf, gen=gen,
-            call=call, _put=_put, tw=tw):
-    """Copy client c's message (n bytes of src at soff) into the receive
+def deliver(m, s, c, op, src, start, n, lease, badge, traced=True, mbuf=mbuf, gen=gen,
+            call=call, _copy=_copy, tw=tw):
+    """Copy client c's message (n bytes of src at start) into the receive
     buffer of server s (whose Msg is m), and say who sent it and which
     call it is."""
     b = mbuf[s]
-    _put(b, 0, op, src, soff, n)
+    _copy(b, 0, op, src, start, n)
     m.sender = gen[c] << 8 | c
     m.call = ~call[c]
     m.badge = badge
     m.op = op
     m.len = n
-    m.bits = 0
-    m.rc = 0
+    if m.bits:  # (task.Msg: both are class defaults until a wait sets them)
+        m.bits = 0
+    if m.rc:
+        m.rc = 0
     if lease is not None or m.lease is not None:
         m.lease = lease
     if lease is not None:
@@ -263,7 +265,8 @@ def recv(h, timeout_ms=None, mask=0, end=_END, state=state, sq_head=sq_head, rec
             notes[me] ^= pend
             m.bits = pend
             m.sender = -1
-            m.call = -1
+            if m.call != -1:  # (a class default until a message sets it)
+                m.call = -1
             m.op = -1
             m.len = 0
             m.rc = 0
@@ -310,7 +313,7 @@ def recv(h, timeout_ms=None, mask=0, end=_END, state=state, sq_head=sq_head, rec
 @micropython.native
 def reply(h, client, rc=0, data=None, end=_END, state=state, peer=peer, held=held, call=call,
           timed=timed, handle=handle, mbuf=mbuf, alease=alease, prio=prio, base=base,
-          push=push, tw=tw, _put=_put, len=len, isinstance=isinstance,
+          push=push, tw=tw, _copy=_copy, len=len, isinstance=isinstance,
           ok=task.RCSTOP[-_RC_MIN]):
     """Answer the call `client` (m.call of the message) with rc and data.
     Never blocks."""
@@ -331,8 +334,8 @@ def reply(h, client, rc=0, data=None, end=_END, state=state, peer=peer, held=hel
     c = x & 0xFF
     if c < _MAX_TASKS and x == call[c]:  # the client's latest call
         if held[c] != me:
-            return bad(h, _F_BADREPLY, c, "reply to a call of task %d this task does not hold"
-                       " (answered already, or never received)" % c)
+            # (answered already, or never received: each text is RAM on a board)
+            return bad(h, _F_BADREPLY, c, "reply to task %d: call not held" % c)
         if n > tcb.max_msg:
             tw(4, me, c | (_E_TOOBIG & 0xFF) << 8, n)
             return ret(h, _E_TOOBIG)
@@ -342,7 +345,7 @@ def reply(h, client, rc=0, data=None, end=_END, state=state, peer=peer, held=hel
         if state[c] == _IN_REPLY and peer[c] == me:
             hc = handle[c]
             b = mbuf[c]  # the reply half follows the received one
-            _put(b, len(b) >> 1, rc & 0xFF, data, 0, n)
+            _copy(b, len(b) >> 1, rc & 0xFF, data, 0, n)
             hc.rc = rc
             hc.rlen = n
             timed[c] = 0
@@ -357,8 +360,7 @@ def reply(h, client, rc=0, data=None, end=_END, state=state, peer=peer, held=hel
     # A call id is ~x with x = number (1..CALL_MAX) << 8 | slot: a task id
     # (m.sender, >= 0) or a notification's m.call (-1) is not one.
     elif x < 256 or x > _XMAX or c >= _MAX_TASKS or state[c] == _EMPTY:
-        return bad(h, _F_BADREPLY, client & 0xFFFFFFFF,
-                   "reply to %d: not a call id (reply to m.call, not m.sender)" % client)
+        return bad(h, _F_BADREPLY, client & 0xFFFFFFFF, "reply to %d: not m.call" % client)
     # The call is over: the client timed out, faulted or restarted while
     # this task held it, or has made a newer call since. Drop, and say so.
     tw(4, me, c | (rc & 0xFF) << 8, n | 0x10000)  # abi.TR_REPLY, dropped

@@ -54,7 +54,8 @@ def post(s, bits):
             m.rc = 0
             if st == _IN_RECV:
                 m.sender = -1
-                m.call = -1
+                if m.call != -1:  # (a class default until a message sets it)
+                    m.call = -1
                 m.op = -1
                 m.len = 0
             tcb.timed[s] = 0
@@ -72,7 +73,7 @@ def notify(h, dest, bits, *extra):
     if type(dest) is not int or type(bits) is not int or bits < 0 or bits > 0xFFFFFFFF:
         return task.bad(h, _F_BADARG, 0, "notify: dest and bits (32-bit) must be ints")
     if bits & _NOTE_KERNEL:
-        return task.bad(h, _F_BADARG, bits, "notify: bit 29 (NOTE_FAULT) is the kernel's")
+        return task.bad(h, _F_BADARG, bits, "notify: bit 29 is the kernel's")
     s = dest & 0xFF
     if dest < 0 or s >= tcb.ntasks or tcb.state[s] == _ST_EMPTY:
         return task.bad(h, _F_NOTASK, dest & 0xFFFFFFFF, "notify: no task %d" % dest)

@@ -34,9 +34,9 @@ def _priv(h, slot):
     cur = tcb.cur
     if h.slot != cur:  # another task's handle (task.gate does the same for syscalls)
         if cur == _NONE:
-            raise RuntimeError("a supervisor call runs only inside the supervisor")
+            raise RuntimeError("syscall outside a task")  # (task.gate's text: one string)
         tcb.handle[cur]._p = 1
-        fault.fault(cur, _F_MISUSE, h.slot, "supervisor call on the handle of task %d" % h.slot)
+        fault.fault(cur, _F_MISUSE, h.slot, "syscall on task %d's handle" % h.slot)
         return False
     if h.slot != fault.supervisor:
         fault.fault(h.slot, _F_BADARG, 0, "supervisor call from a task that is not the supervisor")

@@ -68,7 +68,15 @@ RCSTOP[_OK - 4] = StopIteration(-4)  # abi.E_TOOBIG
 class Msg:
     """A received message or notification; reused for every recv/wait."""
 
+    # Class-level defaults: an instance pays a table entry for these only
+    # once they are set. A server that never waits with a timeout or for
+    # notification bits never sets rc or bits (deliver resets them only when
+    # they are not 0), a task that only waits never sets call (a wake-up
+    # resets it only when it is not -1): its Msg stays a table step smaller.
     lease = None  # set per message only when one is lent
+    rc = 0
+    bits = 0
+    call = -1  # the call this message starts (reply to it), -1 for a notification
 
     def __init__(self, max_msg):
         # Header + body as copied by the kernel, then the task's reply buffer
@@ -78,13 +86,10 @@ class Msg:
         # next recv while replies to this task's sends land in the other.
         self.buf = bytearray(2 * (HDR + max_msg))
         self.body = memoryview(self.buf)[HDR : HDR + max_msg]
-        self.rc = 0
         self.sender = -1  # task id (gen << 8 | slot), -1 for a notification
-        self.call = -1  # the call this message starts (reply to it), -1 for a notification
         self.badge = 0
         self.op = -1
         self.len = 0
-        self.bits = 0
 
     def data(self):
         """A bytes copy of the body (convenience; allocates)."""
@@ -168,14 +173,7 @@ def bad(h, kind, detail=0, info=None):
     return h
 
 
-def misuse(h):
-    """A syscall while another is outstanding: the `await` was forgotten."""
-    h._p = 1
-    fault.fault(h.slot, _F_MISUSE, 0, "syscall without await")
-    return h
-
-
-def gate(h, stray=False):
+def gate(h, extra=False):
     """Every syscall's entry check, on its slow path (h._p != 0, or a stray
     argument). Returns None when the syscall may go on, else the awaitable
     it must return: the caller is faulted.
@@ -186,23 +184,22 @@ def gate(h, stray=False):
       fault: RuntimeError.
     - h._p is FRESH: the task's first syscall since it started; go on.
     - h._p is 1 or 2: a syscall without await (misuse).
-    - stray: an extra positional argument (badarg).
+    - extra: a stray positional argument (badarg).
     """
     cur = tcb.cur
     if h.slot != cur:
         if cur == _NONE:
-            raise RuntimeError("a syscall runs only inside its task")
+            raise RuntimeError("syscall outside a task")
         own = tcb.handle[cur]
         own._p = 1
-        fault.fault(cur, _F_MISUSE, h.slot,
-                    "syscall on the handle of task %d, not its own" % h.slot)
+        fault.fault(cur, _F_MISUSE, h.slot, "syscall on task %d's handle" % h.slot)
         return own
     if h._p == _FRESH:
         h._p = 0
-    elif h._p:
-        return misuse(h)
-    if stray:
-        return bad(h, _F_BADARG, 0, "syscall: stray argument")
+    elif h._p:  # 1 or 2: the `await` of an earlier syscall was forgotten
+        return bad(h, _F_MISUSE, 0, "syscall without await")
+    if extra:
+        return bad(h, _F_BADARG, 0, "stray argument")
     return None
 
 

@@ -143,7 +143,8 @@ def expire(now):
             m.bits = 0
             if st == _IN_RECV:
                 m.sender = -1
-                m.call = -1
+                if m.call != -1:  # (a class default until a message sets it)
+                    m.call = -1
                 m.op = -1
                 m.len = 0
             tcb.state[s] = _RUNNABLE
