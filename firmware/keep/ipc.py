@@ -10,7 +10,7 @@ truncation. Every such write is one call of the viper _copy (header and
 body), and the buffers are reached through tcb.mbuf, not three attribute
 lookups: a queued call (two tasks of one priority take turns, so a
 client's send usually finds the server not yet back in recv) pays two
-copies, about 1.5 % of a round trip (docs/performance.md).
+copies, about 2 % of a round trip (docs/performance.md).
 
 Invariants (with tcb's):
 - The wait-for graph (IN_SEND / IN_REPLY edges to peer) is acyclic: send

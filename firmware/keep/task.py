@@ -18,7 +18,7 @@ Results:
 Invariants:
 - _p is 0 (running, no syscall outstanding), 1 (issued, not yet yielded),
   2 (yielded, waiting to be resumed) or 3 (_FRESH: started or stopped,
-  not running). Only the running task's handle is ever 0 or 1, so every
+  not running). Only the running task's handle is ever 0, so every
   syscall's one test `if h._p` on its fast path also catches a call on
   another task's handle; gate() sorts out which case it is. Issuing a
   syscall while _p is 1 or 2 on the own handle is a misuse fault (a
