@@ -81,7 +81,7 @@ async def store(k):
                 junk = [bytearray(64) for _ in range(24)]  # noqa: F841
         op = m.op
         if m.len < 4:
-            await k.reply(m.sender, abi.E_BADARG)
+            await k.reply(m.call, abi.E_BADARG)
             continue
         if op == OP_PUT:
             n = m.lease.read(0, 16, buf)
@@ -90,14 +90,14 @@ async def store(k):
                 t += buf[i]
             out[0:4] = m.body[0:4]
             out[4] = t & 0xFF
-            await k.reply(m.sender, 0, out[:5])
+            await k.reply(m.call, 0, out[:5])
         elif op == OP_GET:
             m.lease.write(0, m.body, 4)
-            await k.reply(m.sender, 0, m.body[:4])
+            await k.reply(m.call, 0, m.body[:4])
         elif op == OP_ECHO:
-            await k.reply(m.sender, 0, m.body[:m.len])
+            await k.reply(m.call, 0, m.body[:m.len])
         else:
-            await k.reply(m.sender, abi.E_NOTSUP)
+            await k.reply(m.call, abi.E_NOTSUP)
 
 
 async def client(k, me):
@@ -232,7 +232,7 @@ async def echo(k):
         if m.op == 9:
             lat["t_fault"] = ticks_us()
             raise ValueError("crash")
-        await k.reply(m.sender, 0, m.body[:m.len])
+        await k.reply(m.call, 0, m.body[:m.len])
 
 
 async def prober(k):

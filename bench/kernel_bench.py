@@ -39,7 +39,7 @@ def keep_roundtrips(n):
         reply = DATA
         while True:
             m = await k.recv()
-            await k.reply(m.sender, 0, reply)
+            await k.reply(m.call, 0, reply)
 
     async def client(k, srv):
         for i in range(50):

@@ -69,7 +69,7 @@ drain.reset(sys.stdout.buffer)
 async def server(k):
     while True:
         m = await k.recv()
-        await k.reply(m.sender, 0, m.body[:m.len])
+        await k.reply(m.call, 0, m.body[:m.len])
 
 
 async def chatty(k, name, srv, period_ms):

@@ -61,9 +61,9 @@ RC_MIN = const(-10)
 # ---- fault kinds (fault record and trace) --------------------------------------
 F_EXCEPTION = const(1)  # the task raised
 F_BADARG = const(2)  # a syscall argument of the wrong type or range
-F_BADREPLY = const(3)  # reply to a task that did not send to it / double reply
+F_BADREPLY = const(3)  # reply naming no call this task holds (not a call id, double reply)
 F_NOTASK = const(4)  # syscall named a task id that never existed
-F_MISUSE = const(5)  # syscall without await, or awaited something foreign
+F_MISUSE = const(5)  # syscall without await, awaited something foreign, or another task's handle
 F_MEMORY = const(6)  # region / lease access violation
 F_BUDGET_HEAP = const(7)  # allocated more than its per-slice heap budget
 F_BUDGET_TIME = const(8)  # ran longer than its slice budget without yielding
@@ -82,6 +82,11 @@ ACC_WRITE = const(2)
 # old server keeps working when a newer client appends fields.
 MSG_VERSION = const(1)
 MSG_HDR = const(4)
+# Every call has an id, m.call, which reply() takes: ~(number << 8 | client
+# slot), where number counts that slot's calls 1..CALL_MAX (wrapping, never
+# reset by a restart). Negative, so a task id is never taken for one, and a
+# small int on 32-bit ports.
+CALL_MAX = const(0x3FFFFF)
 MAX_OP = const(255)
 
 # The longest timeout a blocking call accepts: ticks_diff() is exact for
@@ -90,9 +95,11 @@ TIMEOUT_MAX_MS = const(0x1FFFFFFF)
 
 # ---- notifications -----------------------------------------------------------------
 # 32-bit words. Bits 0..29 stay small ints on 32-bit ports (no allocation);
-# bits 30 and 31 work but cost a long int there.
+# bits 30 and 31 work but cost a long int there. Tasks may post every bit
+# but those in NOTE_KERNEL (a notify setting one is a badarg fault).
 NOTE_FAULT = const(1 << 29)  # to the supervisor: some task faulted
 NOTE_TIMER = const(1 << 28)  # conventional: a task's own periodic timer
+NOTE_KERNEL = const(1 << 29)  # bits only the kernel posts: NOTE_FAULT
 
 # ---- trace records ------------------------------------------------------------------
 # The ring holds fixed 8-byte records, little endian:

@@ -7,6 +7,8 @@ never by trusting what a client says about itself.
 Invariants:
 - grants is None (open: any task may send to any, badge 0 — tests and
   the bare kernel) or a list with one dict per slot: {dest_slot: badge}.
+  Badge -1 grants notify only (keep/notify.py: a send grant lets a task
+  notify that peer too, and a server notify its clients).
 - Lookup allocates nothing (dict.get on small ints).
 """
 

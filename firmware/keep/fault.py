@@ -143,7 +143,6 @@ def unlink_sender(s):
         prev = cur
         cur = tcb.sq_next[cur]
     tcb.sq_next[s] = 0xFF
-    tcb.sdata[s] = None
     tcb.slease[s] = None
 
 
@@ -195,7 +194,6 @@ def fault(s, kind, detail=0, info=None):
     if srv != 0xFF:
         ipc.reprioritise(srv)
     ipc.release_clients(s, _E_DEAD)
-    tcb.owes[s] = 0
     tcb.notes[s] = 0
     kernel.retire(s)
     msg = None

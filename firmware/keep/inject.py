@@ -89,8 +89,15 @@ def inject(target, kind="exception"):
         if c == _NONE:
             last = "%s has no queued message to corrupt" % tcb.name[s]
             return _E_BUSY
-        tcb.sdata[c] = _GARBAGE
-        tcb.sop[c] = 0xEE
+        # The queued message waits in its sender's reply buffer (copied at
+        # send, keep/ipc.py): header version, op, u16 length, then the body.
+        b = tcb.handle[c].m.buf
+        o = len(b) >> 1
+        n = min(len(_GARBAGE), tcb.max_msg)
+        b[o + 1] = 0xEE
+        b[o + 2] = n
+        b[o + 3] = 0
+        b[o + 4 : o + 4 + n] = _GARBAGE[:n]
         last = "corrupted the message from %s queued at %s" % (tcb.name[c], tcb.name[s])
         return 0
     if st >= _ST_FAULTED and kind != "stale":

@@ -1,10 +1,16 @@
 """IPC: synchronous send / recv / reply with copied, versioned messages.
 
 send blocks the client until the server replies, so a buffer it lent
-cannot change under the server. The message is copied into the server's
-receive buffer (header + body) when the server receives it; a reply is
-copied into the client's reply buffer. Oversize is an error, never a
-truncation.
+cannot change under the server. The message is copied at send: straight
+into the server's receive buffer (header + body) when the server waits in
+recv, else into the sender's own reply buffer, from where recv copies it
+later, so what the server gets is what the buffer held at send. A reply
+is copied into the client's reply buffer. Oversize is an error, never a
+truncation. Every such write is one call of the viper _copy (header and
+body), and the buffers are reached through tcb.mbuf, not three attribute
+lookups: a queued call (two tasks of one priority take turns, so a
+client's send usually finds the server not yet back in recv) pays two
+copies, about 2 % of a round trip (docs/performance.md).
 
 Invariants (with tcb's):
 - The wait-for graph (IN_SEND / IN_REPLY edges to peer) is acyclic: send
@@ -12,16 +18,20 @@ Invariants (with tcb's):
 - A server's effective priority is the most important of its own and of
   every client queued at it or waiting for its reply, transitively along
   chains of servers (priority inheritance); it drops back when it replies.
-- A reply reaches only the exact client instance (slot and generation)
-  that sent; a reply to a client that timed out or restarted is dropped
-  and traced, never delivered to its successor.
+- Every call has an id (m.call = ~tcb.call[c]), and a reply names the
+  call it answers: it reaches the client only while that exact call waits
+  for this server. A reply to a call that is over (the client
+  timed out, faulted, restarted or has made a newer call) is dropped and
+  traced, never delivered to a later call and never the server's fault.
 
 Why the hot functions take trailing defaults such as `state=state`:
 every module-global or builtin name is a hash-map lookup on each use,
 while a positional default is bound once, at import, and read as a local
 (keyword-only defaults would be looked up by name on every call). The
 profile (callgrind, docs/performance.md) showed dictionary lookups were
-the largest cost of a round trip. Callers never pass these.
+the largest cost of a round trip. Callers never pass these: the first of
+them, `end=_END`, catches a stray positional argument (a badarg fault,
+task.gate) before it could replace a kernel table.
 
 Why @micropython.native on send/recv/reply/deliver: a bytecode function
 whose frame is larger than the VM's on-stack limit (11 words) gets its
@@ -35,7 +45,7 @@ from micropython import const
 
 from . import caps, sched, task, tcb, timers, trace
 from .sched import push
-from .tcb import (alease, base, gen, handle, notes, owes, peer, prio, sdata, slease, sop,
+from .tcb import (alease, base, call, gen, handle, held, mbuf, notes, peer, prio, slease,
                   sq_head, sq_next, state, timed)
 from .trace import write as tw
 
@@ -60,6 +70,8 @@ _RUNNABLE = const(0)  # abi.ST_RUNNABLE
 _FAULTED = const(6)  # abi.ST_FAULTED
 _EMPTY = const(9)  # abi.ST_EMPTY
 _MAX_TASKS = const(16)  # tcb.MAX_TASKS (checked by tests/host/test_abi_consistency.py)
+_XMAX = const(0x3FFFFFFF)  # the largest ~call id: abi.CALL_MAX << 8 | 0xFF
+_END = const(0x4B45)  # the stray-argument sentinel (any int no caller passes by chance)
 _TMAX = const(0x1FFFFFFF)  # abi.TIMEOUT_MAX_MS; states >= this are not alive for IPC
 _HDR = const(4)  # abi.MSG_HDR
 _VER = const(1)  # abi.MSG_VERSION
@@ -80,13 +92,36 @@ def _offer(h, lease):
     return _offer(h, lease)
 
 
+@micropython.viper
+def _copy(dst, off: int, op: int, src, start: int, n: int):
+    """Write a message at dst[off]: the header (version, op (a reply's rc),
+    u16 length n) and n body bytes from src[start:], front to back (so a
+    copy to a lower offset of the same buffer is safe). One viper call
+    instead of four subscript stores and a slice, which native code would
+    build on the heap."""
+    d = ptr8(dst)
+    d[off] = _VER
+    d[off + 1] = op
+    d[off + 2] = n & 0xFF
+    d[off + 3] = n >> 8
+    if n > 0:
+        s = ptr8(src)
+        i = 0
+        off += _HDR
+        while i < n:
+            d[off + i] = s[start + i]
+            i += 1
+
+
 @micropython.native
-def send(h, dest, op, data=None, lease=None, timeout_ms=None, state=state, peer=peer,
-         gen=gen, owes=owes, timed=timed, prio=prio, push=push, tw=tw, len=len,
-         isinstance=isinstance):
+def send(h, dest, op, data=None, lease=None, timeout_ms=None, end=_END, state=state, peer=peer,
+         gen=gen, held=held, call=call, handle=handle, mbuf=mbuf, timed=timed, prio=prio,
+         push=push, tw=tw, _copy=_copy, len=len, isinstance=isinstance):
     """Call server `dest` with `op` and `data`; wait for its reply."""
-    if h._p:
-        return task.misuse(h)
+    if h._p or end != _END:
+        r = task.gate(h, end != _END)
+        if r is not None:
+            return r
     if h._hstop is None:  # the task's first send: the StopIteration that returns the handle
         h._hstop = StopIteration(h)
     me = h.slot
@@ -128,21 +163,28 @@ def send(h, dest, op, data=None, lease=None, timeout_ms=None, state=state, peer=
         if ts != _IN_SEND and ts != _IN_REPLY:
             break
         t = peer[t]
+    # A new call: the next number (an earlier call of this task is over
+    # now, and a late reply to it is told apart by the number).
+    q = call[me] + 256
+    call[me] = q if q <= _XMAX else 256 | me
     peer[me] = s
     if state[s] == _IN_RECV:  # the server waits: hand the message over now
         # One record says both: sent, and received at once (abi.TR_DELIVERED).
         tw(2, me, s | op << 8, n | 0x8000)  # abi.TR_SEND
-        deliver(s, me, op, data, n, lease, badge, False)
+        deliver(handle[s]._mstop.value, s, me, op, data, 0, n, lease, badge, False)
         state[me] = _IN_REPLY
-        owes[s] |= 1 << me
+        held[me] = s
         timed[s] = 0
         state[s] = _RUNNABLE
         push(s)
     else:
         tw(2, me, s | op << 8, n)  # abi.TR_SEND
+        # Copy at send, into this task's own reply buffer (free while the
+        # call waits): later changes to `data` cannot reach the server.
+        b = mbuf[me]
+        _copy(b, len(b) >> 1, op, data, 0, n)
         state[me] = _IN_SEND
-        sdata[me] = data
-        sop[me] = op
+        held[me] = _NONE
         slease[me] = lease
         # Append to the server's sender queue (FIFO among equals).
         sq_next[me] = _NONE
@@ -162,18 +204,6 @@ def send(h, dest, op, data=None, lease=None, timeout_ms=None, state=state, peer=
     return h
 
 
-@micropython.viper
-def _copy(dst, off: int, src, n: int):
-    """dst[off:off+n] = src[:n]. Native code would build a slice object for
-    the slice assignment; this loop builds nothing."""
-    d = ptr8(dst)
-    s = ptr8(src)
-    i = 0
-    while i < n:
-        d[off + i] = s[i]
-        i += 1
-
-
 def _rc(h, rc):
     """send's immediate failure: the handle carries rc, no reply."""
     h.rc = rc
@@ -184,23 +214,22 @@ def _rc(h, rc):
 
 
 @micropython.native
-def deliver(s, c, op, data, n, lease, badge, traced=True, handle=handle, gen=gen,
-            _copy=_copy, tw=tw):
-    """Copy client c's message into server s's receive buffer."""
-    m = handle[s]._mstop.value  # task.Handle.m, without the property call
-    b = m.buf
-    b[0] = _VER
-    b[1] = op
-    b[2] = n & 0xFF
-    b[3] = n >> 8
-    if n:
-        _copy(b, _HDR, data, n)
+def deliver(m, s, c, op, src, start, n, lease, badge, traced=True, mbuf=mbuf, gen=gen,
+            call=call, _copy=_copy, tw=tw):
+    """Copy client c's message (n bytes of src at start) into the receive
+    buffer of server s (whose Msg is m), and say who sent it and which
+    call it is."""
+    b = mbuf[s]
+    _copy(b, 0, op, src, start, n)
     m.sender = gen[c] << 8 | c
+    m.call = ~call[c]
     m.badge = badge
     m.op = op
     m.len = n
-    m.bits = 0
-    m.rc = 0
+    if m.bits:  # (task.Msg: both are class defaults until a wait sets them)
+        m.bits = 0
+    if m.rc:
+        m.rc = 0
     if lease is not None or m.lease is not None:
         m.lease = lease
     if lease is not None:
@@ -211,11 +240,13 @@ def deliver(s, c, op, data, n, lease, badge, traced=True, handle=handle, gen=gen
 
 
 @micropython.native
-def recv(h, timeout_ms=None, mask=0, state=state, sq_head=sq_head, recvs=tcb.recvs, len=len,
+def recv(h, timeout_ms=None, mask=0, end=_END, state=state, sq_head=sq_head, recvs=tcb.recvs,
          deliver=deliver):
     """Wait for a message, or for notification bits in `mask`."""
-    if h._p:
-        return task.misuse(h)
+    if h._p or end != _END:
+        r = task.gate(h, end != _END)
+        if r is not None:
+            return r
     me = h.slot
     try:
         if mask & 0 or mask < 0 or mask > 0xFFFFFFFF:
@@ -234,6 +265,8 @@ def recv(h, timeout_ms=None, mask=0, state=state, sq_head=sq_head, recvs=tcb.rec
             notes[me] ^= pend
             m.bits = pend
             m.sender = -1
+            if m.call != -1:  # (a class default until a message sets it)
+                m.call = -1
             m.op = -1
             m.len = 0
             m.rc = 0
@@ -265,64 +298,72 @@ def recv(h, timeout_ms=None, mask=0, state=state, sq_head=sq_head, recvs=tcb.rec
         else:
             sq_next[prev_best] = sq_next[best]
         sq_next[best] = _NONE
-    data = sdata[best]
-    sdata[best] = None
+    # The message waits in the client's reply buffer, header included.
+    b = mbuf[best]
+    o = len(b) >> 1
     lease = slease[best]
     slease[best] = None
-    deliver(me, best, sop[best], data, 0 if data is None else len(data), lease,
+    deliver(m, me, best, b[o + 1], b, o + _HDR, b[o + 2] | b[o + 3] << 8, lease,
             0 if caps.grants is None else caps.grants[best].get(me, 0))
     state[best] = _IN_REPLY
-    owes[me] |= 1 << best
+    held[best] = me
     return h
 
 
 @micropython.native
-def reply(h, client, rc=0, data=None, state=state, peer=peer, gen=gen, owes=owes,
-          timed=timed, handle=handle, alease=alease, prio=prio, base=base, push=push,
-          tw=tw, _copy=_copy, len=len, isinstance=isinstance, ok=task.RCSTOP[-_RC_MIN]):
-    """Answer `client` (a task id from m.sender) with rc and data. Never blocks."""
-    if h._p:
-        return task.misuse(h)
+def reply(h, client, rc=0, data=None, end=_END, state=state, peer=peer, held=held, call=call,
+          timed=timed, handle=handle, mbuf=mbuf, alease=alease, prio=prio, base=base,
+          push=push, tw=tw, _copy=_copy, len=len, isinstance=isinstance,
+          ok=task.RCSTOP[-_RC_MIN]):
+    """Answer the call `client` (m.call of the message) with rc and data.
+    Never blocks."""
+    if h._p or end != _END:
+        r = task.gate(h, end != _END)
+        if r is not None:
+            return r
     me = h.slot
     try:
-        c = client & 0xFF
-        if rc & 0 or rc < -128 or rc > 127 or client < 0:
+        x = ~client  # the call's number << 8 | the client's slot
+        if rc & 0 or rc < -128 or rc > 127:
             raise TypeError
         n = 0 if data is None else len(data)
     except TypeError:
-        return bad(h, _F_BADARG, 0, "reply(client, rc -128..127, data): bad argument")
-    if c >= _MAX_TASKS or not (owes[me] >> c) & 1:
-        return bad(h, _F_BADREPLY, client & 0xFFFFFFFF,
-                    "reply to task %d, which is not waiting for a reply from it" % client)
+        return bad(h, _F_BADARG, 0, "reply(call, rc -128..127, data): bad argument")
     if n and not isinstance(data, BUFS):
         return bad(h, _F_BADARG, 0, "reply: data must be bytes-like")
-    if n > tcb.max_msg:
-        tw(4, me, c | (_E_TOOBIG & 0xFF) << 8, n)
-        return ret(h, _E_TOOBIG)
-    owes[me] &= ~(1 << c)
-    if alease[c] is not None:
-        end_lease(c)
-    if state[c] == _IN_REPLY and peer[c] == me and gen[c] == client >> 8:
-        hc = handle[c]
-        b = hc._mstop.value.buf  # hc.m.buf: the reply half follows the received one
-        o = len(b) >> 1
-        b[o] = _VER
-        b[o + 1] = rc & 0xFF
-        b[o + 2] = n & 0xFF
-        b[o + 3] = n >> 8
-        if n:
-            _copy(b, o + _HDR, data, n)
-        hc.rc = rc
-        hc.rlen = n
-        timed[c] = 0
-        state[c] = _RUNNABLE
-        push(c)
-        tw(4, me, c | (rc & 0xFF) << 8, n)  # abi.TR_REPLY
-    else:
-        # The client gave up (timeout) or restarted: drop, and say so.
-        tw(4, me, c | (rc & 0xFF) << 8, n | 0x10000)
-    if prio[me] != base[me]:
-        reprioritise(me)
+    c = x & 0xFF
+    if c < _MAX_TASKS and x == call[c]:  # the client's latest call
+        if held[c] != me:
+            # (answered already, or never received: each text is RAM on a board)
+            return bad(h, _F_BADREPLY, c, "reply to task %d: call not held" % c)
+        if n > tcb.max_msg:
+            tw(4, me, c | (_E_TOOBIG & 0xFF) << 8, n)
+            return ret(h, _E_TOOBIG)
+        held[c] = _NONE
+        if alease[c] is not None:
+            end_lease(c)
+        if state[c] == _IN_REPLY and peer[c] == me:
+            hc = handle[c]
+            b = mbuf[c]  # the reply half follows the received one
+            _copy(b, len(b) >> 1, rc & 0xFF, data, 0, n)
+            hc.rc = rc
+            hc.rlen = n
+            timed[c] = 0
+            state[c] = _RUNNABLE
+            push(c)
+            tw(4, me, c | (rc & 0xFF) << 8, n)  # abi.TR_REPLY
+            if prio[me] != base[me]:
+                reprioritise(me)
+            h._stop = ok
+            h._p = 1
+            return h
+    # A call id is ~x with x = number (1..CALL_MAX) << 8 | slot: a task id
+    # (m.sender, >= 0) or a notification's m.call (-1) is not one.
+    elif x < 256 or x > _XMAX or c >= _MAX_TASKS or state[c] == _EMPTY:
+        return bad(h, _F_BADREPLY, client & 0xFFFFFFFF, "reply to %d: not m.call" % client)
+    # The call is over: the client timed out, faulted or restarted while
+    # this task held it, or has made a newer call since. Drop, and say so.
+    tw(4, me, c | (rc & 0xFF) << 8, n | 0x10000)  # abi.TR_REPLY, dropped
     h._stop = ok
     h._p = 1
     return h
@@ -378,12 +419,14 @@ def reprioritise(s):
 
 
 def release_clients(s, rc):
-    """Wake every task queued at or waiting on server s with error rc."""
+    """Wake every task queued at or waiting on server s with error rc, and
+    forget the calls s holds (s has stopped)."""
     st = tcb.state
     for t in range(tcb.ntasks):
         ts = st[t]
+        if held[t] == s:  # s stops: it holds no call any more
+            held[t] = _NONE
         if (ts == _IN_SEND or ts == _IN_REPLY) and tcb.peer[t] == s:
-            tcb.sdata[t] = None
             tcb.slease[t] = None
             tcb.sq_next[t] = _NONE
             if alease[t] is not None:

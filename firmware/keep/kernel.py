@@ -39,6 +39,7 @@ _TR_BOOT = const(20)  # abi.TR_BOOT
 _TR_BUDGET = const(18)  # abi.TR_BUDGET
 _TR_HOLD = const(21)  # abi.TR_HOLD
 _TR_RESTART = const(10)  # abi.TR_RESTART
+_FRESH = const(3)  # task._FRESH: the _p of a task that is not running
 
 _NONE = const(0xFF)
 _RUNNABLE = const(0)  # abi.ST_RUNNABLE
@@ -152,7 +153,8 @@ def spawn(fn, prio=4, name=None, args=(), heap_budget=0, slice_ms=0, regions=Non
         tcb.bud_us[s] = slice_ms * 1000
         budgets = True
         _ctl[0] = 1
-    tcb.handle[s] = task.Handle(s, tcb.max_msg)
+    h = tcb.handle[s] = task.Handle(s, tcb.max_msg)
+    tcb.mbuf[s] = h.m.buf  # ipc reaches the buffer without three attribute lookups
     if regions:
         from . import mem
 
@@ -164,7 +166,7 @@ def spawn(fn, prio=4, name=None, args=(), heap_budget=0, slice_ms=0, regions=Non
 def _start(s):
     fn, args = tcb.entry[s]
     h = tcb.handle[s]
-    h._p = 0
+    h._p = _FRESH  # not running (task.py: only the running task's handle is 0)
     h.rc = 0
     h.rlen = 0
     tcb.coro[s] = fn(h, **args) if isinstance(args, dict) else fn(h, *args)
@@ -194,6 +196,7 @@ def retire(s):
     """Close a stopped task's coroutine (deferred if it is running now)."""
     if s == tcb.cur:
         return  # the loop closes it when the slice ends
+    tcb.handle[s]._p = _FRESH  # a syscall on its handle now faults the caller
     c = tcb.coro[s]
     tcb.coro[s] = None
     if c is not None:
@@ -213,7 +216,6 @@ def restart(s):
     tcb.gen[s] = g if g <= _GEN_MAX else 0
     tcb.restarts[s] += 1
     tcb.notes[s] = 0
-    tcb.owes[s] = 0
     tcb.sq_head[s] = _NONE
     _start(s)
     trace.write(_TR_RESTART, s, tcb.gen[s] & 0xFFFF, tcb.restarts[s])
@@ -229,7 +231,6 @@ def hold(s):
     if srv != _NONE:
         ipc.reprioritise(srv)
     ipc.release_clients(s, _E_DEAD)
-    tcb.owes[s] = 0
     retire(s)
     trace.write(_TR_HOLD, s, 1, 0)
 
@@ -252,6 +253,7 @@ def stop():
 
 def _finish(s, coro_done):
     """A slice ended with the task stopped: clean up what it leaves behind."""
+    tcb.handle[s]._p = _FRESH  # not running: a syscall on its handle faults the caller
     if coro_done:
         if tcb.state[s] < _FAULTED:
             srv = fault.detach(s)
@@ -259,7 +261,6 @@ def _finish(s, coro_done):
             if srv != _NONE:
                 ipc.reprioritise(srv)
             ipc.release_clients(s, _E_DEAD)
-            tcb.owes[s] = 0
             tcb.coro[s] = None
             if exit_hook is not None:
                 exit_hook(s)
@@ -416,4 +417,5 @@ from . import svc  # noqa: E402,F401  (binds the supervisor calls onto Handle)
 
 fault.ipc = ipc  # fault() reaches these without importing: see keep/fault.py
 fault.notify = notify
-fault.kernel = __import__("sys").modules[__name__]
+fault.kernel = task.kernel = __import__("sys").modules[__name__]
+timers.ipc = ipc  # a timeout ends a call (ipc imports timers)

@@ -7,8 +7,10 @@ block), unlike the IPC syscalls. Any other task calling one is faulted:
 the privilege is the caller's slot, checked by the kernel.
 
 Invariants:
-- Only the supervisor slot gets past _priv(); a refused call faults the
-  caller with F_BADARG and returns -1.
+- Only the supervisor slot, on its own handle, gets past _priv(); a call
+  on another task's handle faults the running task (F_MISUSE), one from a
+  task that is not the supervisor faults it (F_BADARG); either returns -1
+  and the caller stops at its next await.
 - restart() always produces a new generation, so ids taken before it are
   stale (E_DEAD) afterwards.
 """
@@ -19,6 +21,8 @@ from . import fault, kernel, task, tcb
 
 _F_BADARG = const(2)  # abi.F_BADARG
 _F_INJECTED = const(9)  # abi.F_INJECTED
+_F_MISUSE = const(5)  # abi.F_MISUSE
+_NONE = const(0xFF)
 
 
 def set_supervisor(slot):
@@ -27,6 +31,13 @@ def set_supervisor(slot):
 
 
 def _priv(h, slot):
+    cur = tcb.cur
+    if h.slot != cur:  # another task's handle (task.gate does the same for syscalls)
+        if cur == _NONE:
+            raise RuntimeError("syscall outside a task")  # (task.gate's text: one string)
+        tcb.handle[cur]._p = 1
+        fault.fault(cur, _F_MISUSE, h.slot, "syscall on task %d's handle" % h.slot)
+        return False
     if h.slot != fault.supervisor:
         fault.fault(h.slot, _F_BADARG, 0, "supervisor call from a task that is not the supervisor")
         h._p = 1

@@ -14,8 +14,18 @@ Invariants (checked by the fuzzer's reference model):
 - prio[s] (effective) is never less important than base[s], and equals
   the most important of base[s] and the prio of every task IN_SEND or
   IN_REPLY with peer == s (priority inheritance).
-- owes[s] has bit c set iff server s received a message from slot c and
-  has not replied to it yet.
+- call[c] is number << 8 | c for client c's latest call, the number
+  counting its calls 1..abi.CALL_MAX (wrapping; 0 = none yet). It is never
+  reset by a restart, so the call id ~call[c] (what m.call holds) names one
+  call of one instance.
+- held[c] is the server that received c's latest call and has not answered
+  it (NONE otherwise). It stays set when c stops waiting (timeout, fault,
+  restart), so the server's late reply is recognised and dropped; it is
+  cleared by the reply, by c's next call and when the server stops.
+- A queued (IN_SEND) message lives in its sender's reply buffer (the second
+  half of mbuf[s], the sender's Msg.buf, header included): copied at send,
+  so the sender's own buffer may change while the call waits
+  (docs/kernel.md).
 """
 
 from array import array
@@ -37,10 +47,10 @@ gen = array("I", bytes(4 * MAX_TASKS))  # generation, bumped on restart
 nxt = bytearray(MAX_TASKS)  # ready-queue link
 sq_head = bytearray(MAX_TASKS)  # per server: first queued sender
 sq_next = bytearray(MAX_TASKS)  # sender-queue link
-sop = bytearray(MAX_TASKS)  # op of a queued (IN_SEND) message
 notes = array("I", bytes(4 * MAX_TASKS))  # pending notification bits
 mask = array("I", bytes(4 * MAX_TASKS))  # bits a waiting task wakes on
-owes = array("I", bytes(4 * MAX_TASKS))  # per server: slots owed a reply
+held = bytearray(MAX_TASKS)  # per client: the server holding its latest call unanswered
+call = [0] * MAX_TASKS  # per client: its latest call, number << 8 | slot (a list: faster than array("I"))
 deadline = array("i", bytes(4 * MAX_TASKS))  # ticks_ms of a timeout
 timed = bytearray(MAX_TASKS)  # 1 while deadline[s] is armed
 restarts = array("H", bytes(2 * MAX_TASKS))
@@ -48,7 +58,7 @@ recvs = array("H", bytes(2 * MAX_TASKS))  # recv calls, mod 2**16 (the superviso
 # Object references (lists of MAX_TASKS, never resized).
 coro = [None] * MAX_TASKS  # the running coroutine
 handle = [None] * MAX_TASKS  # the task's Handle (its kernel interface)
-sdata = [None] * MAX_TASKS  # body of a queued message (the blocked sender's buffer)
+mbuf = [None] * MAX_TASKS  # its Msg.buf: received message, then reply (or queued message) half
 slease = [None] * MAX_TASKS  # lease offered with a queued message
 alease = [None] * MAX_TASKS  # per client: the lease its server holds until it replies
 # Budgets: heap bytes one slice may allocate, longest slice in us (0 =
@@ -77,13 +87,14 @@ def reset():
         sq_next[s] = NONE
         notes[s] = 0
         mask[s] = 0
-        owes[s] = 0
+        held[s] = NONE
+        call[s] = s  # call number 0: none yet
         timed[s] = 0
         restarts[s] = 0
         recvs[s] = 0
         coro[s] = None
         handle[s] = None
-        sdata[s] = None
+        mbuf[s] = None
         slease[s] = None
         alease[s] = None
         entry[s] = None

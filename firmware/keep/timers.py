@@ -4,20 +4,24 @@ A task waits for at most one thing, so one deadline slot per task is
 enough (tcb.deadline / tcb.timed). `soonest` caches the earliest armed
 deadline so the scheduler checks the clock against a single number;
 cancelling just clears `timed` and leaves `soonest` early, which costs at
-most one spurious scan.
+most one spurious scan. When nothing is runnable the loop asks
+until_next(), which looks at the armed timers themselves: idling (and
+run(until_idle=True) deciding it is done) never waits for a cancelled one.
 
 Invariants:
 - timed[s] == 1 only while s is blocked (SLEEPING, IN_SEND, IN_REPLY,
   IN_RECV, IN_WAIT) with a timeout.
 - If any timed[s] == 1 then armed is True and soonest is at or before
   deadline[s].
+- Nothing on the syscall or timeout path imports (a relative import in a
+  function allocates): ipc is bound by keep.kernel.
 """
 
 import time
 
 from micropython import const
 
-from . import fault, sched, tcb, trace
+from . import fault, sched, task, tcb, trace
 
 _E_TIMEOUT = const(-3)  # abi.E_TIMEOUT
 _F_BADARG = const(2)  # abi.F_BADARG
@@ -31,6 +35,7 @@ _IN_RECV = const(3)  # abi.ST_IN_RECV
 _IN_WAIT = const(4)  # abi.ST_IN_WAIT
 _SLEEPING = const(5)  # abi.ST_SLEEPING
 
+ipc = None  # keep.kernel sets it (ipc imports this module)
 armed = False
 soonest = 0
 # armed, as a byte the scheduler loop can test without a dictionary lookup
@@ -66,7 +71,26 @@ def due(now):
 
 
 def until_next(now):
-    """ms until the next deadline (0 if due), or -1 when none is armed."""
+    """ms until the next deadline (0 if due), or -1 when none is armed.
+
+    Called when nothing is runnable, so it can afford to look at the armed
+    timers instead of trusting `soonest`: a cancelled timeout (a reply
+    came, a notification woke the waiter) leaves soonest early, and the
+    idle wait, or run(until_idle=True), would otherwise wait for it.
+    """
+    global armed, soonest
+    if not armed:
+        return -1
+    armed = False
+    flag[0] = 0
+    timed = tcb.timed
+    for s in range(tcb.ntasks):
+        if timed[s]:
+            d = tcb.deadline[s]
+            if not armed or ticks_diff(d, soonest) < 0:
+                soonest = d
+                armed = True
+                flag[0] = 1
     if not armed:
         return -1
     d = ticks_diff(soonest, now)
@@ -103,8 +127,6 @@ def expire(now):
         trace.write(_TR_TIMEOUT, s, st, 0)
         h = tcb.handle[s]
         if st == _IN_SEND or st == _IN_REPLY:
-            from . import ipc
-
             srv = tcb.peer[s]
             if st == _IN_SEND:
                 fault.unlink_sender(s)
@@ -116,23 +138,25 @@ def expire(now):
             sched.push(s)
             ipc.reprioritise(srv)
         elif st == _IN_RECV or st == _IN_WAIT:
-            m = h.m
+            m = h._mstop.value  # task.Handle.m, without the property call
             m.rc = _E_TIMEOUT
             m.bits = 0
             if st == _IN_RECV:
                 m.sender = -1
+                if m.call != -1:  # (a class default until a message sets it)
+                    m.call = -1
                 m.op = -1
                 m.len = 0
             tcb.state[s] = _RUNNABLE
             sched.push(s)
 
 
-def sleep_ms(h, ms):
+def sleep_ms(h, ms, *extra):
     """Sleep for ms milliseconds (0: just yield)."""
-    from . import task
-
-    if h._p:
-        return task.misuse(h)
+    if h._p or extra:
+        r = task.gate(h, extra)
+        if r is not None:
+            return r
     if type(ms) is not int or ms < 0 or ms > _TIMEOUT_MAX_MS:
         return task.bad(h, _F_BADARG, 0, "sleep_ms: ms must be an int >= 0")
     if ms:

@@ -102,7 +102,7 @@ async def main(k, owns=None, rights=None, **_):
                     st[i].irq(None)
                 i += 1
             continue
-        c = m.sender
+        c = m.call  # what reply() answers
         op = m.op
         b = m.body
         if op < _READ or op > _SUBSCRIBE:
@@ -161,14 +161,14 @@ async def main(k, owns=None, rights=None, **_):
             if v > 3 or b[2] > 27:
                 await k.reply(c, _E_BADARG)
                 continue
-            if st[_SUB * n + i] >= 0 and st[_SUB * n + i] != c and v:
+            if st[_SUB * n + i] >= 0 and st[_SUB * n + i] != m.sender and v:
                 # someone else has it; free it only if that client is gone
                 if await k.notify(st[_SUB * n + i], 0) == _OK:
                     await k.reply(c, _E_BUSY)
                     continue
             st[_CFG * n + i] = v << 1 | st[_CFG * n + i] & 1
             if v:
-                st[_SUB * n + i] = c
+                st[_SUB * n + i] = m.sender
                 st[_BITS * n + i] = 1 << b[2]
                 st[i].irq(k.slot, 1 << i, v)
             else:

@@ -95,7 +95,7 @@ async def main(k, owns=None, devices=None, baud=1000000, **_):
 
     while True:
         m = await k.recv()
-        c = m.sender
+        c = m.call  # what reply() answers
         op = m.op
         b = m.body
         if op < _XFER or op > _POLL:

@@ -96,7 +96,7 @@ async def main(k, owns=None, rights=None, baud=115200, rxbuf=256, **_):
                     st[_SUB * n + i] = -1  # it died: drop it
                 i += 1
             continue
-        c = m.sender
+        c = m.call  # what reply() answers
         op = m.op
         b = m.body
         if op < _WRITE or op > _STATUS:
@@ -159,18 +159,18 @@ async def main(k, owns=None, rights=None, baud=115200, rxbuf=256, **_):
                 await k.reply(c, _E_BADARG)
                 continue
             if b[0] == 255:
-                if st[_SUB * n + i] == c:
+                if st[_SUB * n + i] == m.sender:
                     st[_SUB * n + i] = -1
                 await k.reply(c, _OK)
                 continue
             v = st[_SUB * n + i]
-            if v >= 0 and v != c and await k.notify(v, 0) == _OK:
+            if v >= 0 and v != m.sender and await k.notify(v, 0) == _OK:
                 await k.reply(c, _E_BUSY)
                 continue
-            st[_SUB * n + i] = c
+            st[_SUB * n + i] = m.sender
             st[_BITS * n + i] = v = 1 << b[0]
             if st[i].any():
-                await k.notify(c, v)
+                await k.notify(m.sender, v)
             await k.reply(c, _OK)
         elif op == _CONFIG:  # [baud u32, bits, parity, stop]
             if m.len < 7:

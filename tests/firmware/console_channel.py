@@ -17,9 +17,9 @@ async def echo(k):
         m = await k.recv()
         calls[0] += 1
         if m.op == 2:
-            await k.reply(m.sender, 5, bytes(m.body[: m.len]).upper())
+            await k.reply(m.call, 5, bytes(m.body[: m.len]).upper())
         else:
-            await k.reply(m.sender, abi.E_NOTSUP)
+            await k.reply(m.call, abi.E_NOTSUP)
 
 
 ticks = [0]

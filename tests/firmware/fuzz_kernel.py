@@ -18,21 +18,30 @@
 #
 # The model (class Model) is written from docs/kernel.md, not from the
 # kernel's code: per slot it keeps state, peer, generation, base priority,
-# notification word and mask, owed replies, the server's sender queue, the
-# deadline and the result the task must see when it next runs. After every
-# step the driver compares it with keep.tcb (state, peer, gen, notes, mask,
-# owes, sender queue order, deadline, effective priority of live tasks,
-# fault kind), checks that the slot the kernel ran was runnable and of the
-# most important priority, and that the task saw the predicted result.
+# notification word and mask, the number of its latest call and which
+# server holds that call unanswered, the server's sender queue (with each
+# message as it was at send), the deadline and the result the task must
+# see when it next runs. After every step the driver compares it with
+# keep.tcb (state, peer, gen, notes, mask, call numbers, held calls, sender
+# queue order, deadline, effective priority of live tasks, fault kind),
+# checks that the slot the kernel ran was runnable and of the most
+# important priority, that the task saw the predicted result, and that the
+# fake clock moved exactly to the next live deadline when all were idle.
 #
 # What the model checks is the documented contract: a wrong argument type
-# or range is a `badarg` fault of the caller (docs/kernel.md, Syscalls).
+# or range, or a stray argument, is a `badarg` fault of the caller; a
+# syscall on another task's handle faults the caller (misuse); a reply
+# answers exactly the call it names, and one to a call that is over is
+# dropped (docs/kernel.md, Syscalls). Some rounds load a random grant table
+# (send and notify obey it), and between slices the driver may rewrite a
+# bytearray a task has queued in a send (an interrupt handler or another
+# task doing so): the server must see the message as it was at send.
 # Where the kernel does something else the round stops and the mismatch is
 # printed with the seed and the last actions (a repro).
 
 import sys
 
-from keep import abi, fault, irq, kernel, svc, tcb, timers
+from keep import abi, caps, fault, irq, kernel, svc, tcb, timers
 
 NONE = 0xFF
 RUN = abi.ST_RUNNABLE
@@ -133,15 +142,29 @@ def some_id(me):
     return pick((-1, -256, 1 << 40))
 
 
+def some_call(me, senders):
+    """A call id: one this task received, an older one, a task id, junk."""
+    r = rnd(10)
+    if senders and r < 6:
+        return pick(senders)
+    if r < 7:  # a call id of some task, current number or an older one
+        s = rnd(W.ntasks)
+        q = (tcb.call[s] >> 8) - rnd(2)
+        return ~((q if q > 0 else 1) << 8 | s)
+    if r < 9:
+        return some_id(me)  # a task id: not a call id
+    return pick((-1, -256, ~(5 << 8 | 200), -(1 << 40)))
+
+
 def some_data():
     r = rnd(10)
     if r < 2:
         return None
-    if r < 8:
+    if r < 6:
         return rbytes(rnd(W.max_msg + 1))
-    if r < 9:
+    if r < 7:
         return rbytes(W.max_msg + 1 + rnd(8))  # oversize
-    return bytearray(rbytes(rnd(8)))
+    return bytearray(rbytes(rnd(W.max_msg + 1)))  # the driver may rewrite it while queued
 
 
 def some_timeout():
@@ -176,10 +199,17 @@ def corrupt(kind, args, i):
     return tuple(a)
 
 
+STRAY = ("send", "recv", "reply", "notify", "wait", "sleep", "yield", "log", "fault")
+
+
 def plan(me, senders):
     """The next action of task `me`: (kind, args)."""
     r = rnd(100)
     bad = rnd(100) < 12  # one argument of wrong type or range
+    if rnd(100) < 2:  # a stray positional argument (one or more)
+        return ("stray", (pick(STRAY), 1 + rnd(3)))
+    if rnd(100) < 2:  # a syscall on another task's handle
+        return ("alien", ((me + 1 + rnd(W.ntasks - 1)) % W.ntasks, pick(STRAY)))
     if r < 30:
         args = (some_id(me), rnd(256), some_data(), None, some_timeout())
         if bad:
@@ -196,7 +226,7 @@ def plan(me, senders):
             if rnd(10) < 8:
                 senders.remove(c)  # sometimes keep it: a double reply
         else:
-            c = some_id(me)
+            c = some_call(me, senders)
         args = (c, rnd(256) - 128, some_data())
         if bad:
             args = corrupt("reply", args, rnd(3))
@@ -235,6 +265,34 @@ def foreign():
     yield
 
 
+# A syscall with a stray positional argument (`n` extra): the first stands
+# where a kernel table is bound in ipc.py's hot functions.
+STRAY_CALLS = {
+    "send": lambda k, x: k.send(0, 1, None, None, None, *x),
+    "recv": lambda k, x: k.recv(None, 0, *x),
+    "reply": lambda k, x: k.reply(-257, 0, None, *x),
+    "notify": lambda k, x: k.notify(0, 1, *x),
+    "wait": lambda k, x: k.wait(1, None, *x),
+    "sleep": lambda k, x: k.sleep_ms(0, *x),
+    "yield": lambda k, x: k.yield_(*x),
+    "log": lambda k, x: k.log(b"x", *x),
+    "fault": lambda k, x: k.fault("x", *x),
+}
+# Valid calls, made on another task's handle.
+ALIEN_CALLS = {
+    "send": lambda h: h.send(0, 1),
+    "recv": lambda h: h.recv(0),
+    "reply": lambda h: h.reply(-257),
+    "notify": lambda h: h.notify(0, 1),
+    "wait": lambda h: h.wait(1, 0),
+    "sleep": lambda h: h.sleep_ms(1),
+    "yield": lambda h: h.yield_(),
+    "log": lambda h: h.log(b"x"),
+    "fault": lambda h: h.fault("x"),
+}
+outbox = {}  # slot -> the bytearray its current send passed (the driver may rewrite it)
+
+
 async def fuzz_task(k, me):
     res = None
     senders = []
@@ -246,13 +304,18 @@ async def fuzz_task(k, me):
         kernel.stop()
         kind, a = act
         if kind == "send":
+            if isinstance(a[2], bytearray):
+                outbox[me] = a[2]
             r = await k.send(*a)
+            outbox.pop(me, None)
             res = ("send", r.rc, r.reply_data())
         elif kind == "recv":
             m = await k.recv(*a)
-            res = ("recv", m.rc, m.sender, m.op, m.data(), m.bits)
+            # (m.badge is meaningful for a message only)
+            res = ("recv", m.rc, m.sender, m.call, m.badge if m.sender >= 0 else 0, m.op,
+                   m.data(), m.bits)
             if m.sender >= 0:
-                senders.append(m.sender)
+                senders.append(m.call)
         elif kind == "reply":
             res = ("rc", await k.reply(*a))
         elif kind == "notify":
@@ -278,6 +341,14 @@ async def fuzz_task(k, me):
         elif kind == "foreign":
             await foreign()
             res = ("resumed after foreign await",)
+        elif kind == "stray":
+            what, n = a
+            await STRAY_CALLS[what](k, (0,) * n)
+            res = ("resumed after a stray argument",)
+        elif kind == "alien":
+            slot, what = a
+            await ALIEN_CALLS[what](tcb.handle[slot])
+            res = ("resumed after a syscall on another handle",)
         else:
             return
 
@@ -292,19 +363,21 @@ class Mismatch(Exception):
 class Model:
     """The IPC state machine of docs/kernel.md, for MicroPython-free reading."""
 
-    def __init__(self, n, prios, max_msg, sup):
+    def __init__(self, n, prios, max_msg, sup, grants):
         self.n = n
         self.max_msg = max_msg
         self.sup = sup
+        self.grants = grants  # None, or per slot {dest: badge}; badge -1: notify only
         self.st = [RUN] * n
         self.peer = [NONE] * n
         self.gen = [0] * n
         self.base = list(prios)
         self.notes = [0] * n
         self.mask = [0] * n
-        self.owes = [0] * n
+        self.calln = [0] * n  # number of each task's latest call (never reset)
+        self.held = [NONE] * n  # the server holding a task's latest call unanswered
         self.q = [[] for _ in range(n)]  # sender queue per server, FIFO
-        self.msg = [None] * n  # (op, data) of a queued sender
+        self.msg = [None] * n  # (op, data as it was at send) of a queued sender
         self.dl = [None] * n  # deadline (fake ms) or None
         self.expect = [None] * n  # what the task must see when it next runs
         self.kind = [0] * n  # fault kind of a faulted task
@@ -333,6 +406,17 @@ class Model:
     def tid(self, s):
         return self.gen[s] << 8 | s
 
+    def call_id(self, c):
+        return ~(self.calln[c] << 8 | c)
+
+    def badge(self, src, dest):
+        """The badge of src's grant to dest; -1 when it may not send."""
+        return 0 if self.grants is None else self.grants[src].get(dest, -1)
+
+    def may_notify(self, src, dest):
+        g = self.grants
+        return g is None or src == dest or dest in g[src] or g[dest].get(src, -1) >= 0
+
     # -- internal transitions ------------------------------------------------
     def wake(self, s, res):
         self.st[s] = RUN
@@ -349,7 +433,7 @@ class Model:
                 if self.st[s] == IN_WAIT:
                     self.wake(s, ("wait", 0, pend))
                 else:
-                    self.wake(s, ("recv", 0, -1, -1, b"", pend))
+                    self.wake(s, ("recv", 0, -1, -1, 0, -1, b"", pend))
 
     def unqueue(self, s):
         srv = self.peer[s]
@@ -359,6 +443,8 @@ class Model:
 
     def release_clients(self, s):
         for t in range(self.n):
+            if self.held[t] == s:  # a stopped server holds no call
+                self.held[t] = NONE
             if self.st[t] in (IN_SEND, IN_REPLY) and self.peer[t] == s:
                 if self.st[t] == IN_SEND:
                     self.unqueue(t)
@@ -378,7 +464,6 @@ class Model:
         self.st[s] = FAULTED
         self.kind[s] = (kind, alt)
         self.release_clients(s)
-        self.owes[s] = 0
         self.notes[s] = 0
         self.expect[s] = None
         if self.sup != NONE and self.sup != s:
@@ -390,7 +475,6 @@ class Model:
         self.detach(s)
         self.st[s] = DONE
         self.release_clients(s)
-        self.owes[s] = 0
         self.expect[s] = None
 
     def restart(self, s):
@@ -398,7 +482,6 @@ class Model:
             self.fault(s, abi.F_INJECTED)
         self.gen[s] += 1
         self.notes[s] = 0
-        self.owes[s] = 0
         self.q[s] = []
         self.st[s] = RUN
         self.peer[s] = NONE
@@ -411,7 +494,6 @@ class Model:
         self.detach(s)
         self.st[s] = HELD
         self.release_clients(s)
-        self.owes[s] = 0
         self.expect[s] = None
 
     def release(self, s):
@@ -431,7 +513,7 @@ class Model:
                     self.unqueue(s)
                 self.wake(s, ("send", abi.E_TIMEOUT, b""))
             elif st == IN_RECV:
-                self.wake(s, ("recv", abi.E_TIMEOUT, -1, -1, b"", 0))
+                self.wake(s, ("recv", abi.E_TIMEOUT, -1, -1, 0, -1, b"", 0))
             elif st == IN_WAIT:
                 self.wake(s, ("wait", abi.E_TIMEOUT, 0))
             else:
@@ -459,6 +541,9 @@ class Model:
             if s >= self.n:
                 return self.fault(me, abi.F_NOTASK)
             n = 0 if data is None else len(data)
+            badge = self.badge(me, s)
+            if badge < 0:
+                return ret(me, ("send", abi.E_DENIED, b""))
             if n > self.max_msg:
                 return ret(me, ("send", abi.E_TOOBIG, b""))
             if self.gen[s] != dest >> 8 or self.st[s] >= FAULTED:
@@ -472,13 +557,15 @@ class Model:
                 t = self.peer[t]
             self.peer[me] = s
             self.expect[me] = None
-            body = b"" if data is None else bytes(data)
+            self.calln[me] += 1
+            body = b"" if data is None else bytes(data)  # the message as it is now
             if self.st[s] == IN_RECV:
                 self.st[me] = IN_REPLY
-                self.owes[s] |= 1 << me
-                self.wake(s, ("recv", 0, self.tid(me), op, body, 0))
+                self.held[me] = s
+                self.wake(s, ("recv", 0, self.tid(me), self.call_id(me), badge, op, body, 0))
             else:
                 self.st[me] = IN_SEND
+                self.held[me] = NONE
                 self.q[s].append(me)
                 self.msg[me] = (op, body)
             if tmo is not None:
@@ -491,7 +578,7 @@ class Model:
             pend = self.notes[me] & mask
             if pend:
                 self.notes[me] ^= pend
-                return ret(me, ("recv", 0, -1, -1, b"", pend))
+                return ret(me, ("recv", 0, -1, -1, 0, -1, b"", pend))
             if not self.q[me]:
                 self.st[me] = IN_RECV
                 self.mask[me] = mask
@@ -508,32 +595,48 @@ class Model:
             op, body = self.msg[best]
             self.msg[best] = None
             self.st[best] = IN_REPLY
-            self.owes[me] |= 1 << best
-            return ret(me, ("recv", 0, self.tid(best), op, body, 0))
+            self.held[best] = me
+            return ret(me, ("recv", 0, self.tid(best), self.call_id(best),
+                            max(self.badge(best, me), 0), op, body, 0))
         if kind == "reply":
-            client, rc, data = a
-            if not (ok_int(client) and client >= 0):
+            call, rc, data = a
+            if not ok_int(call):
                 return self.badarg(me)
-            c = client & 0xFF
-            owed = c < self.n and (self.owes[me] >> c) & 1
+            x = ~call  # a call id is ~(number << 8 | slot), number >= 1
+            c = x & 0xFF
+            if x < 256 or x >= 1 << 30 or c >= self.n:
+                why = abi.F_BADREPLY  # not a call id (a task id, say)
+            elif x >> 8 != self.calln[c]:
+                why = 0  # a call that is over: dropped
+            elif self.held[c] != me:
+                why = abi.F_BADREPLY  # answered already, or never received here
+            else:
+                why = None
             if not (ok_int(rc) and -128 <= rc <= 127 and valid_data(data)):
-                return self.fault(me, abi.F_BADARG, 0 if owed else abi.F_BADREPLY)
-            if not owed:
+                # Two errors at once: the docs do not rank them.
+                return self.fault(me, abi.F_BADARG, why or 0)
+            if why == abi.F_BADREPLY:
                 return self.fault(me, abi.F_BADREPLY)
+            if why == 0:
+                return ret(me, ("rc", 0))
             n = 0 if data is None else len(data)
             if n > self.max_msg:
                 return ret(me, ("rc", abi.E_TOOBIG))
-            self.owes[me] &= ~(1 << c)
-            if self.st[c] == IN_REPLY and self.peer[c] == me and self.gen[c] == client >> 8:
+            self.held[c] = NONE
+            if self.st[c] == IN_REPLY and self.peer[c] == me:
                 self.wake(c, ("send", rc, b"" if data is None else bytes(data)))
             return ret(me, ("rc", 0))
         if kind == "notify":
             dest, bits = a
             if not (ok_int(dest) and ok_int(bits) and 0 <= bits <= 0xFFFFFFFF):
                 return self.badarg(me)
+            if bits & abi.NOTE_KERNEL:  # only the kernel posts these
+                return self.badarg(me)
             s = dest & 0xFF
             if dest < 0 or s >= self.n:
                 return self.fault(me, abi.F_NOTASK)
+            if not self.may_notify(me, s):
+                return ret(me, ("rc", abi.E_DENIED))
             if self.gen[s] != dest >> 8 or self.st[s] >= FAULTED:
                 return ret(me, ("rc", abi.E_DEAD))
             self.post(s, bits)
@@ -571,8 +674,10 @@ class Model:
             return self.fault(me, abi.F_SELF)
         if kind == "raise":
             return self.fault(me, abi.F_EXCEPTION)
-        if kind in ("misuse", "foreign"):
+        if kind in ("misuse", "foreign", "alien"):
             return self.fault(me, abi.F_MISUSE)
+        if kind == "stray":
+            return self.badarg(me)
         if kind == "return":
             return self.done(me)
         raise ValueError(kind)
@@ -610,8 +715,10 @@ def compare(m):
             diffs.append("slot %d notes %x, model %x" % (s, tcb.notes[s], m.notes[s]))
         if st in (IN_RECV, IN_WAIT) and tcb.mask[s] != m.mask[s]:
             diffs.append("slot %d mask %x, model %x" % (s, tcb.mask[s], m.mask[s]))
-        if tcb.owes[s] != m.owes[s]:
-            diffs.append("slot %d owes %x, model %x" % (s, tcb.owes[s], m.owes[s]))
+        if tcb.held[s] != m.held[s]:
+            diffs.append("slot %d held by %d, model %d" % (s, tcb.held[s], m.held[s]))
+        if tcb.call[s] != m.calln[s] << 8 | s:
+            diffs.append("slot %d call %x, model number %d" % (s, tcb.call[s], m.calln[s]))
         kq = kqueue(s)
         if kq != m.q[s]:
             diffs.append("slot %d sender queue %r, model %r" % (s, kq, m.q[s]))
@@ -660,13 +767,28 @@ def round_(rseed, steps):
     clock[0] = 1000
     got.clear()
     acts.clear()
+    outbox.clear()
     prios = [rnd(8) for _ in range(W.ntasks)]
     for s in range(W.ntasks):
         kernel.spawn(fuzz_task, prios[s], "f%d" % s, (s,))
     sup = 0 if rnd(2) else NONE
     if sup != NONE:
         svc.set_supervisor(sup)
-    m = Model(W.ntasks, prios, W.max_msg, sup)
+    grants = None
+    if rnd(3) == 0:  # a manifest: random send grants (badges) and notify-only grants (-1)
+        table = []
+        for s in range(W.ntasks):
+            row = []
+            for d in range(W.ntasks):
+                r = rnd(4) if d != s else 3
+                if r == 0:
+                    row.append((d, rnd(1000)))
+                elif r == 1:
+                    row.append((d, -1))
+            table.append(tuple(row))
+        caps.load(table)
+        grants = [dict(row) for row in table]
+    m = Model(W.ntasks, prios, W.max_msg, sup, grants)
     log = []
     stats["rounds"] += 1
     for step in range(steps):
@@ -699,6 +821,17 @@ def round_(rseed, steps):
             stats["events"] += 1
         elif r < 20:
             clock[0] += 1 + rnd(4)
+        elif r < 40 and [s for s in outbox if tcb.state[s] == IN_SEND]:
+            # Rewrite a buffer a task passed to send while the call waits
+            # (an interrupt handler or another task of the app): the server
+            # must see the message as it was at send (the model's copy).
+            queued = [s for s in sorted(outbox) if tcb.state[s] == IN_SEND]
+            s = queued[rnd(len(queued))]
+            b = outbox[s]
+            for i in range(len(b)):
+                b[i] = 0xEE
+            ev = ("tamper", s)
+            stats["events"] += 1
         if len(log) > 12:
             del log[:4]
         if ev:
@@ -727,10 +860,9 @@ def round_(rseed, steps):
         stats["steps"] += 1
         s = ran[0]
         diffs = []
-        if clock[0] != want_clock and m.next_deadline() is not None:
-            # With no deadline armed the kernel may still sleep once until a
-            # cancelled timer's old deadline (timers.py: "costs at most one
-            # spurious scan"); that wakes nobody, so only the clock moves.
+        if clock[0] != want_clock:
+            # Idle, the kernel waits exactly until the next live deadline,
+            # never for one a reply or a wake-up cancelled.
             diffs.append("clock %d, model %d" % (clock[0], want_clock))
         if s == NONE:
             if ready:

@@ -46,7 +46,7 @@ async def echo(k):
     while True:
         m = await k.recv()
         seen.append((m.sender & 0xFF, m.badge, m.op))
-        await k.reply(m.sender, 0, m.body[:m.len])
+        await k.reply(m.call, 0, m.body[:m.len])
 
 
 async def client(k, rounds):

@@ -22,7 +22,7 @@ async def server(k):
         for i in range(16):
             buf[i] ^= 0xFF
         ls.write(0, buf, ls.len)
-        await k.reply(m.sender, 0)
+        await k.reply(m.call, 0)
 
 
 async def client(k, srv):

@@ -16,7 +16,7 @@ got = []
 async def srv(k):
     while True:
         m = await k.recv()
-        await k.reply(m.sender, abi.E_NOTSUP if m.op == 0xEE else 0, m.body[:m.len])
+        await k.reply(m.call, abi.E_NOTSUP if m.op == 0xEE else 0, m.body[:m.len])
 
 
 async def cli(k):
@@ -71,7 +71,7 @@ async def slow(k):
     while True:
         m = await k.recv()
         await k.sleep_ms(5)
-        await k.reply(m.sender, abi.E_NOTSUP if m.op == 0xEE else 0, m.body[:m.len])
+        await k.reply(m.call, abi.E_NOTSUP if m.op == 0xEE else 0, m.body[:m.len])
 
 
 async def two(k, tag):

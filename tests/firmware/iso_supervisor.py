@@ -105,7 +105,7 @@ async def lazy_server(k):
     while True:
         m = await k.recv()
         served.append(starts["lazy"])
-        await k.reply(m.sender, 0)
+        await k.reply(m.call, 0)
         if starts["lazy"] == 1 and len(served) == 2:
             await k.sleep_ms(10000)  # stuck: no more recv
 

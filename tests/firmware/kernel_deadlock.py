@@ -11,7 +11,7 @@ async def a(k):
     m = await k.recv()
     r = await k.send(m.sender, 1)
     got["a->b"] = r.rc
-    await k.reply(m.sender, 0)
+    await k.reply(m.call, 0)
 
 
 async def b(k, a_id):
@@ -45,7 +45,7 @@ async def hop(k, name, nxt, first):
     m = await k.recv()
     r = await k.send(k.lookup(nxt), 1)
     rcs.append((name, r.rc))
-    await k.reply(m.sender)
+    await k.reply(m.call)
 
 
 kernel.spawn(hop, 3, "y", ("y", "z", False))

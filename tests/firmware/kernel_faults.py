@@ -88,8 +88,8 @@ boot()
 
 async def double(k):
     m = await k.recv()
-    await k.reply(m.sender)
-    await k.reply(m.sender)
+    await k.reply(m.call)
+    await k.reply(m.call)
 
 
 async def one_call(k, srv):
@@ -152,20 +152,24 @@ import micropython  # noqa: E402
 FULL = ValueError("made before the heap filled up")
 
 
-async def full_heap(k):
+async def full_heap(k, how):
     await k.yield_()
     micropython.heap_lock()
-    raise FULL
+    if how == "raise":
+        raise FULL
+    await k.fault("gave up")  # the syscall path to a fault allocates nothing either
 
 
-boot()
-results.clear()
-fault.hook = lambda slot: micropython.heap_unlock()  # the last thing fault() does
-f = kernel.spawn(full_heap, 2, "fullheap")
-kernel.spawn(survivor, 4, "survivor")
-kernel.run(until_idle=True)
-check(state(f) == "faulted", "a fault in a full heap still faults the task")
-check(f not in fault.records, "no record when there is no heap for one")
-check(len(recs(abi.TR_FAULT)) == 1, "and it is traced")
-check(results.get("survivor") == 5, "the kernel keeps running the others")
+for how, kind in (("raise", abi.F_EXCEPTION), ("fault()", abi.F_SELF)):
+    boot()
+    results.clear()
+    fault.hook = lambda slot: micropython.heap_unlock()  # the last thing fault() does
+    f = kernel.spawn(full_heap, 2, "fullheap", (how,))
+    kernel.spawn(survivor, 4, "survivor")
+    kernel.run(until_idle=True)
+    check(state(f) == "faulted", how + ": a fault in a full heap still faults the task")
+    check(f not in fault.records, how + ": no record when there is no heap for one")
+    faults = recs(abi.TR_FAULT)
+    check(len(faults) == 1 and faults[0][2] & 0xFF == kind, how + ": and it is traced: %r" % faults)
+    check(results.get("survivor") == 5, how + ": the kernel keeps running the others")
 done()

@@ -17,7 +17,7 @@ result = {}
 async def server(k):
     while True:
         m = await k.recv()
-        await k.reply(m.sender, 0, m.body[:0] if m.len > 99 else b"0123456789abcdef")
+        await k.reply(m.call, 0, m.body[:0] if m.len > 99 else b"0123456789abcdef")
 
 
 async def client(k, srv):

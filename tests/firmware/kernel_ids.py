@@ -9,7 +9,7 @@ log = []
 async def server(k):
     while True:
         m = await k.recv()
-        await k.reply(m.sender, 1)
+        await k.reply(m.call, 1)
 
 
 async def client(k, old):

@@ -10,7 +10,7 @@ async def low_server(k, work):
         m = await k.recv()
         for i in range(work):
             await k.yield_()  # the server's work takes several slices
-        await k.reply(m.sender)
+        await k.reply(m.call)
         events.append("served")
 
 
@@ -45,14 +45,14 @@ async def s2(k):
     m = await k.recv()
     seen["s2 prio while serving"] = tcb.prio[k.slot]
     await k.yield_()
-    await k.reply(m.sender)
+    await k.reply(m.call)
 
 
 async def s1(k):
     m = await k.recv()
     seen["s1 prio while serving"] = tcb.prio[k.slot]
     await k.send(k.lookup("s2"), 1)
-    await k.reply(m.sender)
+    await k.reply(m.call)
 
 
 async def high(k):
@@ -77,7 +77,7 @@ async def busy_server(k):
     await k.sleep_ms(3)
     prios.append(tcb.prio[k.slot])  # the high client is queued by now
     m = await k.recv()
-    await k.reply(m.sender)
+    await k.reply(m.call)
     prios.append(tcb.prio[k.slot])
 
 

@@ -12,9 +12,9 @@ async def echo(k):
         seen.append((m.op, m.len, bytes(m.buf[:4]), m.data(), m.badge))
         if m.op == 9:
             # Upper-case reply, exactly the body that arrived.
-            await k.reply(m.sender, 7, bytes(m.body[: m.len]).upper())
+            await k.reply(m.call, 7, bytes(m.body[: m.len]).upper())
         else:
-            await k.reply(m.sender, 0)
+            await k.reply(m.call, 0)
 
 
 async def client(k, srv):
@@ -24,7 +24,7 @@ async def client(k, srv):
     check(r.rc == 7 and r.reply_data() == b"HELLO", "reply rc and data: %r %r" % (r.rc, r.reply_data()))
     check(bytes(r.rbuf[:4]) == bytes([1, 7, 5, 0]), "reply header version/rc/len")
     buf[0] = ord("j")  # the server got a copy: changing ours now changes nothing
-    check(seen[-1][3] == b"hello", "message was copied at receive")
+    check(seen[-1][3] == b"hello", "the server got a copy")
     check(seen[-1][2] == bytes([abi.MSG_VERSION, 9, 5, 0]), "message header version/op/len")
     r = await k.send(srv, 1)
     check(r.rc == 0 and r.rlen == 0 and seen[-1][1] == 0, "empty message")
@@ -54,9 +54,9 @@ got = []
 
 async def big_server(k):
     m = await k.recv()
-    rc = await k.reply(m.sender, 0, bytes(9))
+    rc = await k.reply(m.call, 0, bytes(9))
     got.append(rc)
-    rc = await k.reply(m.sender, 1, b"ok")
+    rc = await k.reply(m.call, 1, b"ok")
     got.append(rc)
 
 
@@ -80,7 +80,7 @@ async def slow_server(k):
     for _ in range(4):
         m = await k.recv()
         order.append(m.data())
-        await k.reply(m.sender)
+        await k.reply(m.call)
 
 
 async def c(k, srv, tag):
@@ -105,9 +105,9 @@ answers = []
 
 async def batcher(k):
     m = await k.recv()
-    a = m.sender
+    a = m.call
     m = await k.recv()
-    b = m.sender
+    b = m.call
     await k.reply(b, 2)
     await k.reply(a, 1)
 

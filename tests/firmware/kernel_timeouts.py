@@ -8,7 +8,7 @@ log = []
 
 async def slow(k):
     m = await k.recv()
-    first = m.sender
+    first = m.call
     await k.sleep_ms(30)  # the client gives up meanwhile
     log.append(("late reply rc", await k.reply(first, 0, b"late")))
     m = await k.recv(10)

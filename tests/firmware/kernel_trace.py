@@ -7,7 +7,7 @@ boot(trace_records=256)
 
 async def srv(k):
     m = await k.recv()
-    await k.reply(m.sender, 3, b"ok")
+    await k.reply(m.call, 3, b"ok")
     m = await k.recv(2)  # times out
 
 

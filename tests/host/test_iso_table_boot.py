@@ -49,7 +49,7 @@ async def store(k, owns):  # boot passes the owns of a task that owns hardware
             raise ValueError("crash on purpose")
         n = m.lease.read(0, 4, bytearray(4)) if m.lease is not None else 0
         seen.append(("store", m.badge, n))
-        await k.reply(m.sender, 0, m.body[:m.len])
+        await k.reply(m.call, 0, m.body[:m.len])
 
 
 async def user(k, rounds):

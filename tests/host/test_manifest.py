@@ -106,6 +106,14 @@ CASES = [
      'tasks.console: "console" is reserved'),
     ([("[tasks.blinky]", "[tasks.Blinky]")], 'tasks.Blinky: "Blinky" is not a valid task name'),
     ([("max_msg = 64", "max_msg = 0")], "kernel.max_msg: 0 is out of range 1..4096"),
+    ([(BLINKY_GRANTS, BLINKY_GRANTS + '\nnotify = ["loger"]')],
+     'tasks.blinky.notify: unknown peer "loger" (did you mean "logger"?)'),
+    ([(BLINKY_GRANTS, BLINKY_GRANTS + '\nnotify = ["supervisor"]')],
+     "tasks.blinky.notify: the supervisor's notification bits are the kernel's"),
+    ([(BLINKY_GRANTS, BLINKY_GRANTS + "\nnotify = [3]")],
+     "tasks.blinky.notify: must list task names, not 3"),
+    ([(BLINKY_GRANTS, BLINKY_GRANTS + '\nnotify = "logger"')],
+     "tasks.blinky.notify: must be an array"),
 ]
 
 
@@ -114,6 +122,20 @@ def test_each_rule_names_the_key(pairs, want):
     got = variant(*pairs)
     assert any(p.startswith(want) for p in got), got
     assert all("\n" not in p for p in got)
+
+
+def test_notify_peers_become_notify_only_grants():
+    """`notify` adds (slot, -1) to the task's grants in the device table,
+    unless it may send to that peer anyway (a send grant lets it notify)."""
+    text = SAMPLE.replace(BLINKY_GRANTS, BLINKY_GRANTS + '\nnotify = ["logger", "gpio"]', 1)
+    r = check_text(text, app_dir=SAMPLE_DIR, roots=[])
+    assert r.ok, [str(p) for p in r.problems]
+    slots = {t.name: t.slot for t in r.app.tasks}
+    ns = {}
+    exec(r.table(), ns)  # plain literals (CPython reads them as MicroPython does)
+    row = ns["TASKS"][slots["blinky"]]
+    assert row[7] == tuple(sorted(((slots["gpio"], 1), (slots["logger"], -1))))
+    assert r.summary().startswith("ok: 5 tasks, 3 grants")  # notify peers are not send grants
 
 
 def test_cycle_between_equal_priority_servers_is_the_only_problem():

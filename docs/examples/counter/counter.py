@@ -35,10 +35,10 @@ async def main(k, writers=(), **_):
         op = m.op
         if op == _ADD:
             if m.len < 1:
-                await k.reply(m.sender, _E_BADARG)
+                await k.reply(m.call, _E_BADARG)
                 continue
             if m.badge not in writers:
-                await k.reply(m.sender, _E_DENIED)
+                await k.reply(m.call, _E_DENIED)
                 continue
             n = m.body[0]
             state.read(0, 4, out)
@@ -47,20 +47,20 @@ async def main(k, writers=(), **_):
             state.write(0, out)
             hist[nh % _HIST] = n
             nh += 1
-            await k.reply(m.sender, 0, out)
+            await k.reply(m.call, 0, out)
         elif op == _GET:
             state.read(0, 4, out)
-            await k.reply(m.sender, 0, out)
+            await k.reply(m.call, 0, out)
         elif op == _DUMP:
             ls = m.lease
             if ls is None or not ls.writable or ls.len < _HIST:
-                await k.reply(m.sender, _E_MEM)
+                await k.reply(m.call, _E_MEM)
                 continue
             n = min(nh, _HIST)
             for i in range(n):        # oldest first
                 out[0] = hist[(nh - n + i) % _HIST]
                 ls.write(i, out, 1)
             out[0] = n
-            await k.reply(m.sender, 0, memoryview(out)[:1])
+            await k.reply(m.call, 0, memoryview(out)[:1])
         else:
-            await k.reply(m.sender, _E_NOTSUP)
+            await k.reply(m.call, _E_NOTSUP)

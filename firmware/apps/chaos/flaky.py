@@ -9,8 +9,8 @@ supervisor restarts it:
      same client again: a double reply, a `badreply` fault -> the caller
      saw a bad reply (an explicit error it can detect)
   2  calls k.fault() on itself while holding a request -> E_DEAD
-  3  replies to a task that never sent to it (`badreply`) while holding a
-     request -> E_DEAD
+  3  replies naming no call it holds (its own task id, not a call id:
+     `badreply`) while holding a request -> E_DEAD
 
 Protocol: op 1 ECHO [seq u32, payload...] -> [seq u32, sum u8 of payload];
 other ops -> E_NOTSUP. Never silent: every request gets a reply or the
@@ -47,14 +47,14 @@ async def main(k, crash_every_ms=3000, first_ms=1500):
     while True:
         m = await k.recv()
         if m.op != _ECHO:
-            await k.reply(m.sender, _E_NOTSUP)
+            await k.reply(m.call, _E_NOTSUP)
             continue
         if m.len < 4:
-            await k.reply(m.sender, _E_BADARG)
+            await k.reply(m.call, _E_BADARG)
             continue
         out[4] = sum(m.body[4 : m.len]) & 0xFF
         if time.ticks_diff(time.ticks_ms(), t0) < due:
-            await k.reply(m.sender, 0, out)
+            await k.reply(m.call, 0, out)
             continue
         bug = next_bug
         next_bug = (bug + 1) & 3
@@ -63,9 +63,9 @@ async def main(k, crash_every_ms=3000, first_ms=1500):
             raise RuntimeError("flaky: driver bug (simulated)")
         if bug == 1:
             out[0] ^= 0xFF  # wrong sequence number
-            await k.reply(m.sender, 0, out)
-            await k.reply(m.sender, 0, out)  # second reply to one message: a fault
+            await k.reply(m.call, 0, out)
+            await k.reply(m.call, 0, out)  # second reply to one message: a fault
         elif bug == 2:
             await k.fault("flaky: self-check failed (simulated)")
         else:
-            await k.reply(k.id, 0, out)  # not a client of ours: a fault
+            await k.reply(k.id, 0, out)  # a task id, not a call of ours: a fault

@@ -46,26 +46,26 @@ async def main(k, out_pin=14, in_pin=15, **_):
         if op == 1 and n >= 1 and 1 <= b[0] <= 32:
             seed += 1
             cnt = b[0]
-            await k.reply(m.sender, 0, await _flash(k, f, cnt, seed))
+            await k.reply(m.call, 0, await _flash(k, f, cnt, seed))
         elif op == 2 and n >= 1:
             await k.notify(k.lookup("load"), 1 if b[0] else 2)
-            await k.reply(m.sender, 0)
+            await k.reply(m.call, 0)
         elif op == 3:
             await k.notify(k.lookup("pi_mid"), 1)
             await k.notify(k.lookup("pi_hi"), 1)
-            await k.reply(m.sender, 0)
+            await k.reply(m.call, 0)
         elif op == 4:
             r = await k.send(k.lookup("dl_a"), 1, None, None, 500)
             rc = r.rc if r.rc < 0 else (r.rbody[0] - 256 if r.rlen and r.rbody[0] > 127 else 0)
             await k.log("hil: deadlock scenario rc=%d" % rc)
-            await k.reply(m.sender, 0, bytes((rc & 0xFF,)))
+            await k.reply(m.call, 0, bytes((rc & 0xFF,)))
         elif op == 5 and n >= 2:
             ms = b[0] | b[1] << 8
-            sender = m.sender
+            sender = m.call
             await k.log("hil: stalling %d ms" % ms)
             await k.sleep_ms(ms)
             await k.reply(sender, 0)
         elif op in (1, 2, 5):
-            await k.reply(m.sender, _E_BADARG)
+            await k.reply(m.call, _E_BADARG)
         else:
-            await k.reply(m.sender, _E_NOTSUP)
+            await k.reply(m.call, _E_NOTSUP)

@@ -51,14 +51,14 @@ async def pi_lo(k):
         m = await k.recv()
         for _ in range(10):
             await k.yield_()
-        await k.reply(m.sender, 0)
+        await k.reply(m.call, 0)
 
 
 async def dl_a(k):
     while True:
         m = await k.recv()
         r = await k.send(k.lookup("dl_b"), 1, None, None, 500)
-        await k.reply(m.sender, 0, bytes((r.rc & 0xFF,)))
+        await k.reply(m.call, 0, bytes((r.rc & 0xFF,)))
 
 
 async def dl_b(k):
@@ -67,4 +67,4 @@ async def dl_b(k):
         m = await k.recv()
         r = await k.send(k.lookup("dl_a"), 1, None, None, 500)
         await k.log("dl: dl_b -> dl_a rc=%d" % r.rc)
-        await k.reply(m.sender, r.rc)
+        await k.reply(m.call, r.rc)

@@ -41,6 +41,7 @@ class Task:
     slice_ms: int = 0  # longest run between yields; 0 = unchecked
     owns: dict = field(default_factory=lambda: {"pins": [], "uart": [], "spi": [], "i2c": []})
     grants: dict = field(default_factory=dict)  # peer name -> badge
+    notify: list = field(default_factory=list)  # peer names it may notify (besides its grants)
     args: dict = field(default_factory=dict)
 
     @property

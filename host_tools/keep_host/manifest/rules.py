@@ -7,6 +7,8 @@ fix. The rules, in the order they report:
   directory and defines `async def NAME` at top level (a static look: the
   host never imports firmware code);
 - grants name declared tasks, not the task itself, and only servers;
+  notify names declared tasks other than the supervisor (its bits are the
+  kernel's);
 - no send goes "downhill": a client may send only to a server at least as
   important as itself (priority number <= its own). Otherwise a busy
   low-priority server stalls a high-priority client (priority inversion;
@@ -31,6 +33,7 @@ def check(app, board, declared, app_dir=None, roots=()):
     out = []
     out += check_entries(app, [Path(p) for p in roots] + ([Path(app_dir)] if app_dir else []))
     out += check_grants(app, declared)
+    out += check_notify(app, declared)
     if board is not None:
         out += check_task_count(app, board)
         out += check_claims(app, board)
@@ -97,6 +100,17 @@ def check_grants(app, declared):
                                   f'is granted "{peer}" (priority {p.priority}), a less '
                                   "important server: priority inversion risk; make the "
                                   "server at least as important as its clients")
+
+
+def check_notify(app, declared):
+    for t in app.tasks:
+        for peer in t.notify:
+            key = f"{t.key}.notify"
+            if peer == SUPERVISOR:
+                yield Problem(key, "the supervisor's notification bits are the kernel's; "
+                              "tasks cannot notify it")
+            elif peer not in declared:
+                yield Problem(key, f'unknown peer "{peer}"{suggest(peer, declared)}')
 
 
 # ---- board fit -----------------------------------------------------------------

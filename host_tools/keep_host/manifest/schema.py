@@ -23,7 +23,7 @@ SUPERVISOR_KEYS = {"flap_restarts": (1, 255), "flap_window_ms": (1, 3_600_000),
                    "backoff_ms": (0, 600_000), "backoff_max_ms": (0, 600_000),
                    "heartbeat_ms": (0, 3_600_000)}
 TASK_KEYS = ("entry", "priority", "disposition", "server", "regions", "budget", "owns",
-             "grants", "args")
+             "grants", "notify", "args")
 OWNS_KEYS = ("pins", "uart", "spi", "i2c")
 ARG_INT = (-(1 << 31), (1 << 31) - 1)  # small enough for every port's int
 MAX_BADGE = 0xFFFF
@@ -128,6 +128,13 @@ def read_task(r, tname, t, slot, board):
         else:
             grants[peer] = badge
 
+    notify = []
+    for peer in r.array(t, "notify", path, default=[]) or []:
+        if not isinstance(peer, str):
+            r.add(f"{path}.notify", f"must list task names, not {peer!r}")
+        elif peer not in notify:
+            notify.append(peer)
+
     args = r.table(t, "args", path, default={})
     args = literal(r, args, f"{path}.args") if args else {}
 
@@ -135,7 +142,7 @@ def read_task(r, tname, t, slot, board):
     # recorded); the task is kept so the rules still judge its other keys.
     return Task(name=tname, slot=slot, module=module, function=function, priority=prio,
                 disposition=disp, server=server, regions=regions, heap_budget=heap_budget,
-                slice_ms=slice_ms, owns=owns, grants=grants, args=args or {})
+                slice_ms=slice_ms, owns=owns, grants=grants, notify=notify, args=args or {})
 
 
 def read_owns(r, owns, path):

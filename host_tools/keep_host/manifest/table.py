@@ -27,7 +27,8 @@ the compiler's. Layout, TABLE_VERSION 2 (docs/manifest.md has the same):
     #   disposition  int: 0 restart, 1 hold, 2 reboot
     #   server       bool: it receives requests
     #   regions      ((name, size_bytes, writable), ...) in manifest order
-    #   grants       ((peer_slot, badge), ...) sorted by slot
+    #   grants       ((peer_slot, badge), ...) sorted by slot; badge -1: the
+    #                task may notify that peer, not send to it (its `notify`)
     #   owns         None if the task owns no hardware, else a dict of the
     #                non-empty ones among "pins": (n, ...), "uart": (id, ...),
     #                "spi": ((bus, cs), ...), "i2c": (id, ...)
@@ -82,7 +83,11 @@ def lit(v):
 
 def task_tuple(t, slots):
     regions = tuple((r.name, r.size, r.writable) for r in t.regions)
-    grants = tuple(sorted((slots[p], b) for p, b in t.grants.items()))
+    # A send grant lets the task notify the peer too; a peer it may only
+    # notify gets badge -1 (keep/caps.py, keep/notify.py).
+    grants = tuple(sorted([(slots[p], b) for p, b in t.grants.items()]
+                          + [(slots[p], -1) for p in t.notify
+                             if p not in t.grants and p != t.name]))
     # Only the non-empty lists, None for none: the device builds each dict
     # literal in its heap (~100 bytes for four keys), and the servers read
     # their own key with .get(key, ()).

@@ -8,9 +8,9 @@ async def echo(k):
     while True:
         m = await k.recv()
         if m.op == 2:
-            await k.reply(m.sender, 5, bytes(m.body[: m.len]).upper())
+            await k.reply(m.call, 5, bytes(m.body[: m.len]).upper())
         else:
-            await k.reply(m.sender, -6)
+            await k.reply(m.call, -6)
 
 
 async def ticker(k):
