@@ -81,6 +81,15 @@ def board_json(url, script, *args, timeout=RUN_TIMEOUT_S):
     return json.loads(lines[-1])
 
 
+def board_print(url, code, timeout=RUN_TIMEOUT_S):
+    """What `mpremote exec code` printed (after mpremote's soft reset)."""
+    cmd = [str(venv_bin("mpremote")), "connect", url, "exec", code]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if res.returncode:
+        raise KeepError(f"mpremote exec on the emulated Pico failed: {res.stderr.strip()[-500:]}")
+    return res.stdout.strip()
+
+
 def deploy_firmware(url):
     """keep deploy --no-boot of the rigged chaos app: every firmware module
     (keep/, servers/, hal/rp2, ...) as .mpy on the board's flash."""
@@ -99,6 +108,38 @@ def board_benches(url, keep_n=KEEP_N, asyncio_n=ASYNCIO_N, rounds=ROUNDS, trace_
     r = board_json(url, HERE / "chaos_mp.py", "restart", restart_runs)
     fig = {key + "_pico": k[key] for key in KERNEL_KEYS}
     fig.update({key + "_pico": r[key] for key in RESTART_KEYS})
+    return fig
+
+
+def heap_parts(url):
+    """The chaos app's heap in the parts boards/rpi_pico.toml estimates
+    (bench/heap_parts_mp.py), and the figures the board file is set from:
+
+    kernel_bytes = the firmware's own heap at the REPL + every module the
+                   chaos demo imports (kernel, HAL, servers, clients and
+                   the app, as .mpy in the heap: the stock Pico firmware
+                   has no ROMFS partition)
+    task_overhead_bytes = per task, what keep.boot.setup and the first
+                   seconds of running add (less the trace ring), less the
+                   max_msg the estimate adds for each task itself
+
+    so that `keep check`'s estimate less the tasks' heap budgets is the
+    demo's live heap; `heap_estimate_chaos_pico` is that estimate with the
+    board file as it stands, to set beside demo_peak_heap_bytes_pico."""
+    from keep_host.manifest import check_app, resolve_app, rules
+
+    # The REPL's own heap: a fresh soft reset, then a collection.
+    repl_bytes = int(board_print(url, "import gc; gc.collect(); print(gc.mem_alloc())"))
+    p = board_json(url, HERE / "heap_parts_mp.py")
+    per_task = (p["setup_bytes"] - p["trace_records"] * 8 + p["running_bytes"]) / p["tasks"]
+    report = check_app(resolve_app("chaos"), board=BOARD)
+    estimate, _ = rules.heap_estimate(report.app, report.board)
+    fig = {key + "_pico": p[key] for key in ("modules_bytes", "app_modules_bytes", "setup_bytes",
+                                              "running_bytes")}
+    fig.update({"repl_heap_bytes_pico": repl_bytes,
+                "board_kernel_bytes_pico": repl_bytes + p["modules_bytes"] + p["app_modules_bytes"],
+                "board_task_overhead_bytes_pico": round(per_task - p["max_msg"]),
+                "heap_estimate_chaos_pico": estimate})
     return fig
 
 
@@ -125,8 +166,11 @@ def main(argv=None):
                     help="run the board benches idle, then beside two busy loops, and record "
                          "both (pico_host_load); the main figures are left alone")
     args = ap.parse_args(argv)
-    from keep_host.vboard.pico import EmulatedPico
+    from keep_host.vboard.pico import EmulatedPico, node_or_none
 
+    if node_or_none() is None:
+        print("  skipped: the emulated Pico needs Node.js >= 18, not installed here")
+        return 0
     t_start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="keep-pico-bench-") as tmp:
         flash = Path(tmp) / "flash"
@@ -154,6 +198,9 @@ def main(argv=None):
             fig = board_benches(pico.url)
             print(f"  kernel bench and restart latency: {time.monotonic() - t0:.0f} s wall",
                   flush=True)
+            t0 = time.monotonic()
+            fig.update(heap_parts(pico.url))
+            print(f"  heap parts: {time.monotonic() - t0:.0f} s wall", flush=True)
         t0 = time.monotonic()
         fig.update(demo_heap(flash))
         print(f"  demo heap: {time.monotonic() - t0:.0f} s wall", flush=True)
