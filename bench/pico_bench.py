@@ -1,24 +1,25 @@
-"""The kernel bench, restart latency and demo heap on the emulated Pico.
+"""The kernel bench, restart latency, heap parts and demo heap on the emulated Pico.
 
 Writes the `_pico` figures of bench/results.json (docs/performance.md puts
 them beside the unix port's). `make bench` runs this as bench/run.py's
 `pico` step.
 
-    python bench/pico_bench.py                # the figures (~3 min of wall time)
-    python bench/pico_bench.py --host-load    # the board benches twice: idle, then
-                                              # beside two busy loops (pico_host_load)
+    python bench/pico_bench.py                # the figures (~4 min of wall time)
+    python bench/pico_bench.py --host-load    # the board benches twice: as the host is,
+                                              # then beside two busy loops (pico_host_load)
 
 The board programs are the unix port's, unchanged: bench/kernel_bench.py
 and the restart latency of bench/chaos_mp.py (`restart` mode), run with
 stock `mpremote run`; a board has no command line, so `mpremote exec`
-sets sys.argv first. Their modules get onto the board the way a user's
-board gets them: `keep deploy --no-boot` of the chaos app rigged for the
-Pico (every firmware module compiled to armv6m .mpy and copied to the
-chip's flash; --no-boot leaves the REPL, and mpremote's soft reset from
-the raw REPL does not run main.py). The demo then boots the same flash
-(`keep demo --board rpi_pico`'s code, keep_host.demo.run_demo), whose
-deploy finds every file up to date: one deploy, ~40 s of the wall time,
-serves all three.
+sets sys.argv first. bench/heap_parts_mp.py takes the chaos app's heap
+apart for boards/rpi_pico.toml's kernel_bytes and task_overhead_bytes.
+Their modules get onto the board the way a user's board gets them:
+`keep deploy --no-boot` of the chaos app rigged for the Pico (every
+firmware module compiled to armv6m .mpy and copied to the chip's flash;
+--no-boot leaves the REPL, and mpremote's soft reset from the raw REPL
+does not run main.py). The demo then boots the same flash (`keep demo
+--board rpi_pico`'s code, keep_host.demo.run_demo), whose deploy finds
+every file up to date: one deploy, ~30 s of the wall time, serves all.
 
 Time inside the emulator is the emulated 125 MHz clock (docs/emulator.md,
 "Board time"): the board measures its own figures with time.ticks_us, so
@@ -27,6 +28,7 @@ a loaded host makes the run slower, not the figures different.
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -42,11 +44,13 @@ from keep_host.paths import venv_bin  # noqa: E402
 from resultsfile import merge  # noqa: E402
 
 BOARD = "rpi_pico"
-# Sizes for ~3 minutes of wall time on an idle 2-core host (the emulator
-# runs at ~0.2 x a real Pico). Keep's round trip allocates nothing, so a
-# few hundred give its steady state; asyncio's needs a whole collection
-# cycle (kernel_bench.py's header): ~100 B of garbage per round trip fills
-# the ~210 KB free heap in ~2,200, so 2,500 span one collection.
+# Sizes for ~4 minutes of wall time on a 2-core host (the emulator runs at
+# ~0.2 x a real Pico). Keep's round trip allocates nothing, so a few
+# hundred give its steady state; asyncio's needs a whole collection cycle
+# (kernel_bench.py's header): ~100 B of garbage per round trip fills the
+# ~210 KB free heap in ~2,200, so 2,500 span one collection, and that is
+# most of the time (6.7 s of board time a round). The rounds agree to
+# 0.3 % (the emulator is deterministic but for when host bytes arrive).
 KEEP_N = 300
 ASYNCIO_N = 2500
 ROUNDS = 3
@@ -57,7 +61,7 @@ DEMO_SECONDS = 10.0
 # what the figures use); generous for a loaded machine.
 RUN_TIMEOUT_S = 900
 
-# kernel_bench.py key -> results key
+# The board programs' keys that are kept, each with a _pico suffix
 KERNEL_KEYS = ("ipc_roundtrip_us", "asyncio_roundtrip_us", "asyncio_fresh_roundtrip_us",
                "ipc_vs_asyncio_ratio", "ipc_alloc_bytes_per_roundtrip",
                "asyncio_alloc_bytes_per_roundtrip", "task_overhead_bytes", "task_total_bytes",
@@ -186,6 +190,8 @@ def main(argv=None):
                         t0 = time.monotonic()
                         fig = board_benches(pico.url)
                         fig["wall_s"] = round(time.monotonic() - t0, 1)
+                        # What else the shared host was doing meanwhile.
+                        fig["host_load_avg_5min"] = round(os.getloadavg()[1], 1)
                     finally:
                         for p in procs:
                             p.kill()

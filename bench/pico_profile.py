@@ -19,6 +19,7 @@ The runner answers between its 10,000-instruction batches, at most one
 request per 20 ms of wall time, so this is ~40 samples a wall second: a
 few thousand per phase, enough for the top twenty functions, not for fine
 detail. Samples in WFI (the chip asleep) are counted apart.
+docs/performance.md ("On the emulated Pico") has what it showed.
 """
 
 import argparse
@@ -75,8 +76,17 @@ print('PHASE keep')
 kb.keep_roundtrips(%(keep_n)d, %(keep_n)d)
 print('PHASE asyncio')
 kb.asyncio_roundtrips(%(aio_n)d, 10, 10)
+print('PHASE asyncio-fresh')
+for i in range(20):
+    kb.asyncio_roundtrips(200, 200, 1)
 print('PHASE end')
 """
+
+
+# Board phases as the board prints them: Keep's round trips, asyncio's over
+# a whole collection cycle (3,000 after a collection), and asyncio's first
+# 200 after a collection, twenty times (each after 51 warm-up round trips).
+PHASES = ("keep", "asyncio", "asyncio-fresh")
 
 
 def sample(pico, until, phases):
@@ -114,7 +124,7 @@ def symbolise(addrs, elf, native):
 
 
 def report(samples, names, top):
-    for phase in ("keep", "asyncio"):
+    for phase in PHASES:
         got = [s for s in samples if s[0] == phase]
         busy = [s for s in got if not s[3]]
         print(f"\n== {phase}: {len(got)} samples, {len(got) - len(busy)} asleep")

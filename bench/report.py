@@ -76,9 +76,10 @@ def cells(r, key):
 def host_load_table(runs):
     """The Pico's board benches run idle and beside two busy loops, side by side."""
     idle, loaded = runs.get("idle", {}), runs.get("loaded", {})
-    rows = ["| figure | idle host | two busy loops beside it |", "|---|---|---|"]
+    rows = ["| figure | no load added | two busy loops added |", "|---|---|---|"]
     for k in idle:
-        label = "wall time of the run, s" if k == "wall_s" else f"`{k}`"
+        label = {"wall_s": "wall time of the run, s",
+                 "host_load_avg_5min": "host load average (5 min) at its end"}.get(k, f"`{k}`")
         rows.append(f"| {label} | {idle[k]} | {loaded.get(k, '')} |")
     return "\n".join(rows)
 
