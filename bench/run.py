@@ -1,9 +1,11 @@
 """`make bench`: every benchmark, one run, figures merged into bench/results.json.
 
 The kernel benchmark runs Keep and MicroPython's asyncio side by side in
-one unix-port process (bench/kernel_bench.py) and reports ratios; the
-others measure the host tools, the chaos campaign and the demo. Each
-bench merges its own keys; this prints the table at the end.
+one unix-port process (bench/kernel_bench.py) and reports ratios; `pico`
+runs the same program (and the restart latency and the demo's heap) on
+the emulated Pico (bench/pico_bench.py, the `_pico` figures); the others
+measure the host tools, the chaos campaign and the demo. Each bench
+merges its own keys; this prints the table at the end.
 
     python bench/run.py            # everything
     python bench/run.py kernel     # only the named benches
@@ -41,6 +43,11 @@ GOALS = {
     "link_fault_garbage_shown": ("<=", 0),
     "demo_peak_heap_bytes": ("<=", 65536),
     "demo_min_heap_bytes": ("<=", 65536),
+    # The emulated Pico (issue 12 item 6; bench/pico_bench.py)
+    "ipc_vs_asyncio_ratio_pico": ("<=", 0.6),
+    "ipc_alloc_bytes_per_roundtrip_pico": ("<=", 0),
+    "task_overhead_bytes_pico": ("<=", 256),
+    "restart_latency_ms_pico": ("<=", 20),
 }
 
 
@@ -70,6 +77,7 @@ BENCHES = {
     "deploy": script("deploy.py"),
     "reboot": script("reboot.py"),
     "demo": script("demo_heap.py"),
+    "pico": script("pico_bench.py"),
     "fuzz": script("fuzz.py"),
     "link": script("link_faults.py"),
 }

@@ -2,13 +2,17 @@
 
 Not timing (benchmarks report times, tests never assert them): a short
 chaos campaign must end with no kernel death and no lost message, and the
-kernel bench's round trip must allocate nothing.
+kernel bench's round trip must allocate nothing, on the unix port and on
+the emulated Pico.
 """
 
 import json
 
+import pytest
+
 from keep_host import unixport
 from keep_host.paths import FIRMWARE, ROOT
+from keep_host.vboard.pico import EmulatedPico, node_or_none
 
 BENCH = ROOT / "bench"
 
@@ -39,3 +43,25 @@ def test_kernel_bench_round_trip_allocates_nothing():
     for key in ("ipc_roundtrip_us", "asyncio_roundtrip_us", "ipc_vs_asyncio_ratio",
                 "task_overhead_bytes", "trace_write_us"):
         assert fig[key] > 0
+
+
+@pytest.mark.skipif(node_or_none() is None,
+                    reason="the emulated Pico needs Node.js >= 18, not installed here")
+def test_kernel_bench_runs_on_the_emulated_pico(tmp_path, monkeypatch):
+    """bench/pico_bench.py's board part with tiny counts: the same programs
+    run on the rp2 firmware, every key comes back, nothing allocates."""
+    monkeypatch.syspath_prepend(str(BENCH))
+    import pico_bench
+
+    with EmulatedPico(tmp_path / "flash") as pico:
+        pico_bench.deploy_firmware(pico.url)
+        fig = pico_bench.board_benches(pico.url, keep_n=20, asyncio_n=30, rounds=1, trace_n=50,
+                                       restart_runs=2)
+    assert fig["alloc_counted_by_pico"] == "gc.mem_alloc"  # rp2 has no mem_total
+    assert fig["ipc_alloc_bytes_per_roundtrip_pico"] == 0
+    assert fig["asyncio_alloc_bytes_per_roundtrip_pico"] > 0  # the comparison really ran
+    assert fig["restart_latency_runs_pico"] == 2
+    for key in ("ipc_roundtrip_us_pico", "asyncio_roundtrip_us_pico",
+                "asyncio_fresh_roundtrip_us_pico", "ipc_vs_asyncio_ratio_pico",
+                "task_overhead_bytes_pico", "trace_write_us_pico", "restart_latency_ms_pico"):
+        assert fig[key] > 0, key
