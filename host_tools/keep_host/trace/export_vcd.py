@@ -1,12 +1,16 @@
 """VCD (value change dump) of GPIO levels from TR_PIN records.
 
 Each pin is a 1-bit wire `pinN`; time is the record's own ticks_ms
-(unwrapped at 2**30, counted from the first pin record), timescale 1 ms.
+(unwrapped at 2**29, where the record's time field wraps; counted from the
+first pin record), timescale 1 ms.
 Opens in GTKWave, PulseView, Surfer.
 """
 
 from .. import __version__
-from .decoder import TICKS_PERIOD
+
+# TR_PIN keeps ticks_ms mod 2**29 (abi.py): level | t << 1 then stays a
+# small int on a 32-bit board.
+TICKS_PERIOD = 1 << 29
 
 
 def _ident(n):
