@@ -174,6 +174,9 @@ class SerialBoard:
         except KeepError as e:
             self.close_link()
             return Result(f"<{e}>", -1)
+        except BaseException:
+            self.close_link()  # stopped mid-exchange (a pytest timeout): the next run starts afresh
+            raise
         res = _result(out, err)
         # The next test's fresh interpreter, made now: a test that leaves the
         # board unable to soft-reset fails itself, not the test after it.
