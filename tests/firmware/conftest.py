@@ -20,10 +20,21 @@ from keep_host.hil.plugin import virtual_boards
 NO_NODE = "the emulated Pico needs Node.js >= 18, which is not installed here"
 
 
+def _is_program(path):
+    return path.suffix == ".py" and path.parent.name == "firmware" and path.name != "conftest.py"
+
+
 def pytest_collect_file(parent, file_path):
-    if (file_path.suffix == ".py" and file_path.parent.name == "firmware"
-            and file_path.name != "conftest.py"):
+    # A path named on the command line is pytest's python plugin's to collect
+    # (as a module it would import with CPython): it asks the hook below.
+    if _is_program(file_path) and not parent.session.isinitpath(file_path):
         return FirmwareFile.from_parent(parent, path=file_path)
+    return None
+
+
+def pytest_pycollect_makemodule(module_path, parent):
+    if _is_program(module_path):
+        return FirmwareFile.from_parent(parent, path=module_path)
     return None
 
 
@@ -77,6 +88,17 @@ class FirmwareFailure(Exception):
 
 
 _targets = pytest.StashKey[dict]()
+
+
+def pytest_runtest_teardown(item, nextitem):
+    """Stop the emulated boards once the firmware tests are over, so the rest of
+    the session (the HIL suite starts its own emulator) does not share the CPU
+    with them; a later firmware test (another order) starts one again."""
+    if isinstance(item, FirmwareTest) and not isinstance(nextitem, FirmwareTest):
+        for target in item.config.stash.get(_targets, {}).values():
+            if not isinstance(target, str):
+                target.close()
+        item.config.stash[_targets] = {}
 
 
 def _board_target(config, board):
