@@ -131,7 +131,7 @@ TR_BUDGET = const(18)  # a = 1 heap / 2 time, b = measured figure
 TR_STATE = const(19)  # a = state | priority << 8, b = generation (task table snapshot)
 TR_BOOT = const(20)  # a = ABI version, b = reset cause | watchdog culprit slot << 8
 TR_HOLD = const(21)  # a = 1 held / 0 released, b = 0
-TR_PIN = const(22)  # a = pin, b = level | ticks_ms << 1 (gpio server or sim pins)
+TR_PIN = const(22)  # a = pin, b = level | (ticks_ms mod 2**29) << 1 (gpio server)
 TR_NAME = const(23)  # a = name length, b = 0; the task's name follows in TEXT records (as LOG)
 TR_KIND_MAX = const(23)
 

@@ -190,7 +190,11 @@ def fault(s, kind, detail=0, info=None):
     if s == tcb.cur and prev != _ST_RUNNABLE:
         srv = detach(s)
     tcb.state[s] = _ST_FAULTED
-    trace.write(_TR_FAULT, s, kind | prev << 8, detail & 0xFFFFFFFF)
+    # detail as it is: the viper write keeps its low 32 bits. Masking here
+    # (detail & 0xFFFFFFFF) built a long int on a 32-bit port, where that
+    # constant is no small int: a MemoryError in a full heap, which ended
+    # kernel.run() on the Pico (tests/firmware/kernel_faults.py).
+    trace.write(_TR_FAULT, s, kind | prev << 8, detail)
     if srv != 0xFF:
         ipc.reprioritise(srv)
     ipc.release_clients(s, _E_DEAD)

@@ -44,6 +44,7 @@ import hal
 from keep import trace
 
 _TR_PIN = const(22)  # abi.TR_PIN
+_PIN_TICKS_MASK = const(0x1FFFFFFF)  # abi.TR_PIN: ticks_ms mod 2**29
 
 _READ = const(1)
 _WRITE = const(2)
@@ -142,7 +143,10 @@ async def main(k, owns=None, rights=None, **_):
             else:
                 st[i].toggle()
             one[0] = v = st[i].value()
-            v |= h.ticks_ms() << 1 & 0xFFFFFFFF  # the record: level | ticks_ms << 1
+            # The record: level | ticks_ms << 1, the time kept to 29 bits so
+            # the sum stays a small int on a 32-bit port (masking the sum
+            # with 0xFFFFFFFF built a long int there, on every WRITE).
+            v |= (h.ticks_ms() & _PIN_TICKS_MASK) << 1
             trace.write(_TR_PIN, k.slot, b[0], v)
             await k.reply(c, _OK, one if op == _TOGGLE else None)
         elif op == _CONFIG:  # [pin, mode, pull(, value)]

@@ -298,8 +298,10 @@ for n in names:
 """
 
 
-def _query(repl, names):
-    code = f"RECORD = {RECORD!r}\nNAMES = {list(names)!r}\n" + _QUERY
+def _query(repl, names, record=RECORD):
+    """The board's .mpy version, hashlib, the deploy record (None: none
+    read) and [size, sha256] of each name (None where missing)."""
+    code = f"RECORD = {record!r}\nNAMES = {list(names)!r}\n" + _QUERY
     out = repl.exec(code, timeout=60).decode(errors="replace").splitlines()
     info = {"files": {}}
     try:

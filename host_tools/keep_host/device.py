@@ -12,6 +12,9 @@ a half-written file.
 
 RAM on the board per exchange is about 3 x CHUNK (the code text, the base64
 literal, the decoded bytes), small enough for an ESP32's heap.
+
+upload_many() writes many files with the same guarantee in a few
+exchanges (several small files to one), for deploys of dozens of modules.
 """
 
 import base64
@@ -86,3 +89,96 @@ def upload(repl, name, data, chunk=CHUNK, attempts=ATTEMPTS):
         except KeepError as err:  # link trouble: RawRepl re-enters on the next exec
             last = str(err)
     raise KeepError(f"could not write {name} after {attempts} attempts: {last}")
+
+
+# ---- many files, few exchanges -------------------------------------------------------
+
+# Defined on the board once per upload_many() call: each exchange then
+# carries only calls and base64 text. _kw appends a chunk to NAME.tmp;
+# _kd checks its size and sha256 and renames it into place, printing one
+# line per file: "OK NAME" or "BAD NAME SIZE".
+_MANY_HELPERS = """import binascii as _kb, os as _ko
+try:
+    import hashlib as _kh
+except ImportError:
+    _kh = None
+def _kw(n, b, first):
+    with open(n + '.tmp', 'wb' if first else 'ab') as f:
+        f.write(_kb.a2b_base64(b))
+def _kd(n, size, sha):
+    t = n + '.tmp'
+    s = _ko.stat(t)[6]
+    d = sha
+    if _kh is not None:
+        h = _kh.sha256()
+        buf = bytearray(512)
+        m = memoryview(buf)
+        with open(t, 'rb') as f:
+            while True:
+                k = f.readinto(buf)
+                if not k:
+                    break
+                h.update(m[:k])
+        d = ''.join('%02x' % x for x in h.digest())
+    if s != size or d != sha:
+        print('BAD', n, s)
+        return
+    try:
+        _ko.remove(n)
+    except OSError:
+        pass
+    _ko.rename(t, n)
+    print('OK', n)
+"""
+EXCHANGE_BYTES = 6144  # file bytes per exchange: ~3.5x that in board RAM while it runs
+
+
+def upload_many(repl, files, exchange_bytes=EXCHANGE_BYTES, attempts=ATTEMPTS, progress=None):
+    """upload() for many files at once: {name: bytes}, each written through
+    NAME.tmp and renamed after its size and sha256 were checked on the board,
+    several files to an exchange. The cost of an exchange is mostly fixed
+    (the board compiles the code, a link round trip or three), so a deploy
+    of small modules costs a few exchanges instead of one or more per file.
+    progress(name) is called as each file lands. Returns the names written."""
+    done = []
+    todo = dict(files)
+    for _ in range(attempts):
+        try:
+            repl.exec(_MANY_HELPERS, timeout=30)
+            code, size = "", 0
+            batch = []
+            for name, data in list(todo.items()):
+                for pos in range(0, max(len(data), 1), exchange_bytes):
+                    part = data[pos:pos + exchange_bytes]
+                    code += "_kw(%r,%r,%d)\n" % (name, base64.b64encode(part).decode(), pos == 0)
+                    size += len(part)
+                    if pos + exchange_bytes >= len(data):
+                        code += "_kd(%r,%d,%r)\n" % (name, len(data), hashlib.sha256(data).hexdigest())
+                        batch.append(name)
+                    if size >= exchange_bytes:
+                        _many_exchange(repl, code, batch, todo, done, progress)
+                        code, size, batch = "", 0, []
+            if code:
+                _many_exchange(repl, code, batch, todo, done, progress)
+            return done
+        except ReplExecError as err:
+            if "ENOSPC" in str(err) or "28" in str(err):
+                raise KeepError(f"the board's filesystem is full ({err})")
+            raise KeepError(str(err))
+        except KeepError as err:  # link trouble or a bad copy: the files not yet written again
+            last = str(err)
+    raise KeepError(f"could not write {len(todo)} files after {attempts} attempts: {last}")
+
+
+def _many_exchange(repl, code, batch, todo, done, progress):
+    out = repl.exec(code, timeout=60).decode(errors="replace").split("\n")
+    ok = {line.split()[1] for line in out if line.startswith("OK ")}
+    bad = [name for name in batch if name not in ok]
+    for name in batch:
+        if name in ok:
+            done.append(name)
+            todo.pop(name, None)
+            if progress:
+                progress(name)
+    if bad:
+        raise KeepError(f"{bad[0]}: the board holds other bytes after the copy")

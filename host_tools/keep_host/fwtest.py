@@ -5,8 +5,11 @@ It passes when it exits cleanly and, if a `<test>.py.exp` file sits beside
 it, its output equals that file. A test whose output starts with `SKIP`
 is reported as skipped (a feature the target lacks), never as passed.
 
-Where a test runs is a Target: the unix port here, or a board over its
-serial port (mpremote run) - the test programs are the same.
+Where a test runs is a target with run(path) -> Result: the unix port
+here (UnixPort), or a board over its console (keep_host.fwboard.SerialBoard,
+and EmulatedBoard for an emulated Pico of its own) - the test programs are
+the same. A program that cannot run on a board says so itself: its first
+output line is `SKIP <why>`.
 """
 
 import re
@@ -15,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import unixport
-from .paths import FIRMWARE, ROOT, venv_bin
+from .paths import FIRMWARE, ROOT
 
 # Tests may ask for another heap with a comment in their first lines:
 #   # heapsize: 128K
@@ -57,28 +60,6 @@ class UnixPort:
             out = out.decode(errors="replace") if isinstance(out, bytes) else out
             return Result(out + f"\n<timeout after {self.timeout}s>", -1)
         return Result(res.stdout, res.returncode)
-
-
-class SerialBoard:
-    """Runs a test on a board (or virtual board) through mpremote.
-
-    The firmware must already be deployed so `import keep` works there.
-    """
-
-    def __init__(self, port, timeout=120):
-        self.name = port
-        self.port = port
-        self.timeout = timeout
-
-    def run(self, path):
-        cmd = [str(venv_bin("mpremote")), "connect", self.port,
-               "run", str(path)]
-        try:
-            res = subprocess.run(cmd, capture_output=True, text=True,
-                                 timeout=self.timeout)
-        except subprocess.TimeoutExpired:
-            return Result(f"<timeout after {self.timeout}s>", -1)
-        return Result(res.stdout + res.stderr, res.returncode)
 
 
 def judge(path, result):

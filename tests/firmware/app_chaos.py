@@ -1,9 +1,10 @@
 # heapsize: 256K
-# The chaos app end to end on the unix port: flaky crashes in all four ways,
-# the supervisor (servers/supervisor.py) restarts it, the client keeps working and
-# loses nothing; the real drivers keep answering throughout.
+# The chaos app end to end: flaky crashes in all four ways, the supervisor
+# (servers/supervisor.py) restarts it, the client keeps working and loses
+# nothing; the real drivers keep answering throughout, on the rig
+# (tests/firmware/lib/rig.py: the LED on PIN_OUT, the looped UART, the NOR).
 import hal
-from hal.sim import world
+import rig
 from keep import caps, kernel, task
 
 import srv_util
@@ -12,7 +13,7 @@ from apps.chaos import main as chaos
 from servers import gpio, spi, uart
 
 hal.load()
-world.attach_nor(1, 13, 4096)
+rig.connect(4096)
 lines = []
 _log = task.Handle.log
 
@@ -24,11 +25,13 @@ def log(h, text):
 
 task.Handle.log = log
 srv_util.boot(backoff_ms=10)
-kernel.spawn(gpio.main, 1, "gpio", {"owns": {"pins": (2,)}, "rights": {"1": [2]}})
-kernel.spawn(uart.main, 1, "uart", {"owns": {"uart": (1,)}, "rights": {"1": 1}, "rxbuf": 64})
-kernel.spawn(spi.main, 1, "spi", {"owns": {"spi": ((1, 13),)}, "devices": {"1": 13}})
+kernel.spawn(gpio.main, 1, "gpio", {"owns": {"pins": (rig.PIN_OUT,)}, "rights": {"1": [rig.PIN_OUT]}})
+kernel.spawn(uart.main, 1, "uart", {"owns": {"uart": (rig.UART,)}, "rights": {"1": rig.UART},
+                                    "rxbuf": 64})
+kernel.spawn(spi.main, 1, "spi", {"owns": {"spi": ((rig.FLASH_BUS, rig.FLASH_CS),)},
+                                  "devices": {"1": rig.FLASH_CS}})
 kernel.spawn(flaky.main, 2, "flaky", {"crash_every_ms": 500, "first_ms": 300})
-kernel.spawn(chaos.main, 3, "chaos", {"period_ms": 2, "report_ms": 500})
+kernel.spawn(chaos.main, 3, "chaos", {"period_ms": 2, "report_ms": 500, "led": rig.PIN_OUT})
 caps.load(((), (), (), (), (), ((1, 1), (2, 1), (3, 1), (4, 1))))
 kernel.run(duration_ms=2600)
 

@@ -1,5 +1,10 @@
 # heapsize: 256K
 # uart_echo sends back what the host injects on a host-mode line.
+# ruff: noqa: E402 (the imports after the check below: on a board the test ends there)
+import rig
+
+rig.needs_sim("puts the UART line in host mode and injects bytes from outside")
+
 from hal.sim import world
 from keep import caps, kernel
 

@@ -1,11 +1,14 @@
 # The console command channel inside one process: requests come in on a
-# file (pollable like stdin), replies go to a list, the kernel keeps running.
+# stream pollable like stdin (a file on the unix port; on a board, whose
+# littlefs files cannot be polled, a pipe), replies go to a list, the
+# kernel keeps running.
+import io
 import json
 import os
 import time
 
 import micropython
-
+import rig
 from kt import boot, check, done
 from keep import abi, caps, conreq, console, fault, kernel, tcb, trace
 
@@ -42,9 +45,41 @@ class Sink:
 
 kernel.spawn(echo, prio=1, name="echo")
 kernel.spawn(ticker, prio=3, name="ticker")
-path = "/tmp/keep_console_%d.bin" % time.ticks_us()
-w = open(path, "wb")
-r = open(path, "rb")
+class Pipe(io.IOBase):
+    """Bytes the test writes and the console reads, pollable like stdin (a
+    file was, on the unix port; a board's littlefs files cannot be polled)."""
+
+    def __init__(self):
+        self.buf = bytearray()
+        self.pos = 0
+
+    def close(self):
+        pass
+
+    def write(self, b):
+        self.buf += b
+
+    def flush(self):
+        pass
+
+    def readinto(self, b):
+        n = min(len(b), len(self.buf) - self.pos)
+        b[:n] = self.buf[self.pos:self.pos + n]
+        self.pos += n
+        return n
+
+    def ioctl(self, req, arg):
+        if req == 3:  # MP_STREAM_POLL: POLLIN (1) while bytes wait
+            return arg & 1 if self.pos < len(self.buf) else 0
+        return 0
+
+
+if rig.SIM:
+    path = "%s/keep_console.bin" % rig.scratch()
+    w = open(path, "wb")
+    r = open(path, "rb")
+else:
+    w = r = Pipe()
 sink = Sink()
 caps.load([[(0, 7)], [], []])  # a manifest's grants: echo may send to itself
 console.start(stream_in=r, sink=sink)
@@ -78,6 +113,21 @@ def replies():
     return out
 
 
+def unread():
+    """Request bytes the console has not read yet."""
+    return r.tell() < w.tell() if rig.SIM else r.pos < len(r.buf)
+
+
+def settle():
+    """Run 30 ms, then on until the console has read every request and no
+    call is in flight (bounded): 30 ms are enough on the unix port, not on a
+    board, where a slice costs ~100x more."""
+    kernel.run(duration_ms=30)
+    t0 = time.ticks_ms()
+    while (unread() or console._call is not None) and time.ticks_diff(time.ticks_ms(), t0) < 3000:
+        kernel.run(duration_ms=5)
+
+
 check(conreq.crc16(b"123456789") == 0x29B1, "CRC-16/CCITT-FALSE check value")
 req(1, "ping")
 req(2, "tasks")
@@ -85,7 +135,7 @@ req(3, "hold ticker")
 req(4, "hold nosuch")
 req(5, "ping", crc=0x1234)  # damaged: dropped, not answered
 req(6, "frobnicate x")
-kernel.run(duration_ms=60)
+settle()
 rep = replies()
 check(rep[1]["ok"] and rep[1]["ntasks"] == 2 and rep[1]["proxy"] == 0xFF, "ping %r" % rep.get(1))
 rows = rep[2]["tasks"]
@@ -96,7 +146,7 @@ check("no task nosuch" in rep[4]["err"] and "ticker" in rep[4]["err"], "unknown 
 check(5 not in rep and console.bad_crc == 1, "bad crc dropped")
 check("unknown command" in rep[6]["err"], "unknown command")
 t0 = ticks[0]
-kernel.run(duration_ms=30)
+settle()
 check(ticks[0] == t0, "a held task does not run")
 
 sink.lines.clear()
@@ -105,7 +155,7 @@ trace.clear()
 req(8, "call echo 2 6869")  # the first call spawns the proxy...
 req(8, "call echo 2 6869")  # ...a resend while it is pending is ignored...
 req(9, "call echo 7")  # ...and another call refused: one call at a time
-kernel.run(duration_ms=30)
+settle()
 check(console.proxy == 2 and tcb.ntasks == 3 and tcb.name[2] == "console",
       "the first call spawned the proxy in the next free slot")
 check(kernel.lookup("console") == 2 and caps.grants[2][0] == abi.CONSOLE_BADGE
@@ -116,17 +166,17 @@ check(any(x[0] == abi.TR_NAME and x[1] == 2 for x in recs)
       and any(x[0] == abi.TR_STATE and x[1] == 2 for x in recs), "NAME and STATE records for the proxy")
 check(calls[0] == 1, "the resent first call ran once (%d)" % calls[0])
 req(8, "call echo 2 6869")  # a resend after the answer: the same answer, not a second call
-kernel.run(duration_ms=30)
+settle()
 check(calls[0] == 1 and sum(1 for ln in sink.lines if ln.startswith(b"\x1f=0008")) == 2,
       "the answered call is replayed, not rerun")
 req(9, "call echo 7")  # a resend of a refused call repeats the refusal...
 req(19, "call echo 7")  # ...a new request is served
-kernel.run(duration_ms=30)
+settle()
 req(10, "fault echo")
-kernel.run(duration_ms=30)
+settle()
 req(10, "fault echo")  # a resend: same reply, no second fault
 req(11, "fault ticker 99999")
-kernel.run(duration_ms=30)
+settle()
 rep = replies()
 check(rep[7]["ok"] and rep[7]["id"] == 1 << 8 | 1, "release: new generation %r" % rep.get(7))
 check(ticks[0] > t0, "released task runs again")
@@ -145,7 +195,7 @@ check(console.requests == 15, "requests counted %d" % console.requests)
 fault.fault(2, abi.F_INJECTED, 0, "test")
 sink.lines.clear()
 req(12, "call echo 2 00")
-kernel.run(duration_ms=30)
+settle()
 check(replies()[12]["rc"] == abi.E_DEAD, "call to a faulted server is dead")
 check(tcb.ntasks == 3 and tcb.gen[2] == 1 and tcb.state[2] == abi.ST_IN_WAIT,
       "a faulted proxy is restarted by the next call, in its slot")
@@ -164,5 +214,6 @@ micropython.heap_unlock()
 check(ok, "poll with nothing pending allocates nothing")
 w.close()
 r.close()
-os.remove(path)
+if rig.SIM:
+    os.remove(path)
 done()

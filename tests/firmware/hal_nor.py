@@ -1,5 +1,10 @@
 # Simulated SPI NOR flash (W25Q-like) behind a CS pin: JEDEC id, read, WEL,
 # page program (AND, page wrap), sector erase, busy/WIP, faults, file backing.
+# ruff: noqa: E402 (the imports after the check below: on a board the test ends there)
+import rig
+
+rig.needs_sim("tests the simulated NOR flash model itself (faults, timing, file backing)")
+
 import gc
 import os
 

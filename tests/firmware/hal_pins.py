@@ -1,5 +1,10 @@
 # Simulated GPIO: levels, pulls, host drive, stuck faults, wiring, edges -> irq bits,
 # output history with timestamps.
+# ruff: noqa: E402 (the imports after the check below: on a board the test ends there)
+import rig
+
+rig.needs_sim("tests the simulated GPIO itself (host drive, stuck pins, wires, history)")
+
 import hal
 from hal.sim import pins, world
 from keep import irq

@@ -1,5 +1,10 @@
 # Simulated UART: loopback, non-blocking readinto, overrun, RX notification,
 # noise (bit flips, inserted bytes), host mode, format changes.
+# ruff: noqa: E402 (the imports after the check below: on a board the test ends there)
+import rig
+
+rig.needs_sim("tests the simulated UART itself (noise, host mode, overruns)")
+
 import hal
 from hal.sim import world
 from keep import irq

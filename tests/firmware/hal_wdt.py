@@ -1,5 +1,10 @@
 # Simulated watchdog and reset cause: feeding keeps it quiet, expiry records
 # WDT_RESET (with the culprit) for the next boot, reset() records SOFT_RESET.
+# ruff: noqa: E402 (the imports after the check below: on a board the test ends there)
+import rig
+
+rig.needs_sim("tests the simulated watchdog and its reset-cause file")
+
 import os
 
 import hal

@@ -4,22 +4,19 @@
 # budgets, STATE records, the trace drained as frames, and a stale id.
 import sys
 
-from iso_util import frec, records, state
+import rig
+from iso_util import frec, records, run_until, state
 
 from keep import abi, boot, kernel, trace
 
-import os as _os
-import time as _time
-
-TMP = "/tmp/keep_iso_%d" % _time.ticks_us()
-_os.mkdir(TMP)
+TMP = rig.scratch()
 
 TABLE = """
 TABLE_VERSION = 2
 ABI_VERSION = 1
 APP = 'isoboot'
 BOARD = 'unix'
-HAL = 'sim'
+HAL = %r
 MAX_MSG = 64
 TRACE_RECORDS = 512
 SUPERVISOR = (3, 10000, 0, 0, 0)
@@ -34,7 +31,7 @@ TASKS = (
     ('hog', 'iso_boot_app', 'hog', 3, 1, False, (), ((1, 9),), E, 256, 0, {}),
     ('spin', 'iso_boot_app', 'spin', 3, 1, False, (), (), E, 0, 5, {}),
 )
-"""
+""" % rig.hal_name()
 
 APP = '''
 from keep import abi
@@ -132,7 +129,11 @@ for _ in range(400):
 from keep import fault  # noqa: E402
 
 fault.fault(1, abi.F_INJECTED, 0, "test")
+# Until every task is where it ends (held, done, echo restarted and waiting):
+# a time that is enough on the unix port is not on a board.
 kernel.run(duration_ms=60)
+run_until(lambda: [state(s) for s in range(6)] ==
+          ["in_recv", "in_recv", "done", "done", "held", "held"], 3000)
 watch()
 for x in iso_boot_app.seen:
     if x[0] != "rogue":  # when it runs depends on timing; checked on its own below

@@ -3,7 +3,7 @@
 # kind reaches the supervisor like a real fault; stale makes old ids E_DEAD;
 # malformed corrupts a queued message; refusals for the supervisor, unknown
 # tasks and calls made during a slice.
-from iso_util import boot, drain_logs, frec, state
+from iso_util import boot, drain_logs, frec, run_until, state
 
 from keep import abi, inject, kernel, mem, svc
 from servers import supervisor as sv
@@ -42,26 +42,23 @@ svc.set_supervisor(0)
 kernel.spawn(srv, 3, "srv")
 kernel.spawn(cli, 4, "cli")
 kernel.spawn(queued, 2, "queued")
-kernel.run(duration_ms=5)
-for _ in range(20):  # a loaded machine may need more than 5 ms to get srv waiting
-    if state(1) == "in_recv":
-        break
-    kernel.run(duration_ms=5)
+run_until(lambda: state(1) == "in_recv")  # a board, or a loaded machine, takes longer
 for kind in ("exception", "memory", "budget", "injected"):
     print(kind, inject.inject("srv", kind), inject.last, frec(1))
-    kernel.run(duration_ms=3)
+    run_until(lambda: state(1) == "in_recv")  # restarted, and waiting again
     print("  ->", state(1))
 print("stale", inject.inject(1, "stale"), inject.last)
-kernel.run(duration_ms=30)
+# until cli (30 ms sleep) and queued (40 ms) have made their calls
+run_until(lambda: state(2) == "done" and state(3) == "done")
 print("hold", inject.hold("srv"), state(1))
-kernel.run(duration_ms=15)  # queued sends now: E_DEAD while held
+kernel.run(duration_ms=15)
 print("release", inject.release("srv"), state(1))
 kernel.run(duration_ms=20)
 print("bad kind", inject.inject("srv", "nope"), inject.last)
 print("no task", inject.inject("ghost"), inject.last)
 print("supervisor", inject.inject(0), inject.last)
 print("no queue", inject.inject("srv", "malformed"), inject.last)
-for g in got:
+for g in sorted(got, key=lambda g: g[0]):  # cli's and queued's calls interleave by speed
     print(g)
 print([line for _s, line in drain_logs(0)])
 
@@ -86,8 +83,8 @@ svc.set_supervisor(0)
 kernel.spawn(slow, 3, "slow")
 kernel.spawn(two, 4, "a", args=(b"first",))
 kernel.spawn(two, 4, "b", args=(b"second",))
-kernel.run(duration_ms=2)
+run_until(lambda: state(2) == "in_reply" and state(3) == "in_send")  # b queued behind a
 print("malformed", inject.inject("slow", "malformed"), inject.last)
-kernel.run(duration_ms=30)
+run_until(lambda: state(2) == "done" and state(3) == "done")
 for g in got:
     print(g)

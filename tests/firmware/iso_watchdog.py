@@ -2,6 +2,11 @@
 # A task that never yields stops the supervisor's slices, so the watchdog is
 # no longer fed and fires; the next boot reports which task was running (sim
 # culprit). Also: Ctrl-C leaves the kernel for the REPL, safe boot skips it.
+# ruff: noqa: E402 (the imports after the check below: on a board the test ends there)
+import rig
+
+rig.needs_sim("lets the watchdog fire (a board's would reset it) and reads the reset-cause file")
+
 import os
 import sys
 import time

@@ -1,4 +1,6 @@
 # Priority inheritance: the classic three-task inversion, and a chain of servers.
+import time
+
 from kt import boot, check, done
 from keep import kernel, tcb
 
@@ -21,8 +23,12 @@ async def high_client(k, srv):
     events.append("high replied rc=%d" % r.rc)
 
 
-async def medium_busy(k, n):
-    for i in range(n):
+async def medium_busy(k, busy_ms):
+    # Busy for a time, not a number of slices: a slice costs ~100x more on
+    # a board than on the unix port, and 100 ms of slices is plenty for the
+    # high client's 2 ms sleep and the server's five slices on either.
+    t0 = time.ticks_ms()
+    while time.ticks_diff(time.ticks_ms(), t0) < busy_ms:
         await k.yield_()
     events.append("medium done")
 
@@ -30,7 +36,7 @@ async def medium_busy(k, n):
 boot()
 srv = kernel.spawn(low_server, 6, "low", (5,))
 kernel.spawn(high_client, 1, "high", (srv,))
-kernel.spawn(medium_busy, 3, "medium", (20000,))
+kernel.spawn(medium_busy, 3, "medium", (100,))
 kernel.run(until_idle=True)
 check(events.index("high replied rc=0") < events.index("medium done"),
       "the high client is served before the medium task finishes: %r" % events)

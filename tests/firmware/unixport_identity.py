@@ -1,4 +1,4 @@
-# The firmware tier really runs on MicroPython's unix port, not CPython.
+# The firmware tier really runs on MicroPython (the unix port, or a board), not CPython.
 import sys
 import micropython
 

@@ -91,3 +91,22 @@ def test_keep_boards_lists_all(capsys):
     out = capsys.readouterr().out
     for name in ("esp32_devkitc", "rpi_pico", "unix", "0xe48bff56", "10c4:ea60"):
         assert name in out
+
+
+def test_firmware_tests_rig_matches_the_board_files():
+    """tests/firmware/lib/rig.py's copy of each board's [test_wiring] (the
+    device never parses TOML) agrees with the board file, keyed by its HAL."""
+    import ast
+
+    from keep_host.paths import ROOT
+
+    src = (ROOT / "tests" / "firmware" / "lib" / "rig.py").read_text()
+    tree = ast.parse(src)
+    wiring = next(ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign)
+                  and getattr(n.targets[0], "id", None) == "WIRING")
+    for b in load_all():
+        w = b.test_wiring
+        (out_pin, in_pin), = w.gpio_loop
+        want = (out_pin, in_pin, w.uart_loop[0], w.spi_flash["bus"], w.spi_flash["cs"],
+                w.spi_flash["jedec_id"])
+        assert wiring[b.hal] == want, b.name

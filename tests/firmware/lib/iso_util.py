@@ -60,3 +60,38 @@ def drain_logs(slot=None):
     out = logs(slot)
     trace.clear()
     return out
+
+
+def run_until(cond, limit_ms=2000, step_ms=1):
+    """kernel.run() in steps of step_ms until cond() holds or limit_ms pass:
+    a wait for a state, not for a time that is long enough only at the unix
+    port's speed (a slice costs ~100x more on a board). Returns cond()."""
+    import time
+
+    t0 = time.ticks_ms()
+    while not cond() and time.ticks_diff(time.ticks_ms(), t0) < limit_ms:
+        kernel.run(duration_ms=step_ms)
+    return cond()
+
+
+def supervise(tasks, ms, until=None, **policy):
+    """Boot with the real supervisor in slot 0 (policy: its args), spawn
+    tasks [(fn, name, disposition)] at priority 2, run for ms (or, with
+    until, until it holds, at most ms). Returns the reboots the supervisor
+    asked for (its `reboot` callback, recorded unless policy gives one)."""
+    from keep import svc
+    from servers import supervisor as sv
+
+    boot()
+    reboots = []
+    policy.setdefault("reboot", lambda: reboots.append(1))
+    kernel.spawn(sv.main, 0, "supervisor",
+                 args=dict(dispositions=[0] + [t[2] for t in tasks], **policy))
+    svc.set_supervisor(0)
+    for fn, name, _d in tasks:
+        kernel.spawn(fn, 2, name)
+    if until is None:
+        kernel.run(duration_ms=ms)
+    else:
+        run_until(until, ms)
+    return reboots
