@@ -9,7 +9,7 @@ from keep import abi, caps, kernel, trace
 from apps.blinky import main as blinky
 from servers import gpio
 
-rig.connect()
+rig.connect(nor_size=None)  # blinky never touches the flash
 LED = rig.PIN_OUT
 kernel.boot(echo_text=True)
 kernel.spawn(gpio.main, 1, "gpio", {"owns": {"pins": (LED,)}, "rights": {"1": [LED]}})

@@ -43,13 +43,17 @@ if PIN_OUT is None:
 
 def connect(nor_size=65536):
     """Wire the simulated rig (a board's is wired already); returns the
-    simulated NOR flash on the unix port, None on a board."""
+    simulated NOR flash on the unix port, None on a board. nor_size=None
+    leaves the flash out, for a test that never touches it (its memory
+    image is nor_size bytes of the test's heap)."""
     global FLASH_JEDEC
     if not SIM:
         return None
     from hal.sim import world
 
     world.wire(PIN_OUT, PIN_IN)
+    if nor_size is None:
+        return None
     FLASH_JEDEC = 0xEF4000 | len(bin(nor_size)) - 3  # what the model answers: log2(size)
     return world.attach_nor(FLASH_BUS, FLASH_CS, nor_size)
 
