@@ -11,16 +11,16 @@ Workload: a `store` server (priority 1) answers three ops through a lease
 of its clients' regions; two clients (priorities 2 and 3) call it in a loop
 with a 50 ms timeout and check every answer. Faults are injected from the
 kernel's tick hook (every 5 ms), cycling through the kinds:
-- exception  keep.inject: the server faults as if it raised
+- exception  runtime.inject: the server faults as if it raised
 - memory     the server's next request reads past its lease (a real
              MemoryFault, raised in the server's code)
 - budget     the server's next request spins past its 2 ms slice budget
              or allocates past its 1 KB heap budget (alternately: real
              overruns, caught by the kernel's budget check)
-- stale      keep.inject "stale": the server restarts with a new
+- stale      runtime.inject "stale": the server restarts with a new
              generation; clients still hold the old id and get E_DEAD
 - malformed  a client sends a garbage request (unknown op, short body),
-             or keep.inject corrupts a queued message
+             or runtime.inject corrupts a queued message
 The supervisor restarts the server (back-off 1..4 ms, no flap hold).
 
 Figures: faults_injected, restarts, kernel_deaths (exceptions out of the
@@ -35,7 +35,8 @@ import json
 import sys
 import time
 
-from keep import abi, abinames, fault, inject, kernel, mem, svc, tcb
+from keep import abi, abinames, fault, kernel, mem, svc, tcb
+from runtime import inject
 from servers import supervisor as sv
 
 ticks_us = time.ticks_us

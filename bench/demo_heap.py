@@ -1,7 +1,7 @@
 """Run the chaos demo and merge its heap figures into bench/results.json
 (other keys are kept):
 
-- `demo_peak_heap_bytes`: the live-heap peak. keep.boot writes a TR_HEAP
+- `demo_peak_heap_bytes`: the live-heap peak. runtime.boot writes a TR_HEAP
   trace record of gc.mem_alloc() right after a gc.collect() every 500 ms
   (the live heap, less the virtual board's mapped ROMFS partition), and
   the demo keeps the highest.

@@ -7,7 +7,7 @@
 #                  the kernel, the HAL, the servers and the clients the
 #                  tasks import (as .mpy files their code is in the heap)
 #   app_modules_bytes  the same for the app's own modules (apps.NAME.*)
-#   setup_bytes    what keep.boot.setup adds to that: the kernel's tables,
+#   setup_bytes    what runtime.boot.setup adds to that: the kernel's tables,
 #                  the trace ring, and per task a Handle, its Msg and
 #                  buffers, its coroutine (the frame of its entry function)
 #   running_bytes  the live heap after the kernel ran RUN_MS, less the two
@@ -32,7 +32,8 @@ class NullSink:
 
 gc.collect()
 a0 = gc.mem_alloc()
-from keep import boot, console, kernel, tcb  # noqa: E402,F401  (console: started on the first tick)
+from keep import kernel, tcb  # noqa: E402,F401  (console: started on the first tick)
+from runtime import boot, console  # noqa: E402,F401  (console: started on the first tick)
 
 t = boot.load_table("app_table")
 for row in t.TASKS:

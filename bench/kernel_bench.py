@@ -42,7 +42,8 @@ import time
 
 import micropython
 
-from keep import abi, drain, kernel, trace
+from keep import abi, kernel, trace
+from runtime import drain
 
 ROUNDS = 7
 N = 4000

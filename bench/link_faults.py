@@ -59,7 +59,8 @@ END = b"LINKTEST END"
 MAIN_PY = """\
 # link-fault board: chatty tasks, the trace drained to the console
 import sys, time
-from keep import drain, kernel
+from keep import kernel
+from runtime import drain
 
 sys.stdin.readline()  # the host says go once its link faults are set
 kernel.boot(max_msg=32, trace_records=256)
@@ -101,7 +102,8 @@ print("LINKTEST END")
 
 
 def make_flash(flash, seconds):
-    shutil.copytree(FIRMWARE / "keep", flash / "keep", ignore=shutil.ignore_patterns("__pycache__"))
+    for d in ("keep", "runtime"):
+        shutil.copytree(FIRMWARE / d, flash / d, ignore=shutil.ignore_patterns("__pycache__"))
     (flash / "main.py").write_text(MAIN_PY.replace("DURATION_MS", str(int(seconds * 1000))))
 
 

@@ -123,7 +123,7 @@ def heap_parts(url):
                    chaos demo imports (kernel, HAL, servers, clients and
                    the app, as .mpy in the heap: the stock Pico firmware
                    has no ROMFS partition)
-    task_overhead_bytes = per task, what keep.boot.setup and the first
+    task_overhead_bytes = per task, what runtime.boot.setup and the first
                    seconds of running add (less the trace ring), less the
                    max_msg the estimate adds for each task itself
 

@@ -63,7 +63,7 @@ def note(name, f):
         seen[machine.mem32[id(f) + 12] & ~1] = name
 for mn in list(sys.modules):
     m = sys.modules[mn]
-    if not (mn.startswith('keep') or mn.startswith('asyncio')):
+    if mn.split('.')[0] not in ('keep', 'runtime', 'asyncio'):
         continue
     for k, v in m.__dict__.items():
         note(mn + '.' + k, v)

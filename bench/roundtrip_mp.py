@@ -15,7 +15,8 @@ and each message is handed over at send (the other path of ipc.send).
 
 import sys
 
-from keep import drain, kernel, tcb
+from keep import kernel, tcb
+from runtime import drain
 
 DATA = b"0123456789abcdef"
 

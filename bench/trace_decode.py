@@ -6,7 +6,7 @@
 - trace_bytes_per_event: console bytes per trace record for the synthetic
   session's mix (frames only, text excluded), FRAME_START and frame
   header/CRC included. Issue 6's goal is <= 8 for the chaos demo.
-- wire_encode_us_per_record: keep.wire.encode on the MicroPython unix port
+- wire_encode_us_per_record: runtime.wire.encode on the MicroPython unix port
   (bench/wire_encode_mp.py), if `micropython` is available.
 
 Usage: python bench/trace_decode.py [--mb 4] [--seed 0]

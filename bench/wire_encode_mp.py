@@ -1,8 +1,9 @@
-# MicroPython (unix port): microseconds per record for keep.wire.encode.
+# MicroPython (unix port): microseconds per record for runtime.wire.encode.
 # Run by bench/trace_decode.py; prints one JSON line.
 import time
 
-from keep import abi, wire
+from keep import abi
+from runtime import wire
 
 CAP = 256
 ring = bytearray(abi.TR_SIZE * CAP)

@@ -6,6 +6,6 @@ reset) skips the kernel and leaves the REPL. Ctrl-C stops a running kernel
 and returns to the REPL as well. Kept tiny so it never needs redeploying.
 """
 
-import keep.boot
+import runtime.boot
 
-keep.boot.start()
+runtime.boot.start()

@@ -170,7 +170,7 @@ FRAME_START = const(0x1E)  # ASCII record separator; never printed by the kernel
 FRAME_VERSION = const(1)
 FRAME_MAX_RECORDS = const(32)
 
-# ---- console command channel (keep/console.py, keep_host/console.py) ---------------------
+# ---- console command channel (runtime/console.py, keep_host/console.py) ---------------------
 # A request is one line the host writes to the board's stdin, a reply one line
 # the board prints; both start with CONSOLE_START, a byte the kernel never
 # prints and no terminal binds (Ctrl-C, 0x03, stays the interrupt char):

@@ -152,7 +152,7 @@ async def main(k, flap_restarts=5, flap_window_ms=10000, backoff_ms=10, backoff_
                     await k.log("supervisor: %s %s fault: rebooting the board (disposition reboot)"
                                 % (name, why))
                     try:
-                        from keep import drain
+                        from runtime import drain
 
                         drain.drain(8)
                     except Exception:

@@ -1,4 +1,4 @@
-"""Host side of the console command channel (device side: firmware/keep/console.py).
+"""Host side of the console command channel (device side: firmware/runtime/console.py).
 
     with ConsoleClient("socket://127.0.0.1:4000") as c:
         for t in c.tasks():
@@ -182,7 +182,7 @@ class ConsoleClient:
 
     def _no_answer(self, cmd):
         tail = [t for t in self.text if t.strip()]
-        hint = "is the Keep kernel running with the console channel (keep.console)?"
+        hint = "is the Keep kernel running with the console channel (runtime.console)?"
         partial = "".join(item[1] for item in self._split.flush_text() if item[0] == "text")
         last = (tail[-1] if tail else "") + partial
         if ">>>" in last or "raw REPL" in last or last.endswith(">"):

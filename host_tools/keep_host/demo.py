@@ -12,7 +12,7 @@ It takes the same path as a user with a board would:
    (keep_host.vboard.pico; its seconds are board seconds);
 2. `keep deploy` (keep_host.deploy.deploy): the manifest checked and
    compiled, the firmware and app compiled to .mpy, copied, and a soft
-   reset into firmware/main.py -> keep.boot.start(): the app table booted,
+   reset into firmware/main.py -> runtime.boot.start(): the app table booted,
    the console channel started, the trace drained to the console;
 3. the console watched with the monitor's decoder (keep_host.trace:
    Decoder + BoardState, the `keep monitor` code), for `seconds`.
@@ -20,7 +20,7 @@ It takes the same path as a user with a board would:
 Every number in the summary comes from the board: requests, served,
 errors and lost from the chaos client's own last `chaos: ...` log line;
 restarts and faults from the kernel's trace records; the heap peak from
-the TR_HEAP records keep.boot writes (live heap after a collection).
+the TR_HEAP records runtime.boot writes (live heap after a collection).
 """
 
 import re
@@ -38,7 +38,7 @@ _CHAOS = re.compile(r"chaos: ((?:\w+=\d+ ?)+)")
 # does); the summary compares the live peak with it. The heap the board
 # runs with is boards/unix.toml's unless --heap says otherwise.
 GOAL_HEAP = 65536
-CONSOLE_TASK = "console"  # keep.boot adds the console channel's proxy after the app's tasks
+CONSOLE_TASK = "console"  # runtime.boot adds the console channel's proxy after the app's tasks
 
 
 @dataclass
@@ -113,7 +113,7 @@ def rigged_app(app, board):
 
 
 def task_names(app, board):
-    """{slot: name} as keep.boot lays the tasks out: the table's rows, then
+    """{slot: name} as runtime.boot lays the tasks out: the table's rows, then
     the console proxy."""
     ns = {}
     exec(compile_app(app, board=board), ns)  # a module of plain literals

@@ -54,7 +54,7 @@ from .errors import KeepError
 # Board paths are relative to the root, where the query chdirs first: the
 # unix port's VfsPosix mounted at / refuses os.rename with absolute paths.
 RECORD = ".keep_deploy.json"  # what the last deploy wrote (to remove stale files)
-FIRMWARE_DIRS = ("keep", "hal", "servers", "clients")
+FIRMWARE_DIRS = ("keep", "runtime", "hal", "servers", "clients")
 CACHE = paths.ROOT / "build" / "mpy-cache"
 _VERSION_RE = re.compile(r"mpy v(\d+)\.(\d+)")
 

@@ -48,7 +48,7 @@ from .errors import KeepError
 from .fwtest import FW_LIB, Result
 
 DIR = "fwtest"  # on the board, beside (not over) a deployed app
-FIRMWARE_DIRS = ("keep", "hal", "servers", "clients", "apps")
+FIRMWARE_DIRS = ("keep", "runtime", "hal", "servers", "clients", "apps")
 TIMEOUT_S = 120.0  # board seconds per test; the slowest runs ~60 s on the emulated Pico
 _EXIT = "\x1ekeep-fwtest-exit"  # the marker line carrying SystemExit's code
 

@@ -10,7 +10,8 @@ import time
 import micropython
 import rig
 from kt import boot, check, done
-from keep import abi, caps, conreq, console, fault, kernel, tcb, trace
+from keep import abi, caps, fault, kernel, tcb, trace
+from runtime import conreq, console
 
 boot(max_msg=32)
 

@@ -7,7 +7,8 @@ import sys
 import rig
 from iso_util import frec, records, run_until, state
 
-from keep import abi, boot, kernel, trace
+from keep import abi, kernel, trace
+from runtime import boot
 
 TMP = rig.scratch()
 
@@ -103,11 +104,11 @@ class Sink:
 sink = Sink()
 t = boot.load_table("iso_boot_table")
 boot.setup(t, out=sink)
-from keep import drain  # noqa: E402
+from runtime import drain  # noqa: E402
 
 drain.reset(None)  # keep the records in the ring to look at them; drained at the end
 # the boot-time half is dropped again once setup() returns
-print("bootload dropped", "keep.bootload" not in sys.modules, not hasattr(sys.modules["keep"], "bootload"))
+print("bootload dropped", "runtime.bootload" not in sys.modules, not hasattr(sys.modules["runtime"], "bootload"))
 print("tasks", [kernel.tcb.name[s] for s in range(kernel.tcb.ntasks)])
 print("boot", [(a, b & 0xFF, b >> 8) for _s, a, b in records(abi.TR_BOOT)])
 print("states", [(s, a & 0xFF, a >> 8) for s, a, _b in records(abi.TR_STATE)])

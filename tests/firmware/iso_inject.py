@@ -1,11 +1,12 @@
 # heapsize: 160K
-# keep.inject (what the console's fault/hold/release commands call): every
+# runtime.inject (what the console's fault/hold/release commands call): every
 # kind reaches the supervisor like a real fault; stale makes old ids E_DEAD;
 # malformed corrupts a queued message; refusals for the supervisor, unknown
 # tasks and calls made during a slice.
 from iso_util import boot, drain_logs, frec, run_until, state
 
-from keep import abi, inject, kernel, mem, svc
+from keep import abi, kernel, mem, svc
+from runtime import inject
 from servers import supervisor as sv
 
 boot()

@@ -13,7 +13,8 @@ import time
 
 from iso_util import frec, records
 
-from keep import abi, boot, kernel
+from keep import abi, kernel
+from runtime import boot
 
 import os as _os
 import time as _time

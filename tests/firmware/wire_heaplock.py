@@ -2,7 +2,8 @@
 # (wrapping around the ring, every record kind) with the heap locked.
 import micropython
 
-from keep import abi, wire
+from keep import abi
+from runtime import wire
 
 CAP = 64
 ring = bytearray(abi.TR_SIZE * CAP)

@@ -1,6 +1,6 @@
 """The console client against a fake board: framing, noise, loss, refusals.
 
-The fake answers requests the way firmware/keep/console.py does (the real
+The fake answers requests the way firmware/runtime/console.py does (the real
 thing runs in tests/firmware/console_channel.py and test_console_vboard.py);
 here each error case is quick to provoke.
 """

@@ -12,7 +12,7 @@ def test_demo_survives_restarts_and_loses_nothing(capsys, tmp_path):
     rec = tmp_path / "chaos.bin"
     assert cli.main(["demo", "--seconds", "6", "--record", str(rec)]) == 0
     out = capsys.readouterr().out
-    # deployed with keep deploy, booted by firmware/main.py -> keep.boot (console channel too)
+    # deployed with keep deploy, booted by firmware/main.py -> runtime.boot (console channel too)
     assert re.search(r"deployed chaos to socket://\S+ \(unix\): \d+ uploaded", out)
     assert "keep: kernel running, 6 tasks (app chaos on unix)" in out
     # the trace showed the flaky server faulting and being restarted
@@ -59,7 +59,7 @@ def test_demo_runs_in_a_64k_heap(capsys):
 
 def test_summary_numbers_come_from_the_board_lines():
     w = demo._Watcher({4: "flaky", 5: "chaos"}, out=lambda s: None)
-    assert demo.task_names("chaos", "unix")[6] == "console"  # keep.boot's proxy, after the app
+    assert demo.task_names("chaos", "unix")[6] == "console"  # runtime.boot's proxy, after the app
 
     recs = log_records(5, b"chaos: requests=10 served=7 errors=3 lost=0 dead=2 bad=1 "
                           b"restarts=2 drivers=0")

@@ -15,8 +15,8 @@ def fw(tmp_path_factory):
 def test_plan_has_the_board_modules_and_main_last(fw):
     plan = build(APP, firmware=fw)
     names = list(plan.files)
-    assert names[-1] == "main.py" and b"keep.boot.start()" in plan.files["main.py"]  # source
-    assert {"keep/kernel.mpy", "keep/console.mpy", "app_table.mpy", "demo/tasks.mpy",
+    assert names[-1] == "main.py" and b"runtime.boot.start()" in plan.files["main.py"]  # source
+    assert {"keep/kernel.mpy", "runtime/console.mpy", "app_table.mpy", "demo/tasks.mpy",
             "hal/sim/pins.mpy"} <= set(names)
     assert not any(n.startswith(("hal/esp32", "hal/rp2")) for n in names), "other chips' HALs"
     assert all(n.endswith(".mpy") for n in names[:-1])

@@ -1,7 +1,7 @@
-"""The host compiler's app_table.py boots on the unix port (keep.boot).
+"""The host compiler's app_table.py boots on the unix port (runtime.boot).
 
 compile_app checks a manifest and writes the table; the MicroPython unix
-port then boots it with keep.boot.main: tasks in slot order, regions
+port then boots it with runtime.boot.main: tasks in slot order, regions
 carved under the board's MPU rules, grants and badges stamped, and a
 crashing server restarted by the supervisor.
 """
@@ -67,7 +67,8 @@ async def user(k, rounds):
 
 DRIVER = '''
 import sys
-from keep import boot, kernel, tcb
+from keep import kernel, tcb
+from runtime import boot
 import iso_tasks
 
 

@@ -1,4 +1,4 @@
-"""The board's encoder (keep.wire on the unix port) and the host's agree byte for byte."""
+"""The board's encoder (runtime.wire on the unix port) and the host's agree byte for byte."""
 
 import random
 
@@ -7,7 +7,7 @@ from keep_host.trace import frame as fr
 
 SCRIPT = """
 import binascii
-from keep import wire
+from runtime import wire
 out = bytearray(wire.FRAME_BUF_LEN)
 for line in open(%r):
     cap, first, count, seq, ring = line.split()

@@ -11,7 +11,7 @@ HEAP = None  # the board file's memory.heap_bytes (boards/unix.toml), as `keep v
 
 
 def firmware_tree(tmp: Path) -> Path:
-    """A copy of firmware/ (main.py -> keep.boot.start(): table, console, trace)
+    """A copy of firmware/ (main.py -> runtime.boot.start(): table, console, trace)
     that a test may change without touching the checkout."""
     fw = tmp / "firmware"
     shutil.copytree(FIRMWARE, fw, ignore=shutil.ignore_patterns("__pycache__", "*.bin"))

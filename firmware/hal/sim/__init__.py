@@ -5,7 +5,7 @@ run unchanged on the virtual board. Extra, sim-only calls:
 
   heap_reserved()           heap bytes the ROMFS partition takes
   heap_meter()              bytes allocated so far, less what the simulated
-                            devices allocated (keep.bootload makes it the
+                            devices allocated (runtime.bootload makes it the
                             kernel's heap meter: a board's peripherals
                             allocate nothing, so neither do these, for the
                             tasks' heap budgets)
@@ -65,7 +65,7 @@ def heap_meter():
 def heap_reserved():
     """Heap bytes the virtual board's ROMFS partition takes (its boot code
     maps the partition into the bottom of the heap; on a real board it is
-    flash, outside the heap). keep.boot subtracts it from its heap reports."""
+    flash, outside the heap). runtime.boot subtracts it from its heap reports."""
     return int(os.getenv("KEEP_SIM_ROMFS_BYTES") or 0)
 
 

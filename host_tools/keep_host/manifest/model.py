@@ -12,9 +12,9 @@ DISPOSITIONS = {"restart": 0, "hold": 1, "reboot": 2}
 PRIORITY_MOST, PRIORITY_LEAST = 0, 7  # lower number = more important
 SUPERVISOR = "supervisor"  # slot 0, always present, not declared in [tasks]
 SUPERVISOR_ENTRY = ("servers.supervisor", "main")
-CONSOLE = "console"  # the console channel's host proxy task (keep/console.py), after the app's
+CONSOLE = "console"  # the console channel's host proxy task (runtime/console.py), after the app's
 RESERVED = {SUPERVISOR: "the supervisor is always task slot 0",
-            CONSOLE: "keep.boot adds the console channel's proxy task under this name"}
+            CONSOLE: "runtime.boot adds the console channel's proxy task under this name"}
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Trace frames: the pure-Python codec (the board's twin is firmware/keep/wire.py).
+"""Trace frames: the pure-Python codec (the board's twin is firmware/runtime/wire.py).
 
 A frame on the console is FRAME_START followed by the body in 6-bit
 encoding (see docs/trace-format.md):

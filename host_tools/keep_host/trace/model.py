@@ -158,7 +158,7 @@ class BoardState:
             del self.tasks[s]
 
     def _on_name(self, s, f, ev):
-        # The board names its tasks at boot and every 5 s (keep.boot); the
+        # The board names its tasks at boot and every 5 s (runtime.boot); the
         # decoder has already let a --names name win (ev.task is the one to show).
         self.names[s] = ev.task
         self.task(s).name = ev.task

@@ -1,5 +1,5 @@
 # Helpers for the srv_* and app_* firmware tests: the real supervisor in
-# slot 0 and the real region arena (keep.mem), as keep.boot sets them up.
+# slot 0 and the real region arena (keep.mem), as runtime.boot sets them up.
 from keep import kernel, mem, svc
 from servers import supervisor
 

@@ -1,6 +1,6 @@
 """Fault injection, hold and release for tests and users (host-facing).
 
-The console command channel (keep/console.py) calls these between slices,
+The console command channel (runtime/console.py) calls these between slices,
 from the kernel's tick or idle hook, as `keep fault/hold/release` do on the
 host. Tasks use the supervisor calls instead (k.sv_inject, k.sv_hold).
 Each returns 0 or a negative abi.E_* code; `last` holds a one-line reason.
@@ -26,7 +26,7 @@ Invariants:
 
 from micropython import const
 
-from . import fault, kernel, tcb, trace
+from keep import fault, kernel, tcb, trace
 
 _ACC_WRITE = const(2)  # abi.ACC_WRITE
 _E_BADARG = const(-7)  # abi.E_BADARG
@@ -108,7 +108,7 @@ def inject(target, kind="exception"):
     if kind == "exception":
         fault.fault(s, _F_EXCEPTION, 0, InjectedFault("injected exception"))
     elif kind == "memory":
-        from . import mem
+        from keep import mem
 
         mem.violation(s, 0, _ACC_WRITE, 0xFFFF, 1, "injected memory fault")
     elif kind == "budget":

@@ -1,6 +1,6 @@
 """Console requests: check, run and answer one request line.
 
-The other half of keep/console.py (whose docstring is the wire format):
+The other half of runtime/console.py (whose docstring is the wire format):
 console.poll() collects a line and hands it here, so a board the host
 never sends a request to (the chaos demo) does not load this code (~2 K
 and ~20 interned names on the unix port). The state a reply depends on
@@ -16,7 +16,9 @@ import sys
 
 from micropython import const
 
-from . import caps, console, drain, fault, kernel, notify, tcb, trace
+from keep import caps, fault, kernel, notify, tcb, trace
+
+from . import console, drain
 
 _ABI_VERSION = const(1)  # abi.ABI_VERSION
 _CONSOLE_BADGE = const(65535)  # abi.CONSOLE_BADGE
@@ -128,7 +130,7 @@ def _command(seq, cmd, args):
             return {"err": "the console task itself cannot be faulted"}
         st = tcb.state[s]
         if st >= _FAULTED:
-            from .faultnames import STATES
+            from keep.faultnames import STATES
 
             return {"err": "%s is %s: nothing runs to fault" % (tcb.name[s], STATES.split()[st])}
         kind = int(args[1]) if len(args) > 1 else _F_INJECTED
@@ -167,7 +169,7 @@ def _command(seq, cmd, args):
 def _start_proxy():
     """Spawn the host proxy in the next free slot (kernel context: between
     slices), grant it every slot with the console badge, and name it in the
-    trace as keep.boot names the tasks it starts."""
+    trace as runtime.boot names the tasks it starts."""
     s = kernel.spawn(_proxy, prio=console._prio, name="console") & 0xFF
     g = caps.grants
     if g is not None:

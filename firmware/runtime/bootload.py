@@ -1,6 +1,6 @@
-"""Boot-time half of keep.boot: read the app table and set the kernel up.
+"""Boot-time half of runtime.boot: read the app table and set the kernel up.
 
-keep.boot imports this module, calls one function and then drops it
+runtime.boot imports this module, calls one function and then drops it
 (sys.modules entry, the keep package's attribute, a collection), so none
 of this code's function objects stay in the heap while the kernel runs.
 What setup() does, in order:
@@ -18,21 +18,21 @@ What setup() does, in order:
    dispositions, servers, the watchdog) as keyword arguments on top.
 4. Grants (caps.load), the supervisor slot, a hook that reboots the board
    if the supervisor itself faults.
-5. The console command channel (keep/console.py): boot.console_hook is
+5. The console command channel (runtime/console.py): boot.console_hook is
    set to boot._console_start, which starts it on the kernel's first tick
    (console=False leaves it out). Its host proxy task `console` is spawned by the first `keep call`,
    in the slot after the app's.
-6. Hooks: the kernel's tick and idle hooks (keep.boot's _tick, _idle).
+6. Hooks: the kernel's tick and idle hooks (runtime.boot's _tick, _idle).
 7. Trace: a BOOT record (reset cause | culprit << 8), a watchdog fault
    record for the culprit, one STATE record per task, a boot log line.
 
 Invariants:
 - Nothing made here may keep a reference to this module's globals once
   setup() returns (no function, lambda or method defined here stored in
-  the kernel, a task's args or keep.boot): that would keep the whole
-  module alive. The simulator watchdog's culprit property is keep.boot's.
+  the kernel, a task's args or runtime.boot): that would keep the whole
+  module alive. The simulator watchdog's culprit property is runtime.boot's.
 - The state the run time reads (hal, wdt, boot_cause, console_hook,
-  heap_ms, heap_reserved ...) is keep.boot's; it is set there, as
+  heap_ms, heap_reserved ...) is runtime.boot's; it is set there, as
   attributes, never kept here.
 - A table made for another TABLE_VERSION or ABI_VERSION is refused with
   one line saying what to redeploy, never half-loaded.
@@ -44,7 +44,9 @@ import time
 
 from micropython import const
 
-from . import boot, caps, drain, fault, kernel, svc, tcb, trace
+from keep import caps, fault, kernel, svc, tcb, trace
+
+from . import boot, drain
 
 _ABI_VERSION = const(1)  # abi.ABI_VERSION
 _F_WATCHDOG = const(11)  # abi.F_WATCHDOG
@@ -56,7 +58,7 @@ _TR_STATE = const(19)  # abi.TR_STATE
 
 
 class BootError(Exception):
-    """A table this firmware must not run (here, not in keep.boot: a class
+    """A table this firmware must not run (here, not in runtime.boot: a class
     costs ~0.3 KB of heap for as long as its module lives)."""
 
 
@@ -93,7 +95,7 @@ def entry(module, function):
 
 
 def setup(t, hal_impl=None, out=None, wdt_ms=None, console=True):
-    """keep.boot.setup: everything main() does short of kernel.run()."""
+    """runtime.boot.setup: everything main() does short of kernel.run()."""
     import hal as hal_pkg
 
     b = boot
@@ -114,7 +116,7 @@ def setup(t, hal_impl=None, out=None, wdt_ms=None, console=True):
     if any(specs) or "keep.mem" in sys.modules:
         # keep.mem loads only when a task declares a region (or a previous
         # boot in this process left an arena that must be let go).
-        from . import mem
+        from keep import mem
 
         rules = mem.rules_from(getattr(t, "MPU", getattr(t, "HAL", None)))
         mem.init(mem.need(specs, rules), rules)
@@ -184,7 +186,7 @@ def report_watchdog(slot):
 
 
 def main(table, hal_impl, out, wdt_ms, console):
-    """keep.boot.main's boot half: load the table, set up, say so."""
+    """runtime.boot.main's boot half: load the table, set up, say so."""
     t = setup(load_table(table), hal_impl, out, wdt_ms, console)
     if out is None:  # on the console, for whoever watches it (the trace has the same)
         print("keep: kernel running, %d tasks (app %s on %s)" % (
@@ -193,7 +195,7 @@ def main(table, hal_impl, out, wdt_ms, console):
 
 
 def safe_boot(pin=None):
-    """keep.boot.safe_boot."""
+    """runtime.boot.safe_boot."""
     import os
 
     try:
@@ -210,7 +212,7 @@ def safe_boot(pin=None):
 
 
 def start(table, pin):
-    """keep.boot.start's boot half: safe-boot checks, then main()'s boot
+    """runtime.boot.start's boot half: safe-boot checks, then main()'s boot
     half. The table module when the kernel is to run, else None."""
     if safe_boot():
         print("keep: safe boot (%s file present): kernel not started" % boot.SAFEBOOT_FILE)

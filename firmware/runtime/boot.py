@@ -3,8 +3,8 @@
 main() imports the device table the host compiled (app_table.py, layout in
 docs/manifest.md), sets the kernel up from it and runs it. The boot-time
 work (table checks, the HAL, tasks, grants, the console channel, the first
-trace records: the steps are listed in keep/bootload.py) lives in
-keep.bootload, which setup(), main(), start(), load_table() and safe_boot()
+trace records: the steps are listed in runtime/bootload.py) lives in
+runtime.bootload, which setup(), main(), start(), load_table() and safe_boot()
 import, call and then drop again (sys.modules, the package attribute, a
 collection): its code costs no heap while the kernel runs, and a second
 boot in the same process (tests, bench) simply imports it again. What
@@ -26,7 +26,7 @@ Ctrl-C (KeyboardInterrupt) returns from main() to the REPL; a reboot
 Invariants:
 - Nothing here runs after kernel.run() starts except the hooks, which
   allocate nothing when there is nothing to do.
-- keep.bootload is not in sys.modules while the kernel runs.
+- runtime.bootload is not in sys.modules while the kernel runs.
 - A table made for another TABLE_VERSION or ABI_VERSION is refused with
   one line saying what to redeploy, never half-loaded.
 """
@@ -48,7 +48,9 @@ import time  # noqa: E402
 
 from micropython import const  # noqa: E402
 
-from . import drain, fault, kernel, tcb, trace  # noqa: E402
+from keep import fault, kernel, tcb, trace  # noqa: E402
+
+from . import drain  # noqa: E402
 
 _KERNEL_SLOT = const(255)  # abi.KERNEL_SLOT
 _TR_HEAP = const(17)  # abi.TR_HEAP
@@ -58,10 +60,10 @@ TABLE_VERSION = 2  # host_tools/keep_host/manifest/table.py TABLE_VERSION
 SAFEBOOT_FILE = "SAFEBOOT"
 
 # ---- hook point: the console command channel -----------------------------------
-# Polled from the kernel's tick and idle hooks: keep.console.poll reads
+# Polled from the kernel's tick and idle hooks: runtime.console.poll reads
 # pending command bytes without blocking and answers them. setup() sets it
 # to _console_start, which loads and starts the channel on the first tick,
-# once keep.bootload and the table are gone: not loading it inside the
+# once runtime.bootload and the table are gone: not loading it inside the
 # boot keeps ~1.2 KB off the boot's peak (the highest point of a small
 # board's heap). Bytes the host sends before then wait in stdin.
 # None = no command channel.
@@ -147,21 +149,21 @@ def _supervisor_fault(slot):
 
 def _culprit(w, v=None):
     """The simulator watchdog's culprit property (getter and ignored
-    setter): kernel.running[0]. Here, not in keep.bootload, so the
+    setter): kernel.running[0]. Here, not in runtime.bootload, so the
     watchdog does not keep that module alive."""
     return kernel.running[0]
 
 
 def _boot(fn, *args):
-    """Call keep.bootload's `fn`, then drop the module again."""
+    """Call runtime.bootload's `fn`, then drop the module again."""
     from . import bootload
 
     try:
         return getattr(bootload, fn)(*args)
     finally:
         bootload = None
-        sys.modules.pop("keep.bootload", None)
-        pkg = sys.modules.get("keep")
+        sys.modules.pop("runtime.bootload", None)
+        pkg = sys.modules.get("runtime")
         if pkg is not None and "bootload" in pkg.__dict__:
             delattr(pkg, "bootload")
         gc.collect()
@@ -169,7 +171,7 @@ def _boot(fn, *args):
 
 def load_table(name):
     """Import the table module (or take a module object) and check it:
-    keep.bootload.BootError when it was made for another TABLE_VERSION or ABI."""
+    runtime.bootload.BootError when it was made for another TABLE_VERSION or ABI."""
     return _boot("load_table", name)
 
 

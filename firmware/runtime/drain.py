@@ -1,7 +1,7 @@
 """Trace drain: ring records out to the console as frames.
 
 Called from the kernel's tick and idle hooks. Each frame is encoded into
-one preallocated buffer (keep.wire) and written with a single write, so
+one preallocated buffer (runtime.wire) and written with a single write, so
 console text printed by tasks can never land inside a frame.
 
 Invariants:
@@ -16,7 +16,9 @@ import time
 import micropython
 from micropython import const
 
-from . import trace, wire
+from keep import trace
+
+from . import wire
 
 _FRAME_MAX_RECORDS = const(32)  # abi.FRAME_MAX_RECORDS
 _KERNEL_SLOT = const(255)  # abi.KERNEL_SLOT

@@ -7,7 +7,7 @@ poll() from the kernel's tick and idle hooks (boot.py's console_hook); it
 reads whatever stdin holds without blocking, picks out request lines and
 answers them at once, except `call`, which a tiny kernel task (the host
 proxy, named "console") makes on the host's behalf. The proxy is spawned
-by the first `call` (keep/conreq.py), in the next free slot, and kept for
+by the first `call` (runtime/conreq.py), in the next free slot, and kept for
 later calls: a board the host never calls pays nothing for it.
 
 Wire format (numbers in abi.py, the full table in docs/tools.md):
@@ -38,7 +38,7 @@ Invariants:
   safe: kernel.run() holds only the MAX_TASKS-long tcb arrays, and its
   next pop finds the new slot on its ready queue.
 
-Checking, running and answering a request is keep/conreq.py, loaded on the
+Checking, running and answering a request is runtime/conreq.py, loaded on the
 first request: a board the host never asks anything pays only for this part.
 """
 
@@ -46,7 +46,7 @@ import sys
 
 from micropython import const
 
-from . import tcb
+from keep import tcb
 
 _START = const(0x1F)  # abi.CONSOLE_START
 _LINE_MAX = const(200)  # abi.CONSOLE_LINE_MAX
@@ -70,7 +70,7 @@ requests = 0
 def start(with_proxy=True, prio=7, stream_in=None, sink=None, timeout_ms=1000):
     """Listen on the console. The host proxy task (for `call`, at `prio`) is
     spawned by the first call, in the next free slot (after the app's tasks
-    when started from keep.boot); with_proxy=False refuses calls instead.
+    when started from runtime.boot); with_proxy=False refuses calls instead.
     With a manifest loaded the proxy is granted every slot with
     abi.CONSOLE_BADGE, so servers can tell host calls apart.
     stream_in / sink replace sys.stdin / the console output (tests).
