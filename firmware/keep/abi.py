@@ -138,7 +138,9 @@ TR_KIND_MAX = const(23)
 
 KERNEL_SLOT = const(0xFF)
 
-# syscall numbers (TR_SYSCALL a, and the host's `keep call`)
+# syscall numbers (TR_SYSCALL a): one per method of keep/task.py's Handle,
+# listed in its table (tests/host/test_syscall_surface.py). lookup, region
+# and the sv_* calls are immediate (no await); sv_* are the supervisor's.
 SYS_SEND = const(1)
 SYS_RECV = const(2)
 SYS_REPLY = const(3)
@@ -148,6 +150,13 @@ SYS_SLEEP = const(6)
 SYS_YIELD = const(7)
 SYS_LOG = const(8)
 SYS_FAULT = const(9)
+SYS_LOOKUP = const(10)
+SYS_REGION = const(11)
+SYS_SV_RESTART = const(12)
+SYS_SV_HOLD = const(13)
+SYS_SV_RELEASE = const(14)
+SYS_SV_INJECT = const(15)
+SYS_SV_STATUS = const(16)
 
 # On the wire each record keeps only its first TR_WIRE_LEN[kind] bytes
 # (kind, slot, then a and b little endian, truncated): most events need 6.

@@ -14,14 +14,14 @@ Invariants:
   fault.
 """
 
+import io
+import sys
+
 from micropython import const
 
-from . import sched, tcb, trace
-
-# keep.kernel sets these when it loads (they import this module). fault()
-# runs inside the kernel loop, also when the heap is full, and a relative
-# import in a function builds the module's full name on the heap.
-ipc = kernel = notify = None
+from . import notify, tcb, timers, trace
+from .faultnames import STATES, fault_name
+from .transition import detach, release_clients, reprioritise, retire
 
 _E_DEAD = const(-1)  # abi.E_DEAD
 _NOTE_FAULT = const(536870912)  # abi.NOTE_FAULT
@@ -32,6 +32,8 @@ _ST_IN_REPLY = const(2)  # abi.ST_IN_REPLY
 _ST_IN_SEND = const(1)  # abi.ST_IN_SEND
 _ST_RUNNABLE = const(0)  # abi.ST_RUNNABLE
 _TR_FAULT = const(9)  # abi.TR_FAULT
+_F_MEMORY = const(6)  # abi.F_MEMORY
+_TR_MEMFAULT = const(16)  # abi.TR_MEMFAULT
 
 # slot -> FaultRecord of its last fault (kept across restarts for inspection)
 records = {}
@@ -68,8 +70,6 @@ class FaultRecord:
         return lines[-1] if lines else ""
 
     def text(self):
-        from .faultnames import STATES, fault_name
-
         st = STATES.split()[self.prev_state]
         if self.prev_state in (_ST_IN_SEND, _ST_IN_REPLY):
             st += "(%d)" % self.prev_peer
@@ -95,9 +95,6 @@ _kdir = None
 
 def _frames(exc):
     """The 'File "...", line N, in f' lines of exc's traceback, innermost last."""
-    import io
-    import sys
-
     buf = io.StringIO()
     sys.print_exception(exc, buf)
     return [ln.strip() for ln in buf.getvalue().split("\n") if ln.strip().startswith("File")]
@@ -128,47 +125,6 @@ def reset():
     count = 0
 
 
-def unlink_sender(s):
-    """Take an IN_SEND task off its server's sender queue."""
-    srv = tcb.peer[s]
-    prev = 0xFF
-    cur = tcb.sq_head[srv]
-    while cur != 0xFF:
-        if cur == s:
-            if prev == 0xFF:
-                tcb.sq_head[srv] = tcb.sq_next[s]
-            else:
-                tcb.sq_next[prev] = tcb.sq_next[s]
-            break
-        prev = cur
-        cur = tcb.sq_next[cur]
-    tcb.sq_next[s] = 0xFF
-    tcb.slease[s] = None
-
-
-def detach(s):
-    """Remove slot s from every queue and wait it is part of.
-
-    Returns the server it was blocked on (0xFF if none) so the caller can
-    recompute that server's inherited priority.
-    """
-    st = tcb.state[s]
-    srv = 0xFF
-    if st == _ST_RUNNABLE:
-        sched.remove(s)
-    elif st == _ST_IN_SEND:
-        srv = tcb.peer[s]
-        unlink_sender(s)
-    elif st == _ST_IN_REPLY:
-        srv = tcb.peer[s]
-    if tcb.alease[s] is not None:
-        lease = tcb.alease[s]
-        tcb.alease[s] = None
-        lease.end()
-    tcb.timed[s] = 0
-    return srv
-
-
 _NO_TEXT = b"fault (no heap left to describe it)"
 
 
@@ -182,7 +138,7 @@ def fault(s, kind, detail=0, info=None):
     # of the fault) must cost only them, never the fault itself: a
     # MemoryError here would otherwise end kernel.run().
     try:
-        records[s] = FaultRecord(s, kind, prev, tcb.peer[s], detail, info, kernel.now_ms())
+        records[s] = FaultRecord(s, kind, prev, tcb.peer[s], detail, info, timers.ticks_ms())
     except MemoryError:
         records.pop(s, None)  # no record (the supervisor reads None as "?")
     count += 1
@@ -196,10 +152,10 @@ def fault(s, kind, detail=0, info=None):
     # kernel.run() on the Pico (tests/firmware/kernel_faults.py).
     trace.write(_TR_FAULT, s, kind | prev << 8, detail)
     if srv != 0xFF:
-        ipc.reprioritise(srv)
-    ipc.release_clients(s, _E_DEAD)
+        reprioritise(srv)
+    release_clients(s, _E_DEAD)
     tcb.notes[s] = 0
-    kernel.retire(s)
+    retire(s)
     msg = None
     raw = _NO_TEXT
     rec = records.get(s)
@@ -210,9 +166,37 @@ def fault(s, kind, detail=0, info=None):
         except MemoryError:  # (one type: a tuple of them would be built on the heap)
             msg = None  # raw is still _NO_TEXT: encode() is the last step
     trace.write_text(s, raw, len(raw))
-    if kernel.echo and msg is not None:
+    if tcb.echo and msg is not None:
         print("[keep]", msg)
     if supervisor != 0xFF and supervisor != s:
         notify.post(supervisor, _NOTE_FAULT)
     if hook is not None:
         hook(s)
+
+
+class MemoryFault(Exception):
+    """Raised in the task that made a bad region or lease access (keep/mem.py)."""
+
+
+def violation(s, region, access, off, n, why):
+    """Record a memory fault of task s (tcb.cur) and return the exception.
+
+    region is the region index (| 0x80 for a lease), off the offset inside
+    it, n the length. s == NONE (code outside any task) only gets the
+    exception: there is no task to fault.
+    """
+    exc = MemoryFault(why)
+    if s == 0xFF:
+        return exc
+    o = off if 0 <= off <= 0xFFFF else 0xFFFF
+    ln = n if 0 <= n <= 0xFFFF else 0xFFFF
+    trace.write(_TR_MEMFAULT, s, access | (region & 0xFF) << 8, o << 16 | ln)
+    exc.access = access
+    exc.region = region
+    exc.offset = off
+    exc.length = n
+    fault(s, _F_MEMORY, (o << 16 | ln) & 0xFFFFFFFF, exc)
+    h = tcb.handle[s]
+    if h is not None:
+        h._p = 1  # any later syscall is a no-op misuse: the task only stops
+    return exc

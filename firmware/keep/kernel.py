@@ -1,6 +1,8 @@
-"""Kernel: boot, spawn, restart, and the scheduling loop.
+"""Kernel: boot, spawn, and the scheduling loop.
 
-The loop picks the most important runnable task, resumes its coroutine
+The top of the kernel's import graph (docs/kernel.md, "Modules"): the
+syscalls are keep/task.py's, restart / hold / release keep/svc.py's (named
+here too, for the host console and tests). The loop picks the most important runnable task, resumes its coroutine
 until it awaits a syscall, and puts it back in its ready queue if it is
 still runnable. Everything the task asked for already happened inside the
 syscall (see task.py); the loop only applies what is left: re-queueing,
@@ -23,46 +25,27 @@ import time
 import micropython
 from micropython import const
 
-from . import caps, fault, ipc, irq, notify, sched, task, tcb, timers, trace
+from . import caps, fault, irq, notify, sched, task, tcb, timers, trace
+from .svc import hold, release, restart, start, tid  # noqa: F401  (kernel.restart ...: the console, tests)
+from .tcb import lookup  # noqa: F401  (kernel.lookup: the console, tests)
+from .transition import close, detach, release_clients, reprioritise
 
 _ABI_VERSION = const(1)  # abi.ABI_VERSION
 _E_DEAD = const(-1)  # abi.E_DEAD
 _F_BUDGET_HEAP = const(7)  # abi.F_BUDGET_HEAP
 _F_BUDGET_TIME = const(8)  # abi.F_BUDGET_TIME
 _F_EXCEPTION = const(1)  # abi.F_EXCEPTION
-_F_INJECTED = const(9)  # abi.F_INJECTED
 _F_MISUSE = const(5)  # abi.F_MISUSE
-_GEN_MAX = const(4194303)  # abi.GEN_MAX
 _KERNEL_SLOT = const(255)  # abi.KERNEL_SLOT
-_ST_EMPTY = const(9)  # abi.ST_EMPTY
 _TR_BOOT = const(20)  # abi.TR_BOOT
 _TR_BUDGET = const(18)  # abi.TR_BUDGET
-_TR_HOLD = const(21)  # abi.TR_HOLD
-_TR_RESTART = const(10)  # abi.TR_RESTART
-_FRESH = const(3)  # task._FRESH: the _p of a task that is not running
+_FRESH = const(3)  # keep/task.py _FRESH: the _p of a task that is not running
 
 _NONE = const(0xFF)
 _RUNNABLE = const(0)  # abi.ST_RUNNABLE
-_IN_SEND = const(1)  # abi.ST_IN_SEND
-_IN_REPLY = const(2)  # abi.ST_IN_REPLY
 _FAULTED = const(6)  # abi.ST_FAULTED
-_HELD = const(7)  # abi.ST_HELD
 _DONE = const(8)  # abi.ST_DONE
 
-# Syscalls are functions of the module that owns the concept, bound here
-# as Handle methods so a call costs one method dispatch.
-task.Handle.send = ipc.send
-task.Handle.recv = ipc.recv
-task.Handle.reply = ipc.reply
-task.Handle.notify = notify.notify
-task.Handle.wait = notify.wait
-task.Handle.sleep_ms = timers.sleep_ms
-task.Handle.yield_ = task.yield_
-task.Handle.log = task.log
-task.Handle.fault = task.fault_self
-task.Handle.lookup = lambda h, name: lookup(name)
-
-echo = False  # also print log lines and faults as text (before the monitor exists)
 stopping = False
 idle_hook = None  # called with the ms to the next deadline (-1: none) when idle
 tick_hook = None  # called every _TICK_MS while tasks run (HAL polling, trace drain)
@@ -100,7 +83,7 @@ def now_ms():
 
 def boot(max_msg=64, trace_records=256, echo_text=False):
     """Reset every kernel table; the next spawn gets slot 0."""
-    global echo, stopping, idle_hook, tick_hook, exit_hook, budgets, heap_sample_us
+    global stopping, idle_hook, tick_hook, exit_hook, budgets, heap_sample_us
     if not heap_exact:
         t0 = ticks_us()
         heap_meter()
@@ -112,7 +95,7 @@ def boot(max_msg=64, trace_records=256, echo_text=False):
     caps.reset()
     trace.init(trace_records)
     tcb.max_msg = max_msg
-    echo = echo_text
+    tcb.echo = echo_text
     stopping = False
     idle_hook = None
     tick_hook = None
@@ -159,88 +142,8 @@ def spawn(fn, prio=4, name=None, args=(), heap_budget=0, slice_ms=0, regions=Non
         from . import mem
 
         tcb.handle[s].regions = mem.carve(s, regions)
-    _start(s)
+    start(s)
     return s  # generation 0
-
-
-def _start(s):
-    fn, args = tcb.entry[s]
-    h = tcb.handle[s]
-    h._p = _FRESH  # not running (task.py: only the running task's handle is 0)
-    h.rc = 0
-    h.rlen = 0
-    tcb.coro[s] = fn(h, **args) if isinstance(args, dict) else fn(h, *args)
-    tcb.state[s] = _RUNNABLE
-    tcb.peer[s] = _NONE
-    tcb.prio[s] = tcb.base[s]
-    sched.push(s)
-
-
-def tid(s):
-    """The current task id of slot s."""
-    return tcb.gen[s] << 8 | s
-
-
-def lookup(name):
-    """The current id of the task called `name`, or -1 (no allocation).
-    A scan of at most MAX_TASKS names, not a name -> slot dict: a client
-    looks its server up once per call, and the dict cost ~0.2 KB of heap."""
-    n = tcb.name
-    for s in range(tcb.ntasks):
-        if n[s] == name:
-            return tcb.gen[s] << 8 | s
-    return -1
-
-
-def retire(s):
-    """Close a stopped task's coroutine (deferred if it is running now)."""
-    if s == tcb.cur:
-        return  # the loop closes it when the slice ends
-    tcb.handle[s]._p = _FRESH  # a syscall on its handle now faults the caller
-    c = tcb.coro[s]
-    tcb.coro[s] = None
-    if c is not None:
-        try:
-            c.close()
-        except Exception:
-            pass
-
-
-def restart(s):
-    """Start slot s again from its entry with a new generation."""
-    st = tcb.state[s]
-    if st not in (_FAULTED, _DONE, _HELD):
-        fault.fault(s, _F_INJECTED, 0, "restart")
-    retire(s)
-    g = tcb.gen[s] + 1
-    tcb.gen[s] = g if g <= _GEN_MAX else 0
-    tcb.restarts[s] += 1
-    tcb.notes[s] = 0
-    tcb.sq_head[s] = _NONE
-    _start(s)
-    trace.write(_TR_RESTART, s, tcb.gen[s] & 0xFFFF, tcb.restarts[s])
-    return tid(s)
-
-
-def hold(s):
-    """Stop slot s on purpose; clients waiting on it get E_DEAD."""
-    if tcb.state[s] in (_HELD, _DONE) or tcb.state[s] == _ST_EMPTY:
-        return
-    srv = fault.detach(s) if s != tcb.cur else _NONE
-    tcb.state[s] = _HELD
-    if srv != _NONE:
-        ipc.reprioritise(srv)
-    ipc.release_clients(s, _E_DEAD)
-    retire(s)
-    trace.write(_TR_HOLD, s, 1, 0)
-
-
-def release(s):
-    """Let a held (or faulted) task run again, as a fresh instance."""
-    if tcb.state[s] in (_HELD, _FAULTED, _DONE):
-        trace.write(_TR_HOLD, s, 0, 0)
-        return restart(s)
-    return tid(s)
 
 
 def stop():
@@ -256,22 +159,16 @@ def _finish(s, coro_done):
     tcb.handle[s]._p = _FRESH  # not running: a syscall on its handle faults the caller
     if coro_done:
         if tcb.state[s] < _FAULTED:
-            srv = fault.detach(s)
+            srv = detach(s)
             tcb.state[s] = _DONE
             if srv != _NONE:
-                ipc.reprioritise(srv)
-            ipc.release_clients(s, _E_DEAD)
+                reprioritise(srv)
+            release_clients(s, _E_DEAD)
             tcb.coro[s] = None
             if exit_hook is not None:
                 exit_hook(s)
         return
-    c = tcb.coro[s]
-    tcb.coro[s] = None
-    if c is not None:
-        try:
-            c.close()
-        except Exception:
-            pass
+    close(s)
 
 
 def run(duration_ms=None, until_idle=False):
@@ -412,10 +309,3 @@ def run(duration_ms=None, until_idle=False):
     tcb.cur = _NONE
     run_b[0] = _NONE
 
-
-from . import svc  # noqa: E402,F401  (binds the supervisor calls onto Handle)
-
-fault.ipc = ipc  # fault() reaches these without importing: see keep/fault.py
-fault.notify = notify
-fault.kernel = task.kernel = __import__("sys").modules[__name__]
-timers.ipc = ipc  # a timeout ends a call (ipc imports timers)

@@ -1,8 +1,8 @@
 """Regions and leases: checked windows onto one kernel arena.
 
 The arena is a single bytearray allocated once at boot. This module is
-loaded only by apps that declare a region (boot, kernel.spawn), and by the
-first lease or k.region() call otherwise (ipc._offer, task.region). Each task's
+loaded only by apps that declare a region (boot, kernel.spawn): a lease
+is made from a region, so no other app ever needs it. Each task's
 regions are carved from it following the board's MPU rules (how many per
 task, minimum size, power-of-two sizes, alignment), so an app that fits
 here would fit the chip's real MPU. A task reaches its memory only through
@@ -35,10 +35,9 @@ import gc
 import micropython
 from micropython import const
 
-from . import task, tcb, trace
+from . import tcb
+from .fault import MemoryFault, violation
 
-_F_MEMORY = const(6)  # abi.F_MEMORY
-_TR_MEMFAULT = const(16)  # abi.TR_MEMFAULT
 
 _NONE = const(0xFF)
 _FAULTED = const(6)  # abi.ST_FAULTED
@@ -64,10 +63,6 @@ arena = bytearray(0)
 rules = OPEN_RULES
 top = 0  # first free arena offset
 regions = {}  # slot -> tuple of Region, in declaration order
-
-
-class MemoryFault(Exception):
-    """Raised in the task that made a bad region or lease access."""
 
 
 @micropython.viper
@@ -198,32 +193,6 @@ def carve(slot, specs):
     return out
 
 
-def violation(s, region, access, off, n, why):
-    """Record a memory fault of task s (tcb.cur) and return the exception.
-
-    region is the region index (| LEASE_TAG for a lease), off the offset
-    inside it, n the length. s == NONE (code outside any task) only gets
-    the exception: there is no task to fault.
-    """
-    from . import fault
-
-    exc = MemoryFault(why)
-    if s == _NONE:
-        return exc
-    o = off if 0 <= off <= 0xFFFF else 0xFFFF
-    ln = n if 0 <= n <= 0xFFFF else 0xFFFF
-    trace.write(_TR_MEMFAULT, s, access | (region & 0xFF) << 8, o << 16 | ln)
-    exc.access = access
-    exc.region = region
-    exc.offset = off
-    exc.length = n
-    fault.fault(s, _F_MEMORY, (o << 16 | ln) & 0xFFFFFFFF, exc)
-    h = tcb.handle[s]
-    if h is not None:
-        h._p = 1  # any later syscall is a no-op misuse: the task only stops
-    return exc
-
-
 _ACC = ("", "read", "write")
 
 
@@ -319,7 +288,7 @@ class Lease:
         self.state = NEW
         self.server = _NONE
 
-    # ---- kernel side (ipc.deliver, ipc.end_lease, fault.detach) -------------
+    # ---- kernel side (ipc.deliver, transition.end_lease) ---------------------
     def grant(self, s):
         self.state = GRANTED
         self.server = s
@@ -362,27 +331,7 @@ class Lease:
         return n
 
 
-def offer(h, lease):
-    """ipc.send's check of a lease it is handed: it must be a NEW lease of
-    the sending task's own region. Otherwise the sender faults (False)."""
-    if isinstance(lease, Lease) and lease.owner == h.slot and lease.state == NEW:
-        return True
-    tag = lease.region.index | LEASE_TAG if isinstance(lease, Lease) else 0xFF
-    trace.write(_TR_MEMFAULT, h.slot, _READ | tag << 8, 0)
-    task.bad(h, _F_MEMORY, 0, MemoryFault(
-        "send: lease is not a fresh lease of this task's region" if isinstance(lease, Lease)
-        else "send: lease must be a Lease"))
-    return False
-
-
-def _handle_region(h, name):
-    """k.region(name): the task's Region called name (not a syscall)."""
-    regs = h.regions
-    r = regs.get(name) if regs is not None else None
-    if r is None:
-        raise violation(h.slot if tcb.cur == h.slot else tcb.cur, 0xFF, _READ, 0, 0,
-                        "no region named %r" % (name,))
-    return r
-
-
-task.Handle.region = _handle_region
+# The kernel's lease check (keep/task.py, send) accepts exactly this class:
+# registered in the bottom layer, because keep.mem loads only in apps with
+# regions, and no lease can exist before it does.
+tcb.lease_class = Lease

@@ -1,91 +1,99 @@
-"""Supervisor calls: kernel operations reserved to the supervisor task.
+"""Supervision mechanism: start, restart, hold and release a task.
 
 The supervisor (task slot 0 by convention, named with set_supervisor) is
-an ordinary task that decides restart / hold / reboot; these calls are
-the mechanism it uses. They act at once and do not yield (they never
-block), unlike the IPC syscalls. Any other task calling one is faulted:
-the privilege is the caller's slot, checked by the kernel.
+an ordinary task that decides restart / hold / reboot (policy in a task);
+this module is the mechanism it uses, through the sv_* syscalls
+(keep/task.py), and the host's console uses, between slices
+(runtime/inject.py, runtime/conreq.py, as kernel.restart / hold /
+release).
 
 Invariants:
-- Only the supervisor slot, on its own handle, gets past _priv(); a call
-  on another task's handle faults the running task (F_MISUSE), one from a
-  task that is not the supervisor faults it (F_BADARG); either returns -1
-  and the caller stops at its next await.
 - restart() always produces a new generation, so ids taken before it are
-  stale (E_DEAD) afterwards.
+  stale (E_DEAD) afterwards; a task's pending notifications and sender
+  queue do not survive it.
+- hold() and a fault leave no client waiting on the stopped task (they get
+  E_DEAD) and no call held by it.
+- start() is the only place a coroutine is made: from the slot's entry,
+  with its handle fresh (not running, no syscall outstanding).
 """
 
 from micropython import const
 
-from . import fault, kernel, task, tcb
+from . import fault, sched, tcb, trace
+from .transition import detach, release_clients, reprioritise, retire
 
-_F_BADARG = const(2)  # abi.F_BADARG
+_E_DEAD = const(-1)  # abi.E_DEAD
 _F_INJECTED = const(9)  # abi.F_INJECTED
-_F_MISUSE = const(5)  # abi.F_MISUSE
+_GEN_MAX = const(4194303)  # abi.GEN_MAX
+_ST_EMPTY = const(9)  # abi.ST_EMPTY
+_TR_HOLD = const(21)  # abi.TR_HOLD
+_TR_RESTART = const(10)  # abi.TR_RESTART
+_FRESH = const(3)  # keep/task.py _FRESH: the _p of a task that is not running
 _NONE = const(0xFF)
+_RUNNABLE = const(0)  # abi.ST_RUNNABLE
+_FAULTED = const(6)  # abi.ST_FAULTED
+_HELD = const(7)  # abi.ST_HELD
+_DONE = const(8)  # abi.ST_DONE
 
 
 def set_supervisor(slot):
-    """Name the task that receives NOTE_FAULT and may use these calls."""
+    """Name the task that receives NOTE_FAULT and may use the sv_* calls."""
     fault.supervisor = slot
 
 
-def _priv(h, slot):
-    cur = tcb.cur
-    if h.slot != cur:  # another task's handle (task.gate does the same for syscalls)
-        if cur == _NONE:
-            raise RuntimeError("syscall outside a task")  # (task.gate's text: one string)
-        tcb.handle[cur]._p = 1
-        fault.fault(cur, _F_MISUSE, h.slot, "syscall on task %d's handle" % h.slot)
-        return False
-    if h.slot != fault.supervisor:
-        fault.fault(h.slot, _F_BADARG, 0, "supervisor call from a task that is not the supervisor")
-        h._p = 1
-        return False
-    if type(slot) is not int or not 0 <= slot < tcb.ntasks:
-        fault.fault(h.slot, _F_BADARG, 0, "supervisor call: no slot %r" % (slot,))
-        h._p = 1
-        return False
-    return True
+def tid(s):
+    """The current task id of slot s."""
+    return tcb.gen[s] << 8 | s
 
 
-def sv_restart(h, slot):
-    """Restart slot with a new generation; returns the new task id."""
-    if not _priv(h, slot):
-        return -1
-    return kernel.restart(slot)
+def start(s):
+    """Make slot s's coroutine from its entry and queue it (spawn, restart)."""
+    fn, args = tcb.entry[s]
+    h = tcb.handle[s]
+    h._p = _FRESH  # not running (task.py: only the running task's handle is 0)
+    h.rc = 0
+    h.rlen = 0
+    tcb.coro[s] = fn(h, **args) if isinstance(args, dict) else fn(h, *args)
+    tcb.state[s] = _RUNNABLE
+    tcb.peer[s] = _NONE
+    tcb.prio[s] = tcb.base[s]
+    sched.push(s)
 
 
-def sv_hold(h, slot):
-    """Stop slot until released; its clients get E_DEAD."""
-    if not _priv(h, slot):
-        return -1
-    kernel.hold(slot)
-    return 0
+def restart(s):
+    """Start slot s again from its entry with a new generation; its new id."""
+    st = tcb.state[s]
+    if st != _FAULTED and st != _DONE and st != _HELD:
+        fault.fault(s, _F_INJECTED, 0, "restart")
+    retire(s)
+    g = tcb.gen[s] + 1
+    tcb.gen[s] = g if g <= _GEN_MAX else 0
+    tcb.restarts[s] += 1
+    tcb.notes[s] = 0
+    tcb.sq_head[s] = _NONE
+    start(s)
+    trace.write(_TR_RESTART, s, tcb.gen[s] & 0xFFFF, tcb.restarts[s])
+    return tid(s)
 
 
-def sv_release(h, slot):
-    """Start a held or faulted slot again (new generation); returns its id."""
-    if not _priv(h, slot):
-        return -1
-    return kernel.release(slot)
+def hold(s):
+    """Stop slot s on purpose; clients waiting on it get E_DEAD."""
+    st = tcb.state[s]
+    if st == _HELD or st == _DONE or st == _ST_EMPTY:
+        return
+    srv = detach(s) if s != tcb.cur else _NONE
+    tcb.state[s] = _HELD
+    if srv != _NONE:
+        reprioritise(srv)
+    release_clients(s, _E_DEAD)
+    retire(s)
+    trace.write(_TR_HOLD, s, 1, 0)
 
 
-def sv_inject(h, slot, kind=_F_INJECTED):
-    """Fault slot on purpose (fault injection); returns 0."""
-    if not _priv(h, slot):
-        return -1
-    fault.fault(slot, kind, 0, "injected")
-    return 0
-
-
-def sv_status(h, slot):
-    """(state, generation, restarts, effective priority, last FaultRecord or None)."""
-    if not _priv(h, slot):
-        return None
-    return (tcb.state[slot], tcb.gen[slot], tcb.restarts[slot], tcb.prio[slot],
-            fault.records.get(slot))
-
-
-for _f in (sv_restart, sv_hold, sv_release, sv_inject, sv_status):
-    setattr(task.Handle, _f.__name__, _f)
+def release(s):
+    """Let a held (or faulted) task run again, as a fresh instance; its id."""
+    st = tcb.state[s]
+    if st == _HELD or st == _FAULTED or st == _DONE:
+        trace.write(_TR_HOLD, s, 0, 0)
+        return restart(s)
+    return tid(s)

@@ -1,10 +1,15 @@
-"""Task-facing interface: the handle a task awaits its syscalls on.
+"""The syscall surface: every syscall, its argument and owner checks, the
+handle a task awaits them on.
 
-Every task receives one Handle. Each syscall method checks its arguments,
-does its work at once (the caller is the running task, so this is the
-"trap"), sets what the task waits for, and returns the handle itself. The
-handle is the awaitable: its first __next__ yields to the kernel, and when
-the kernel resumes the task the second raises a preallocated StopIteration
+Every task receives one Handle (conventionally named k). Its methods are
+the syscalls, all defined in this module and listed once in the Handle
+class's table, each with its abi.SYS_* number (tests/host/
+test_syscall_surface.py checks the table, abi.py and docs/kernel.md's
+reference against each other). Each syscall checks its arguments, does
+its work at once (the caller is the running task, so this is the "trap"),
+sets what the task waits for, and returns the handle itself. The handle
+is the awaitable: its first __next__ yields to the kernel, and when the
+kernel resumes the task the second raises a preallocated StopIteration
 carrying the result. Nothing on this path allocates.
 
 Results:
@@ -14,6 +19,8 @@ Results:
   m.badge, m.op, m.len, m.body, m.bits (notification bits that woke it),
   m.lease
 - reply / notify / sleep_ms / yield_ / log -> an int rc
+- lookup, region and the sv_* calls are immediate: called without await,
+  they return their result and never block.
 
 Invariants:
 - _p is 0 (running, no syscall outstanding), 1 (issued, not yet yielded),
@@ -24,33 +31,79 @@ Invariants:
   syscall while _p is 1 or 2 on the own handle is a misuse fault (a
   missing `await`); yielding with _p != 2 means the task awaited something
   that is not its handle, also a misuse fault.
-- A bad argument faults the calling task, never the kernel: the syscall
+- One guard: gate() (and owner() inside it, which the immediate calls use
+  too) makes the owner, await and stray-argument checks for every syscall.
+  A bad argument faults the calling task, never the kernel: the syscall
   returns the handle in state 1 so the task yields and is never resumed.
 - A syscall on a handle the running task does not own faults the running
   task and leaves the handle's owner untouched.
 - A stray positional argument is a badarg fault. Syscalls that bind kernel
-  tables as trailing defaults (ipc.py) put a sentinel, `end=_END`, first
-  among them, so an extra argument lands there instead of replacing a
-  table; the others take *extra.
+  tables as trailing defaults put a sentinel, `end=_END`, first among
+  them, so an extra argument lands there instead of replacing a table;
+  the others take *extra.
+- Nothing here imports inside a function: this module sits on top of the
+  kernel's import graph (docs/kernel.md, "Modules").
+
+Hot path (send, recv, reply; docs/performance.md, "Rules"): these take
+the kernel tables they use as trailing defaults (`state=state`), because
+every module-global or builtin name is a hash-map lookup on each use,
+while a positional default is bound once, at import, and read as a local
+(keyword-only defaults would be looked up by name on every call); the
+profile (callgrind) showed dictionary lookups were the largest cost of a
+round trip. They are @micropython.native: a bytecode function whose frame
+is larger than the VM's on-stack limit (11 words) gets its frame from the
+heap on every call, and native code keeps it on the C stack, so the round
+trip touches the heap not at all (bench: ipc_alloc_bytes_per_roundtrip).
 """
 
 import micropython
 from micropython import const
 
-from . import fault, tcb, trace
+from . import caps, fault, notify, svc, tcb, timers, trace
+from .ipc import copy, deliver
+from .sched import push
+from .tcb import (alease, base, call, gen, handle, held, mbuf, notes, peer, prio, slease,
+                  sq_head, sq_next, state, timed)
+from .trace import write as tw
+from .transition import boost, end_lease, reprioritise
 
+_E_DEAD = const(-1)  # abi.E_DEAD
+_E_DEADLOCK = const(-2)  # abi.E_DEADLOCK
+_E_DENIED = const(-5)  # abi.E_DENIED
+_E_TOOBIG = const(-4)  # abi.E_TOOBIG
 _F_BADARG = const(2)  # abi.F_BADARG
+_F_BADREPLY = const(3)  # abi.F_BADREPLY
+_F_NOTASK = const(4)  # abi.F_NOTASK
 _F_MISUSE = const(5)  # abi.F_MISUSE
+_F_MEMORY = const(6)  # abi.F_MEMORY
+_F_INJECTED = const(9)  # abi.F_INJECTED
 _F_SELF = const(10)  # abi.F_SELF
+_NOTE_KERNEL = const(536870912)  # abi.NOTE_KERNEL
 _RC_MIN = const(-10)  # abi.RC_MIN
+_TMAX = const(0x1FFFFFFF)  # abi.TIMEOUT_MAX_MS
+_TR_DEADLOCK = const(8)  # abi.TR_DEADLOCK
+_TR_DENIED = const(15)  # abi.TR_DENIED
+_TR_MEMFAULT = const(16)  # abi.TR_MEMFAULT
+_TR_NOTIFY = const(5)  # abi.TR_NOTIFY
+_TR_WAKE = const(6)  # abi.TR_WAKE
+_ACC_READ = const(1)  # abi.ACC_READ
+_HDR = const(4)  # abi.MSG_HDR
+
 _NONE = const(0xFF)
-_FRESH = const(3)  # _p of a task that is not running and not in a syscall (kernel.py copies it)
+_RUNNABLE = const(0)  # abi.ST_RUNNABLE
+_IN_SEND = const(1)  # abi.ST_IN_SEND
+_IN_REPLY = const(2)  # abi.ST_IN_REPLY
+_IN_RECV = const(3)  # abi.ST_IN_RECV
+_IN_WAIT = const(4)  # abi.ST_IN_WAIT
+_SLEEPING = const(5)  # abi.ST_SLEEPING
+_FAULTED = const(6)  # abi.ST_FAULTED
+_EMPTY = const(9)  # abi.ST_EMPTY
+_MAX_TASKS = const(16)  # tcb.MAX_TASKS (checked by tests/host/test_abi_consistency.py)
+_XMAX = const(0x3FFFFFFF)  # the largest ~call id: abi.CALL_MAX << 8 | 0xFF
+_END = const(0x4B45)  # the stray-argument sentinel (any int no caller passes by chance)
+_FRESH = const(3)  # _p of a task that is not running and not in a syscall
+_NEW = const(0)  # keep/mem.py NEW: a lease not yet lent
 
-# keep.kernel sets this when it loads (it imports this module): log reads
-# kernel.echo without importing on the syscall path.
-kernel = None
-
-HDR = const(4)  # abi.MSG_HDR
 BUFS = (bytes, bytearray, memoryview)
 
 # The StopIteration that returns each int rc, index rc - abi.RC_MIN. The
@@ -84,8 +137,8 @@ class Msg:
         # and the heap's rounding, 64 bytes a task on a 64-bit port. The
         # halves never overlap, so a received body stays valid until the
         # next recv while replies to this task's sends land in the other.
-        self.buf = bytearray(2 * (HDR + max_msg))
-        self.body = memoryview(self.buf)[HDR : HDR + max_msg]
+        self.buf = bytearray(2 * (_HDR + max_msg))
+        self.body = memoryview(self.buf)[_HDR : _HDR + max_msg]
         self.sender = -1  # task id (gen << 8 | slot), -1 for a notification
         self.badge = 0
         self.op = -1
@@ -96,8 +149,525 @@ class Msg:
         return bytes(self.body[: self.len])
 
 
+# ---- the guard: every syscall's owner, await and argument checks ------------
+
+
+def ret(h, rc):
+    """Finish a syscall that returns the int rc without blocking."""
+    s = RCSTOP[rc + _OK]
+    if s is None:
+        s = RCSTOP[rc + _OK] = StopIteration(rc)
+    h._stop = s
+    h._p = 1
+    return h
+
+
+def bad(h, kind, detail=0, info=None):
+    """Fault the calling task for a bad syscall; it yields and never resumes."""
+    h._p = 1
+    fault.fault(h.slot, kind, detail, info)
+    return h
+
+
+def owner(h):
+    """The caller-owns-handle check. None when h is the running task's
+    handle; else (another task's handle, reached through an argument or
+    tcb.handle) the running task is faulted (misuse), h's owner is left as
+    it was, and the running task's own handle is returned. Outside any task
+    there is no one to fault: RuntimeError."""
+    cur = tcb.cur
+    if h.slot == cur:
+        return None
+    if cur == _NONE:
+        raise RuntimeError("syscall outside a task")
+    own = handle[cur]
+    own._p = 1
+    fault.fault(cur, _F_MISUSE, h.slot, "syscall on task %d's handle" % h.slot)
+    return own
+
+
+def gate(h, extra=False):
+    """Every awaited syscall's entry check, on its slow path (h._p != 0, or
+    a stray argument). Returns None when the syscall may go on, else the
+    awaitable it must return: the caller is faulted.
+
+    - h is not the running task's handle: owner() faults the running task.
+    - h._p is FRESH: the task's first syscall since it started; go on.
+    - h._p is 1 or 2: a syscall without await (misuse).
+    - extra: a stray positional argument (badarg).
+    """
+    own = owner(h)
+    if own is not None:
+        return own
+    if h._p == _FRESH:
+        h._p = 0
+    elif h._p:  # 1 or 2: the `await` of an earlier syscall was forgotten
+        return bad(h, _F_MISUSE, 0, "syscall without await")
+    if extra:
+        return bad(h, _F_BADARG, 0, "stray argument")
+    return None
+
+
+def _ms_ok(ms):
+    """A timeout or sleep argument: an int 0..abi.TIMEOUT_MAX_MS."""
+    return type(ms) is int and 0 <= ms <= _TMAX
+
+
+def _u32_ok(bits):
+    """A notification word: an int 0..2**32-1."""
+    return type(bits) is int and 0 <= bits <= 0xFFFFFFFF
+
+
+def offer(h, lease):
+    """send's check of a lease it is handed: a NEW lease (keep/mem.py) of
+    the sending task's own region. Otherwise the sender faults (False)."""
+    ok = type(lease) is tcb.lease_class  # None until keep.mem loads: no lease exists
+    if ok and lease.owner == h.slot and lease.state == _NEW:
+        return True
+    tag = lease.region.index | 0x80 if ok else 0xFF  # keep/mem.py LEASE_TAG
+    trace.write(_TR_MEMFAULT, h.slot, _ACC_READ | tag << 8, 0)
+    bad(h, _F_MEMORY, 0, fault.MemoryFault(
+        "send: lease is not a fresh lease of this task's region" if ok
+        else "send: lease must be a Lease"))
+    return False
+
+
+# ---- IPC (keep/ipc.py has the copy and the hand-over) -------------------------
+
+
+@micropython.native
+def send(h, dest, op, data=None, lease=None, timeout_ms=None, end=_END, state=state, peer=peer,
+         gen=gen, held=held, call=call, handle=handle, mbuf=mbuf, timed=timed, prio=prio,
+         push=push, tw=tw, copy=copy, deliver=deliver, len=len, isinstance=isinstance):
+    """Call server `dest` with `op` and `data`; wait for its reply."""
+    if h._p or end != _END:
+        r = gate(h, end != _END)
+        if r is not None:
+            return r
+    if h._hstop is None:  # the task's first send: the StopIteration that returns the handle
+        h._hstop = StopIteration(h)
+    me = h.slot
+    try:
+        s = dest & 0xFF  # `& ` raises TypeError for anything but an int
+        if op & 0 or op < 0 or op > 255 or dest < 0:
+            raise TypeError
+        if timeout_ms is not None and (timeout_ms & 0 or timeout_ms < 0 or timeout_ms > _TMAX):
+            raise TypeError
+        n = 0 if data is None else len(data)
+    except TypeError:
+        return bad(h, _F_BADARG, 0, "send(dest, op, data, lease, timeout_ms): bad argument")
+    # Slots past the last task are EMPTY; past MAX_TASKS there is no slot at all.
+    if s >= _MAX_TASKS or state[s] == _EMPTY:
+        return bad(h, _F_NOTASK, dest & 0xFFFFFFFF, "send: no task %d" % dest)
+    if n and not isinstance(data, BUFS):
+        return bad(h, _F_BADARG, 0, "send: data must be bytes-like")
+    if lease is not None and not offer(h, lease):  # not this task's lease: it faulted
+        return h
+    badge = 0
+    if caps.grants is not None:
+        badge = caps.grants[me].get(s, -1)
+        if badge < 0:
+            tw(_TR_DENIED, me, s, 0)
+            return _rc(h, _E_DENIED)
+    if n > tcb.max_msg:
+        tw(2, me, s | op << 8, n)  # abi.TR_SEND
+        return _rc(h, _E_TOOBIG)
+    if gen[s] != dest >> 8 or state[s] >= _FAULTED:
+        tw(2, me, s | op << 8, n)  # abi.TR_SEND
+        return _rc(h, _E_DEAD)
+    # Deadlock: follow who `s` waits for; reaching the caller closes a cycle.
+    t = s
+    while True:
+        if t == me:
+            tw(_TR_DEADLOCK, me, s, 0)
+            return _rc(h, _E_DEADLOCK)
+        ts = state[t]
+        if ts != _IN_SEND and ts != _IN_REPLY:
+            break
+        t = peer[t]
+    # A new call: the next number (an earlier call of this task is over
+    # now, and a late reply to it is told apart by the number).
+    q = call[me] + 256
+    call[me] = q if q <= _XMAX else 256 | me
+    peer[me] = s
+    if state[s] == _IN_RECV:  # the server waits: hand the message over now
+        # One record says both: sent, and received at once (abi.TR_DELIVERED).
+        tw(2, me, s | op << 8, n | 0x8000)  # abi.TR_SEND
+        deliver(handle[s]._mstop.value, s, me, op, data, 0, n, lease, badge, False)
+        state[me] = _IN_REPLY
+        held[me] = s
+        timed[s] = 0
+        state[s] = _RUNNABLE
+        push(s)
+    else:
+        tw(2, me, s | op << 8, n)  # abi.TR_SEND
+        # Copy at send, into this task's own reply buffer (free while the
+        # call waits): later changes to `data` cannot reach the server.
+        b = mbuf[me]
+        copy(b, len(b) >> 1, op, data, 0, n)
+        state[me] = _IN_SEND
+        held[me] = _NONE
+        slease[me] = lease
+        # Append to the server's sender queue (FIFO among equals).
+        sq_next[me] = _NONE
+        q = sq_head[s]
+        if q == _NONE:
+            sq_head[s] = me
+        else:
+            while sq_next[q] != _NONE:
+                q = sq_next[q]
+            sq_next[q] = me
+    if prio[me] < prio[s]:  # sched.more_important, inlined on the hot path
+        boost(s, prio[me])
+    if timeout_ms is not None:
+        timers.arm(me, timeout_ms)
+    h._stop = h._hstop
+    h._p = 1
+    return h
+
+
+def _rc(h, rc):
+    """send's immediate failure: the handle carries rc, no reply."""
+    h.rc = rc
+    h.rlen = 0
+    h._stop = h._hstop
+    h._p = 1
+    return h
+
+
+@micropython.native
+def recv(h, timeout_ms=None, mask=0, end=_END, state=state, sq_head=sq_head, recvs=tcb.recvs,
+         deliver=deliver):
+    """Wait for a message, or for notification bits in `mask`."""
+    if h._p or end != _END:
+        r = gate(h, end != _END)
+        if r is not None:
+            return r
+    me = h.slot
+    try:
+        if mask & 0 or mask < 0 or mask > 0xFFFFFFFF:
+            raise TypeError
+        if timeout_ms is not None and (timeout_ms & 0 or timeout_ms < 0 or timeout_ms > _TMAX):
+            raise TypeError
+    except TypeError:
+        return bad(h, _F_BADARG, 0, "recv(timeout_ms, mask): bad argument")
+    h._stop = s = h._mstop
+    m = s.value  # task.Handle.m, without the property call
+    h._p = 1
+    recvs[me] += 1  # a server that keeps calling recv is alive (supervisor heartbeat)
+    if mask:
+        pend = notes[me] & mask
+        if pend:
+            notes[me] ^= pend
+            m.bits = pend
+            m.sender = -1
+            if m.call != -1:  # (a class default until a message sets it)
+                m.call = -1
+            m.op = -1
+            m.len = 0
+            m.rc = 0
+            tw(_TR_WAKE, me, 0, pend)
+            return h
+    c = sq_head[me]
+    if c == _NONE:
+        state[me] = _IN_RECV
+        tcb.mask[me] = mask
+        if timeout_ms is not None:
+            timers.arm(me, timeout_ms)
+        return h
+    # Serve the most important queued client first, FIFO among equals.
+    best = c
+    q = sq_next[c]
+    if q == _NONE:
+        sq_head[me] = _NONE
+    else:
+        prev_best = _NONE
+        prev = c
+        while q != _NONE:
+            if prio[q] < prio[best]:  # sched.more_important
+                best = q
+                prev_best = prev
+            prev = q
+            q = sq_next[q]
+        if prev_best == _NONE:
+            sq_head[me] = sq_next[best]
+        else:
+            sq_next[prev_best] = sq_next[best]
+        sq_next[best] = _NONE
+    # The message waits in the client's reply buffer, header included.
+    b = mbuf[best]
+    o = len(b) >> 1
+    lease = slease[best]
+    slease[best] = None
+    deliver(m, me, best, b[o + 1], b, o + _HDR, b[o + 2] | b[o + 3] << 8, lease,
+            0 if caps.grants is None else caps.grants[best].get(me, 0))
+    state[best] = _IN_REPLY
+    held[best] = me
+    return h
+
+
+@micropython.native
+def reply(h, client, rc=0, data=None, end=_END, state=state, peer=peer, held=held, call=call,
+          timed=timed, handle=handle, mbuf=mbuf, alease=alease, prio=prio, base=base,
+          push=push, tw=tw, copy=copy, len=len, isinstance=isinstance,
+          ok=RCSTOP[-_RC_MIN]):
+    """Answer the call `client` (m.call of the message) with rc and data.
+    Never blocks."""
+    if h._p or end != _END:
+        r = gate(h, end != _END)
+        if r is not None:
+            return r
+    me = h.slot
+    try:
+        x = ~client  # the call's number << 8 | the client's slot
+        if rc & 0 or rc < -128 or rc > 127:
+            raise TypeError
+        n = 0 if data is None else len(data)
+    except TypeError:
+        return bad(h, _F_BADARG, 0, "reply(call, rc -128..127, data): bad argument")
+    if n and not isinstance(data, BUFS):
+        return bad(h, _F_BADARG, 0, "reply: data must be bytes-like")
+    c = x & 0xFF
+    if c < _MAX_TASKS and x == call[c]:  # the client's latest call
+        if held[c] != me:
+            # (answered already, or never received: each text is RAM on a board)
+            return bad(h, _F_BADREPLY, c, "reply to task %d: call not held" % c)
+        if n > tcb.max_msg:
+            tw(4, me, c | (_E_TOOBIG & 0xFF) << 8, n)
+            return ret(h, _E_TOOBIG)
+        held[c] = _NONE
+        if alease[c] is not None:
+            end_lease(c)
+        if state[c] == _IN_REPLY and peer[c] == me:
+            hc = handle[c]
+            b = mbuf[c]  # the reply half follows the received one
+            copy(b, len(b) >> 1, rc & 0xFF, data, 0, n)
+            hc.rc = rc
+            hc.rlen = n
+            timed[c] = 0
+            state[c] = _RUNNABLE
+            push(c)
+            tw(4, me, c | (rc & 0xFF) << 8, n)  # abi.TR_REPLY
+            if prio[me] != base[me]:
+                reprioritise(me)
+            h._stop = ok
+            h._p = 1
+            return h
+    # A call id is ~x with x = number (1..CALL_MAX) << 8 | slot: a task id
+    # (m.sender, >= 0) or a notification's m.call (-1) is not one.
+    elif x < 256 or x > _XMAX or c >= _MAX_TASKS or state[c] == _EMPTY:
+        return bad(h, _F_BADREPLY, client & 0xFFFFFFFF, "reply to %d: not m.call" % client)
+    # The call is over: the client timed out, faulted or restarted while
+    # this task held it, or has made a newer call since. Drop, and say so.
+    tw(4, me, c | (rc & 0xFF) << 8, n | 0x10000)  # abi.TR_REPLY, dropped
+    h._stop = ok
+    h._p = 1
+    return h
+
+
+# ---- notifications (keep/notify.py: post, and who may notify whom) ----------
+
+
+def notify_(h, dest, bits, *extra):
+    """Set notification `bits` on task `dest`. Never blocks."""
+    if h._p or extra:
+        r = gate(h, extra)
+        if r is not None:
+            return r
+    if type(dest) is not int or not _u32_ok(bits):
+        return bad(h, _F_BADARG, 0, "notify: dest and bits (32-bit) must be ints")
+    if bits & _NOTE_KERNEL:
+        return bad(h, _F_BADARG, bits, "notify: bit 29 is the kernel's")
+    s = dest & 0xFF
+    if dest < 0 or s >= tcb.ntasks or state[s] == _EMPTY:
+        return bad(h, _F_NOTASK, dest & 0xFFFFFFFF, "notify: no task %d" % dest)
+    me = h.slot
+    if not notify.granted(me, s):
+        tw(_TR_DENIED, me, s, 0)
+        return ret(h, _E_DENIED)
+    if gen[s] != dest >> 8 or state[s] >= _FAULTED:
+        return ret(h, _E_DEAD)
+    tw(_TR_NOTIFY, me, s, bits)
+    notify.post(s, bits)
+    return ret(h, 0)
+
+
+def wait(h, mask, timeout_ms=None, *extra):
+    """Wait for any notification bit in `mask`; m.bits says which arrived."""
+    if h._p or extra:
+        r = gate(h, extra)
+        if r is not None:
+            return r
+    if not _u32_ok(mask) or not mask or (timeout_ms is not None and not _ms_ok(timeout_ms)):
+        return bad(h, _F_BADARG, 0, "wait: mask (non-zero, 32-bit) and timeout_ms must be ints")
+    me = h.slot
+    h._stop = st = h._mstop
+    m = st.value  # Handle.m, without the property call
+    h._p = 1
+    pend = notes[me] & mask
+    if pend:
+        notes[me] ^= pend
+        m.bits = pend
+        m.rc = 0
+        tw(_TR_WAKE, me, 0, pend)
+        return h
+    state[me] = _IN_WAIT
+    tcb.mask[me] = mask
+    if timeout_ms is not None:
+        timers.arm(me, timeout_ms)
+    return h
+
+
+# ---- time, the CPU, the trace, the task itself ------------------------------
+
+
+def sleep_ms(h, ms, *extra):
+    """Sleep for ms milliseconds (0: just yield)."""
+    if h._p or extra:
+        r = gate(h, extra)
+        if r is not None:
+            return r
+    if not _ms_ok(ms):
+        return bad(h, _F_BADARG, 0, "sleep_ms: ms must be an int >= 0")
+    if ms:
+        state[h.slot] = _SLEEPING
+        timers.arm(h.slot, ms)
+    return ret(h, 0)
+
+
+def yield_(h, *extra):
+    """Give up the CPU; the task stays runnable (round-robin)."""
+    if h._p or extra:
+        r = gate(h, extra)
+        if r is not None:
+            return r
+    return ret(h, 0)
+
+
+def log(h, text, *extra):
+    """Put a line in the trace (bytes avoid the str -> bytes copy)."""
+    if h._p or extra:
+        r = gate(h, extra)
+        if r is not None:
+            return r
+    if isinstance(text, str):
+        text = text.encode()
+    elif not isinstance(text, BUFS):
+        return bad(h, _F_BADARG, 0, "log: text must be str or bytes")
+    n = len(text)
+    if n > 255:
+        n = 255
+    trace.write_text(h.slot, text, n)
+    if tcb.echo:
+        print("[%s] %s" % (tcb.name[h.slot], bytes(text[:n]).decode()))
+    return ret(h, 0)
+
+
+def fault_(h, reason=None, *extra):
+    """Fault the calling task on purpose (its own assertion failed)."""
+    if h._p or extra:
+        r = gate(h, extra)
+        if r is not None:
+            return r
+    return bad(h, _F_SELF, 0, reason)
+
+
+def lookup(h, name):
+    """The current id of the task called `name`, or -1 (immediate; no
+    allocation). Read-only: no owner check is needed, and a client may
+    look its server up before its first syscall."""
+    return tcb.lookup(name)
+
+
+def region(h, name):
+    """The task's Region called `name` (immediate). A task without it gets
+    a memory fault (keep/mem.py has the Region and its checks)."""
+    regs = h.regions
+    r = regs.get(name) if regs is not None else None
+    if r is None:
+        raise fault.violation(h.slot if tcb.cur == h.slot else tcb.cur, 0xFF, _ACC_READ, 0, 0,
+                              "no region named %r" % (name,))
+    return r
+
+
+# ---- supervisor calls (keep/svc.py is the mechanism) --------------------------
+# Immediate, and reserved to the supervisor task: the privilege is the
+# caller's slot, checked here. A call on another task's handle faults the
+# running task (F_MISUSE, owner()), one from a task that is not the
+# supervisor or naming no slot faults it (F_BADARG); either returns -1
+# (sv_status: None) and the caller stops at its next await.
+
+
+def _priv(h, slot):
+    if owner(h) is not None:
+        return False
+    if h.slot != fault.supervisor:
+        bad(h, _F_BADARG, 0, "supervisor call from a task that is not the supervisor")
+        return False
+    if type(slot) is not int or not 0 <= slot < tcb.ntasks:
+        bad(h, _F_BADARG, 0, "supervisor call: no slot %r" % (slot,))
+        return False
+    return True
+
+
+def sv_restart(h, slot):
+    """Restart slot with a new generation; returns the new task id."""
+    if not _priv(h, slot):
+        return -1
+    return svc.restart(slot)
+
+
+def sv_hold(h, slot):
+    """Stop slot until released; its clients get E_DEAD."""
+    if not _priv(h, slot):
+        return -1
+    svc.hold(slot)
+    return 0
+
+
+def sv_release(h, slot):
+    """Start a held or faulted slot again (new generation); returns its id."""
+    if not _priv(h, slot):
+        return -1
+    return svc.release(slot)
+
+
+def sv_inject(h, slot, kind=_F_INJECTED):
+    """Fault slot on purpose (fault injection); returns 0."""
+    if not _priv(h, slot):
+        return -1
+    fault.fault(slot, kind, 0, "injected")
+    return 0
+
+
+def sv_status(h, slot):
+    """(state, generation, restarts, effective priority, last FaultRecord or None)."""
+    if not _priv(h, slot):
+        return None
+    return (state[slot], gen[slot], tcb.restarts[slot], prio[slot], fault.records.get(slot))
+
+
 class Handle:
-    """A task's kernel interface. Methods are the syscalls (see ipc, notify)."""
+    """A task's kernel interface: the syscalls, and the awaitable they return."""
+
+    # ---- the syscall table: every syscall, once, with its abi number --------
+    # (tests/host/test_syscall_surface.py reads these lines)
+    send = send  # abi.SYS_SEND
+    recv = recv  # abi.SYS_RECV
+    reply = reply  # abi.SYS_REPLY
+    notify = notify_  # abi.SYS_NOTIFY
+    wait = wait  # abi.SYS_WAIT
+    sleep_ms = sleep_ms  # abi.SYS_SLEEP
+    yield_ = yield_  # abi.SYS_YIELD
+    log = log  # abi.SYS_LOG
+    fault = fault_  # abi.SYS_FAULT
+    lookup = lookup  # abi.SYS_LOOKUP
+    region = region  # abi.SYS_REGION
+    sv_restart = sv_restart  # abi.SYS_SV_RESTART
+    sv_hold = sv_hold  # abi.SYS_SV_HOLD
+    sv_release = sv_release  # abi.SYS_SV_RELEASE
+    sv_inject = sv_inject  # abi.SYS_SV_INJECT
+    sv_status = sv_status  # abi.SYS_SV_STATUS
 
     # Class-level defaults: an instance only pays for these (a hash-map
     # entry each) once they are set, and a task without regions never does.
@@ -109,7 +679,7 @@ class Handle:
     def __init__(self, slot, max_msg):
         self.slot = slot
         m = Msg(max_msg)
-        self.rbody = memoryview(m.buf)[2 * HDR + max_msg :]  # the reply half
+        self.rbody = memoryview(m.buf)[2 * _HDR + max_msg :]  # the reply half
         self._p = _FRESH
         self._stop = None
         # The Msg is reached through the StopIteration that returns it (see
@@ -125,7 +695,7 @@ class Handle:
     @property
     def id(self):
         """This task's id (generation and slot)."""
-        return tcb.gen[self.slot] << 8 | self.slot
+        return gen[self.slot] << 8 | self.slot
 
     @property
     def rbuf(self):
@@ -154,99 +724,3 @@ class Handle:
     def reply_data(self):
         """A bytes copy of the last reply body (convenience; allocates)."""
         return bytes(self.rbody[: self.rlen])
-
-
-def ret(h, rc):
-    """Finish a syscall that returns the int rc without blocking."""
-    s = RCSTOP[rc + _OK]
-    if s is None:
-        s = RCSTOP[rc + _OK] = StopIteration(rc)
-    h._stop = s
-    h._p = 1
-    return h
-
-
-def bad(h, kind, detail=0, info=None):
-    """Fault the calling task for a bad syscall; it yields and never resumes."""
-    h._p = 1
-    fault.fault(h.slot, kind, detail, info)
-    return h
-
-
-def gate(h, extra=False):
-    """Every syscall's entry check, on its slow path (h._p != 0, or a stray
-    argument). Returns None when the syscall may go on, else the awaitable
-    it must return: the caller is faulted.
-
-    - h is not the running task's handle (another task's, reached through
-      an argument or tcb.handle): the running task is faulted (misuse) and
-      h's owner is left as it was. Outside any task there is no one to
-      fault: RuntimeError.
-    - h._p is FRESH: the task's first syscall since it started; go on.
-    - h._p is 1 or 2: a syscall without await (misuse).
-    - extra: a stray positional argument (badarg).
-    """
-    cur = tcb.cur
-    if h.slot != cur:
-        if cur == _NONE:
-            raise RuntimeError("syscall outside a task")
-        own = tcb.handle[cur]
-        own._p = 1
-        fault.fault(cur, _F_MISUSE, h.slot, "syscall on task %d's handle" % h.slot)
-        return own
-    if h._p == _FRESH:
-        h._p = 0
-    elif h._p:  # 1 or 2: the `await` of an earlier syscall was forgotten
-        return bad(h, _F_MISUSE, 0, "syscall without await")
-    if extra:
-        return bad(h, _F_BADARG, 0, "stray argument")
-    return None
-
-
-def yield_(h, *extra):
-    """Give up the CPU; the task stays runnable (round-robin)."""
-    if h._p or extra:
-        r = gate(h, extra)
-        if r is not None:
-            return r
-    return ret(h, 0)
-
-
-def log(h, text, *extra):
-    """Put a line in the trace (bytes avoid the str -> bytes copy)."""
-    if h._p or extra:
-        r = gate(h, extra)
-        if r is not None:
-            return r
-    if isinstance(text, str):
-        text = text.encode()
-    elif not isinstance(text, BUFS):
-        return bad(h, _F_BADARG, 0, "log: text must be str or bytes")
-    n = len(text)
-    if n > 255:
-        n = 255
-    trace.write_text(h.slot, text, n)
-    if kernel.echo:
-        print("[%s] %s" % (tcb.name[h.slot], bytes(text[:n]).decode()))
-    return ret(h, 0)
-
-
-def region(h, name):
-    """k.region(name), until keep.mem loads and binds its own: the module
-    loads only in apps that declare a region (tasks with one load it at
-    spawn), so this path is a task asking for a region it does not have."""
-    from . import mem
-
-    return mem._handle_region(h, name)
-
-
-Handle.region = region
-
-
-def fault_self(h, reason=None, *extra):
-    """Fault the calling task on purpose (its own assertion failed)."""
-    if h._p or extra:
-        r = gate(h, extra)
-        if r is not None:
-            return r
-    return bad(h, _F_SELF, 0, reason)

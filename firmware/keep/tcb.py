@@ -38,6 +38,8 @@ NONE = const(0xFF)  # "no slot" in the link arrays
 cur = NONE  # the slot running now (NONE between slices)
 ntasks = 0  # slots 0..ntasks-1 are in use
 max_msg = 64  # message body limit, bytes (board / manifest config)
+echo = False  # also print log lines and faults as text (kernel.boot's echo_text)
+lease_class = None  # keep.mem's Lease, registered when that module loads
 
 state = bytearray(MAX_TASKS)
 peer = bytearray(MAX_TASKS)
@@ -102,3 +104,13 @@ def reset():
 
 
 reset()
+
+
+def lookup(task_name):
+    """The current id of the task called task_name, or -1 (no allocation).
+    A scan of at most MAX_TASKS names, not a name -> slot dict: a client
+    looks its server up once per call, and the dict cost ~0.2 KB of heap."""
+    for s in range(ntasks):
+        if name[s] == task_name:
+            return gen[s] << 8 | s
+    return -1

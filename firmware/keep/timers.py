@@ -14,28 +14,25 @@ Invariants:
 - If any timed[s] == 1 then armed is True and soonest is at or before
   deadline[s].
 - Nothing on the syscall or timeout path imports (a relative import in a
-  function allocates): ipc is bound by keep.kernel.
+  function allocates).
 """
 
 import time
 
 from micropython import const
 
-from . import fault, sched, task, tcb, trace
+from . import tcb, trace
+from .transition import end_lease, reprioritise, unlink_sender, wake
 
 _E_TIMEOUT = const(-3)  # abi.E_TIMEOUT
-_F_BADARG = const(2)  # abi.F_BADARG
-_TIMEOUT_MAX_MS = const(536870911)  # abi.TIMEOUT_MAX_MS
 _TR_TIMEOUT = const(7)  # abi.TR_TIMEOUT
 
-_RUNNABLE = const(0)  # abi.ST_RUNNABLE
 _IN_SEND = const(1)  # abi.ST_IN_SEND
 _IN_REPLY = const(2)  # abi.ST_IN_REPLY
 _IN_RECV = const(3)  # abi.ST_IN_RECV
 _IN_WAIT = const(4)  # abi.ST_IN_WAIT
 _SLEEPING = const(5)  # abi.ST_SLEEPING
 
-ipc = None  # keep.kernel sets it (ipc imports this module)
 armed = False
 soonest = 0
 # armed, as a byte the scheduler loop can test without a dictionary lookup
@@ -121,22 +118,20 @@ def expire(now):
         tcb.timed[s] = 0
         st = tcb.state[s]
         if st == _SLEEPING:
-            tcb.state[s] = _RUNNABLE
-            sched.push(s)
+            wake(s)
             continue
         trace.write(_TR_TIMEOUT, s, st, 0)
         h = tcb.handle[s]
         if st == _IN_SEND or st == _IN_REPLY:
             srv = tcb.peer[s]
             if st == _IN_SEND:
-                fault.unlink_sender(s)
+                unlink_sender(s)
             if tcb.alease[s] is not None:
-                ipc.end_lease(s)
+                end_lease(s)
             h.rc = _E_TIMEOUT
             h.rlen = 0
-            tcb.state[s] = _RUNNABLE
-            sched.push(s)
-            ipc.reprioritise(srv)
+            wake(s)
+            reprioritise(srv)
         elif st == _IN_RECV or st == _IN_WAIT:
             m = h._mstop.value  # task.Handle.m, without the property call
             m.rc = _E_TIMEOUT
@@ -147,19 +142,5 @@ def expire(now):
                     m.call = -1
                 m.op = -1
                 m.len = 0
-            tcb.state[s] = _RUNNABLE
-            sched.push(s)
+            wake(s)
 
-
-def sleep_ms(h, ms, *extra):
-    """Sleep for ms milliseconds (0: just yield)."""
-    if h._p or extra:
-        r = task.gate(h, extra)
-        if r is not None:
-            return r
-    if type(ms) is not int or ms < 0 or ms > _TIMEOUT_MAX_MS:
-        return task.bad(h, _F_BADARG, 0, "sleep_ms: ms must be an int >= 0")
-    if ms:
-        tcb.state[h.slot] = _SLEEPING
-        arm(h.slot, ms)
-    return task.ret(h, 0)

@@ -108,9 +108,7 @@ def inject(target, kind="exception"):
     if kind == "exception":
         fault.fault(s, _F_EXCEPTION, 0, InjectedFault("injected exception"))
     elif kind == "memory":
-        from keep import mem
-
-        mem.violation(s, 0, _ACC_WRITE, 0xFFFF, 1, "injected memory fault")
+        fault.violation(s, 0, _ACC_WRITE, 0xFFFF, 1, "injected memory fault")
     elif kind == "budget":
         trace.write(_TR_BUDGET, s, 2, 0)
         fault.fault(s, _F_BUDGET_TIME, 0, "injected budget overrun")
