@@ -407,11 +407,11 @@ def recv(h, timeout_ms=None, mask=0, end=_END, state=state, sq_head=sq_head, rec
 
 
 @micropython.native
-def reply(h, client, rc=0, data=None, end=_END, state=state, peer=peer, held=held, call=call,
+def reply(h, call_id, rc=0, data=None, end=_END, state=state, peer=peer, held=held, call=call,
           timed=timed, handle=handle, mbuf=mbuf, alease=alease, prio=prio, base=base,
           push=push, tw=tw, copy=copy, len=len, isinstance=isinstance,
           ok=RCSTOP[-_RC_MIN]):
-    """Answer the call `client` (m.call of the message) with rc and data.
+    """Answer the call call_id (m.call of the message) with rc and data.
     Never blocks."""
     if h._p or end != _END:
         r = gate(h, end != _END)
@@ -419,7 +419,7 @@ def reply(h, client, rc=0, data=None, end=_END, state=state, peer=peer, held=hel
             return r
     me = h.slot
     try:
-        x = ~client  # the call's number << 8 | the client's slot
+        x = ~call_id  # the call's number << 8 | the client's slot
         if rc & 0 or rc < -128 or rc > 127:
             raise TypeError
         n = 0 if data is None else len(data)
@@ -456,7 +456,7 @@ def reply(h, client, rc=0, data=None, end=_END, state=state, peer=peer, held=hel
     # A call id is ~x with x = number (1..CALL_MAX) << 8 | slot: a task id
     # (m.sender, >= 0) or a notification's m.call (-1) is not one.
     elif x < 256 or x > _XMAX or c >= _MAX_TASKS or state[c] == _EMPTY:
-        return bad(h, _F_BADREPLY, client & 0xFFFFFFFF, "reply to %d: not m.call" % client)
+        return bad(h, _F_BADREPLY, call_id & 0xFFFFFFFF, "reply to %d: not m.call" % call_id)
     # The call is over: the client timed out, faulted or restarted while
     # this task held it, or has made a newer call since. Drop, and say so.
     tw(4, me, c | (rc & 0xFF) << 8, n | 0x10000)  # abi.TR_REPLY, dropped
