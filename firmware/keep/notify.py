@@ -40,7 +40,7 @@ def post(s, bits):
         pend = notes[s] & tcb.mask[s]
         if pend:
             notes[s] ^= pend
-            m = tcb.handle[s]._mstop.value  # task.Handle.m, without the property call
+            m = tcb.handle[s].m
             m.bits = pend
             m.rc = 0
             if st == _IN_RECV:

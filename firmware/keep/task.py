@@ -238,15 +238,17 @@ def offer(h, lease):
 @micropython.native
 def send(h, dest, op, data=None, lease=None, timeout_ms=None, end=_END, state=state, peer=peer,
          gen=gen, held=held, call=call, handle=handle, mbuf=mbuf, timed=timed, prio=prio,
-         push=push, tw=tw, copy=copy, deliver=deliver, len=len, isinstance=isinstance):
+         push=push, tw=tw, copy=copy, deliver=deliver, len=len, isinstance=isinstance,
+         sstop=tcb.sstop):
     """Call server `dest` with `op` and `data`; wait for its reply."""
     if h._p or end != _END:
         r = gate(h, end != _END)
         if r is not None:
             return r
-    if h._hstop is None:  # the task's first send: the StopIteration that returns the handle
-        h._hstop = StopIteration(h)
     me = h.slot
+    hs = sstop[me]
+    if hs is None:  # the task's first send: the StopIteration that returns the handle
+        hs = sstop[me] = StopIteration(h)
     try:
         s = dest & 0xFF  # `& ` raises TypeError for anything but an int
         if op & 0 or op < 0 or op > 255 or dest < 0:
@@ -293,7 +295,7 @@ def send(h, dest, op, data=None, lease=None, timeout_ms=None, end=_END, state=st
     if state[s] == _IN_RECV:  # the server waits: hand the message over now
         # One record says both: sent, and received at once (abi.TR_DELIVERED).
         tw(2, me, s | op << 8, n | 0x8000)  # abi.TR_SEND
-        deliver(handle[s]._mstop.value, s, me, op, data, 0, n, lease, badge, False)
+        deliver(handle[s].m, s, me, op, data, 0, n, lease, badge, False)
         state[me] = _IN_REPLY
         held[me] = s
         timed[s] = 0
@@ -321,7 +323,7 @@ def send(h, dest, op, data=None, lease=None, timeout_ms=None, end=_END, state=st
         boost(s, prio[me])
     if timeout_ms is not None:
         timers.arm(me, timeout_ms)
-    h._stop = h._hstop
+    h._stop = hs
     h._p = 1
     return h
 
@@ -330,14 +332,14 @@ def _rc(h, rc):
     """send's immediate failure: the handle carries rc, no reply."""
     h.rc = rc
     h.rlen = 0
-    h._stop = h._hstop
+    h._stop = tcb.sstop[h.slot]
     h._p = 1
     return h
 
 
 @micropython.native
 def recv(h, timeout_ms=None, mask=0, end=_END, state=state, sq_head=sq_head, recvs=tcb.recvs,
-         deliver=deliver):
+         deliver=deliver, rstop=tcb.rstop):
     """Wait for a message, or for notification bits in `mask`."""
     if h._p or end != _END:
         r = gate(h, end != _END)
@@ -351,8 +353,8 @@ def recv(h, timeout_ms=None, mask=0, end=_END, state=state, sq_head=sq_head, rec
             raise TypeError
     except TypeError:
         return bad(h, _F_BADARG, 0, "recv(timeout_ms, mask): bad argument")
-    h._stop = s = h._mstop
-    m = s.value  # task.Handle.m, without the property call
+    h._stop = s = rstop[me]
+    m = s.value  # the task's Msg (Handle.m)
     h._p = 1
     recvs[me] += 1  # a server that keeps calling recv is alive (supervisor heartbeat)
     if mask:
@@ -501,8 +503,8 @@ def wait(h, mask, timeout_ms=None, *extra):
     if not _u32_ok(mask) or not mask or (timeout_ms is not None and not _ms_ok(timeout_ms)):
         return bad(h, _F_BADARG, 0, "wait: mask (non-zero, 32-bit) and timeout_ms must be ints")
     me = h.slot
-    h._stop = st = h._mstop
-    m = st.value  # Handle.m, without the property call
+    h._stop = st = tcb.rstop[me]
+    m = st.value  # the task's Msg (Handle.m)
     h._p = 1
     pend = notes[me] & mask
     if pend:
@@ -674,7 +676,6 @@ class Handle:
     rc = 0
     rlen = 0
     regions = None  # name -> Region, set by the kernel from the manifest
-    _hstop = None  # StopIteration(self), made at the first send: most servers never send
 
     def __init__(self, slot, max_msg):
         self.slot = slot
@@ -682,25 +683,21 @@ class Handle:
         self.rbody = memoryview(m.buf)[2 * _HDR + max_msg :]  # the reply half
         self._p = _FRESH
         self._stop = None
-        # The Msg is reached through the StopIteration that returns it (see
-        # the m property): no `m` entry keeps the instance at 8 attributes
-        # once rc and rlen are set, one 32-byte step of its dict smaller.
-        self._mstop = StopIteration(m)
+        tcb.rstop[slot] = StopIteration(m)  # what recv and wait return
+        # Hot path (docs/performance.md, "Rules": no property on Handle):
+        # m and id are plain attributes, not properties. A class with a
+        # property makes MicroPython look the class up on *every* attribute
+        # store to its instances (h._p, h._stop, h.rc: 14 a round trip),
+        # and that was 21.5 % of a round trip (callgrind 109,820 -> 86,186
+        # instructions). The two entries they cost the instance's dict are
+        # won back by keeping the StopIterations in tcb (rstop, sstop).
+        self.m = m  # the task's Msg, the one recv and wait return
+        self.id = slot  # this task's id (generation << 8 | slot); svc.start keeps it
 
-    @property
-    def m(self):
-        """The task's Msg, the one recv and wait return."""
-        return self._mstop.value
-
-    @property
-    def id(self):
-        """This task's id (generation and slot)."""
-        return gen[self.slot] << 8 | self.slot
-
-    @property
     def rbuf(self):
         """The reply buffer, header + body: the second half of m.buf (a new
-        memoryview on each access; the kernel writes through m.buf)."""
+        memoryview on each call; the kernel writes through m.buf). A method,
+        not a property: see __init__."""
         b = self.m.buf
         return memoryview(b)[len(b) >> 1 :]
 

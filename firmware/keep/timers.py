@@ -133,7 +133,7 @@ def expire(now):
             wake(s)
             reprioritise(srv)
         elif st == _IN_RECV or st == _IN_WAIT:
-            m = h._mstop.value  # task.Handle.m, without the property call
+            m = h.m
             m.rc = _E_TIMEOUT
             m.bits = 0
             if st == _IN_RECV:

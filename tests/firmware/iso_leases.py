@@ -49,7 +49,8 @@ async def server(k):
             await k.reply(m.call, 0, bytes((t & 0xFF, t >> 8)))
         elif m.op == OP_KEEP:
             kept["lease"] = ls
-            await k.sleep_ms(3)  # the thief tries it meanwhile: its fault, not ours
+            while "seen" not in kept:  # the thief tries it meanwhile: its fault, not ours
+                await k.sleep_ms(1)  # (its step, not a time: a board's GC may take 3 ms)
             await k.reply(m.call, 0)
             out.append(("srv after reply", ls.state))
             ls.read(0, 1)  # after the reply: memory fault of this server
@@ -110,6 +111,7 @@ async def thief(k):
     while "lease" not in kept:
         await k.sleep_ms(1)
     out.append(("thief sees", kept["lease"].state))
+    kept["seen"] = 1
     kept["lease"].read(0, 1)
 
 

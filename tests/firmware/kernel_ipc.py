@@ -22,7 +22,7 @@ async def client(k, srv):
     r = await k.send(srv, 9, buf)
     check(r is k, "send returns the handle")
     check(r.rc == 7 and r.reply_data() == b"HELLO", "reply rc and data: %r %r" % (r.rc, r.reply_data()))
-    check(bytes(r.rbuf[:4]) == bytes([1, 7, 5, 0]), "reply header version/rc/len")
+    check(bytes(r.rbuf()[:4]) == bytes([1, 7, 5, 0]), "reply header version/rc/len")
     buf[0] = ord("j")  # the server got a copy: changing ours now changes nothing
     check(seen[-1][3] == b"hello", "the server got a copy")
     check(seen[-1][2] == bytes([abi.MSG_VERSION, 9, 5, 0]), "message header version/op/len")

@@ -10,7 +10,7 @@ first = "keep.kernel" not in sys.modules and "keep.svc" not in sys.modules
 
 from keep import task  # noqa: E402  (only keep.task and what it imports)
 
-CONVENIENCE = ("reply_data",)  # a method that is not a syscall (allocates a copy)
+CONVENIENCE = ("reply_data", "rbuf")  # methods that are not syscalls (views and copies)
 
 
 def syscalls():
