@@ -9,6 +9,10 @@
 # each figure is the median over rounds, and the ratio is the median of
 # the per-round ratios.
 #
+# The floor (floor_roundtrips) is timed in every round beside them: two
+# bare coroutines, a copy and three awaits a round trip, the least any
+# kernel of this interpreter could spend (docs/performance.md).
+#
 # Each side runs 50 round trips to warm up, then N with the allocation
 # counted, then a collection and the timed round trips (N for Keep,
 # N_ASYNCIO for asyncio) with the GC as a program has it: on. asyncio's
@@ -162,6 +166,62 @@ def asyncio_roundtrips(n, n_fresh, n_count):
     return out
 
 
+class Once:
+    """The cheapest awaitable MicroPython offers (asyncio's SingletonGenerator):
+    its first __next__ yields, the second returns, through one preallocated
+    StopIteration. native, as Keep's handle, so the raise adds no traceback."""
+
+    def __init__(self):
+        self.state = 0
+        self.stop = StopIteration()
+
+    def __iter__(self):
+        return self
+
+    @micropython.native
+    def __next__(self):
+        if self.state:
+            self.state = 0
+            s = self.stop
+            s.__traceback__ = None
+            raise s
+        self.state = 1
+        return None
+
+
+def floor_roundtrips(n):
+    """The floor under any cooperative kernel of this interpreter: two bare
+    coroutines, the 16-byte request copied once into a preallocated buffer,
+    and three awaits a round trip (the client's send, the server's recv and
+    reply), resumed in a fixed order: no scheduler, no checks, no trace."""
+    buf = bytearray(64)
+    mv = memoryview(buf)
+    aw = Once()
+
+    async def client():
+        while True:
+            mv[:16] = DATA  # the request, copied (slice assignment: no allocation)
+            await aw  # send
+
+    async def server():
+        while True:
+            await aw  # recv
+            await aw  # reply
+
+    c = client().send
+    s = server().send
+    for i in range(50):
+        c(None)
+        s(None)
+        s(None)
+    t0 = ticks_us()
+    for i in range(n):
+        c(None)
+        s(None)
+        s(None)
+    return ticks_diff(ticks_us(), t0) / n
+
+
 def trace_write_us(n):
     trace.init(64)
     w = trace.write
@@ -215,6 +275,7 @@ def main():
     n_aio = argv[3] if len(argv) > 3 else n
     n_fresh = min(FRESH_N, n_aio)
     keep_us, aio_us, aio_fresh_us, ratios, keep_alloc, aio_alloc = [], [], [], [], [], []
+    floor_us, floor_ratios = [], []
     for r in range(rounds):
         k = keep_roundtrips(n, n)
         a = asyncio_roundtrips(n_aio, n_fresh, n)
@@ -224,6 +285,9 @@ def main():
         ratios.append(k["us"] / a["us"])
         keep_alloc.append(k["alloc"])
         aio_alloc.append(a["alloc"])
+        f = floor_roundtrips(n)
+        floor_us.append(f)
+        floor_ratios.append(f / a["us"])
         gc.collect()
     overhead, per_task, coro = task_overhead()
     res = {
@@ -232,6 +296,8 @@ def main():
         "asyncio_fresh_roundtrip_us": round(median(aio_fresh_us), 3),
         "ipc_vs_asyncio_ratio": round(median(ratios), 4),
         "ipc_alloc_bytes_per_roundtrip": round(max(keep_alloc), 2),
+        "ipc_floor_us": round(median(floor_us), 3),
+        "ipc_floor_vs_asyncio_ratio": round(median(floor_ratios), 4),
         "asyncio_alloc_bytes_per_roundtrip": round(median(aio_alloc), 2),
         "task_overhead_bytes": round(overhead),
         "task_total_bytes": round(per_task),

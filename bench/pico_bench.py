@@ -63,7 +63,8 @@ RUN_TIMEOUT_S = 900
 
 # The board programs' keys that are kept, each with a _pico suffix
 KERNEL_KEYS = ("ipc_roundtrip_us", "asyncio_roundtrip_us", "asyncio_fresh_roundtrip_us",
-               "ipc_vs_asyncio_ratio", "ipc_alloc_bytes_per_roundtrip",
+               "ipc_vs_asyncio_ratio", "ipc_alloc_bytes_per_roundtrip", "ipc_floor_us",
+               "ipc_floor_vs_asyncio_ratio",
                "asyncio_alloc_bytes_per_roundtrip", "task_overhead_bytes", "task_total_bytes",
                "task_coroutine_bytes", "trace_write_us", "alloc_counted_by", "bench_rounds",
                "bench_roundtrips_per_round", "bench_asyncio_roundtrips_per_round")
