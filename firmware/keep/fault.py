@@ -20,7 +20,6 @@ import sys
 from micropython import const
 
 from . import notify, tcb, timers, trace
-from .faultnames import STATES, fault_name
 from .transition import detach, release_clients, reprioritise, retire
 
 _E_DEAD = const(-1)  # abi.E_DEAD
@@ -70,6 +69,11 @@ class FaultRecord:
         return lines[-1] if lines else ""
 
     def text(self):
+        # The one import inside a function in the kernel: the names load with
+        # the first fault's text (~0.3 KB a board without faults never pays),
+        # on the fault path, which may allocate, never on a syscall's own.
+        from .faultnames import STATES, fault_name
+
         st = STATES.split()[self.prev_state]
         if self.prev_state in (_ST_IN_SEND, _ST_IN_REPLY):
             st += "(%d)" % self.prev_peer

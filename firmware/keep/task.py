@@ -2,10 +2,10 @@
 handle a task awaits them on.
 
 Every task receives one Handle (conventionally named k). Its methods are
-the syscalls, all defined in this module and listed once in the Handle
-class's table, each with its abi.SYS_* number (tests/host/
-test_syscall_surface.py checks the table, abi.py and docs/kernel.md's
-reference against each other). Each syscall checks its arguments, does
+the syscalls: the Handle class defines every one itself, each def marked
+with its abi.SYS_* number (tests/host/test_syscall_surface.py checks
+those, abi.py and docs/kernel.md's reference against each other), so the
+set does not depend on what else was imported. Each syscall checks its arguments, does
 its work at once (the caller is the running task, so this is the "trap"),
 sets what the task waits for, and returns the handle itself. The handle
 is the awaitable: its first __next__ yields to the kernel, and when the
@@ -59,13 +59,7 @@ trip touches the heap not at all (bench: ipc_alloc_bytes_per_roundtrip).
 import micropython
 from micropython import const
 
-from . import caps, fault, notify, svc, tcb, timers, trace
-from .ipc import copy, deliver
-from .sched import push
-from .tcb import (alease, base, call, gen, handle, held, mbuf, notes, peer, prio, slease,
-                  sq_head, sq_next, state, timed)
-from .trace import write as tw
-from .transition import boost, end_lease, reprioritise
+from . import caps, fault, ipc, notify, sched, svc, tcb, timers, trace, transition
 
 _E_DEAD = const(-1)  # abi.E_DEAD
 _E_DEADLOCK = const(-2)  # abi.E_DEADLOCK
@@ -180,7 +174,7 @@ def owner(h):
         return None
     if cur == _NONE:
         raise RuntimeError("syscall outside a task")
-    own = handle[cur]
+    own = tcb.handle[cur]
     own._p = 1
     fault.fault(cur, _F_MISUSE, h.slot, "syscall on task %d's handle" % h.slot)
     return own
@@ -208,16 +202,6 @@ def gate(h, extra=False):
     return None
 
 
-def _ms_ok(ms):
-    """A timeout or sleep argument: an int 0..abi.TIMEOUT_MAX_MS."""
-    return type(ms) is int and 0 <= ms <= _TMAX
-
-
-def _u32_ok(bits):
-    """A notification word: an int 0..2**32-1."""
-    return type(bits) is int and 0 <= bits <= 0xFFFFFFFF
-
-
 def offer(h, lease):
     """send's check of a lease it is handed: a NEW lease (keep/mem.py) of
     the sending task's own region. Otherwise the sender faults (False)."""
@@ -232,375 +216,22 @@ def offer(h, lease):
     return False
 
 
-# ---- IPC (keep/ipc.py has the copy and the hand-over) -------------------------
-
-
-@micropython.native
-def send(h, dest, op, data=None, lease=None, timeout_ms=None, end=_END, state=state, peer=peer,
-         gen=gen, held=held, call=call, handle=handle, mbuf=mbuf, timed=timed, prio=prio,
-         push=push, tw=tw, copy=copy, deliver=deliver, len=len, isinstance=isinstance,
-         sstop=tcb.sstop):
-    """Call server `dest` with `op` and `data`; wait for its reply."""
-    if h._p or end != _END:
-        r = gate(h, end != _END)
-        if r is not None:
-            return r
-    me = h.slot
-    hs = sstop[me]
-    if hs is None:  # the task's first send: the StopIteration that returns the handle
-        hs = sstop[me] = StopIteration(h)
-    try:
-        s = dest & 0xFF  # `& ` raises TypeError for anything but an int
-        if op & 0 or op < 0 or op > 255 or dest < 0:
-            raise TypeError
-        if timeout_ms is not None and (timeout_ms & 0 or timeout_ms < 0 or timeout_ms > _TMAX):
-            raise TypeError
-        n = 0 if data is None else len(data)
-    except TypeError:
-        return bad(h, _F_BADARG, 0, "send(dest, op, data, lease, timeout_ms): bad argument")
-    # Slots past the last task are EMPTY; past MAX_TASKS there is no slot at all.
-    if s >= _MAX_TASKS or state[s] == _EMPTY:
-        return bad(h, _F_NOTASK, dest & 0xFFFFFFFF, "send: no task %d" % dest)
-    if n and not isinstance(data, BUFS):
-        return bad(h, _F_BADARG, 0, "send: data must be bytes-like")
-    if lease is not None and not offer(h, lease):  # not this task's lease: it faulted
-        return h
-    badge = 0
-    if caps.grants is not None:
-        badge = caps.grants[me].get(s, -1)
-        if badge < 0:
-            tw(_TR_DENIED, me, s, 0)
-            return _rc(h, _E_DENIED)
-    if n > tcb.max_msg:
-        tw(2, me, s | op << 8, n)  # abi.TR_SEND
-        return _rc(h, _E_TOOBIG)
-    if gen[s] != dest >> 8 or state[s] >= _FAULTED:
-        tw(2, me, s | op << 8, n)  # abi.TR_SEND
-        return _rc(h, _E_DEAD)
-    # Deadlock: follow who `s` waits for; reaching the caller closes a cycle.
-    t = s
-    while True:
-        if t == me:
-            tw(_TR_DEADLOCK, me, s, 0)
-            return _rc(h, _E_DEADLOCK)
-        ts = state[t]
-        if ts != _IN_SEND and ts != _IN_REPLY:
-            break
-        t = peer[t]
-    # A new call: the next number (an earlier call of this task is over
-    # now, and a late reply to it is told apart by the number).
-    q = call[me] + 256
-    call[me] = q if q <= _XMAX else 256 | me
-    peer[me] = s
-    if state[s] == _IN_RECV:  # the server waits: hand the message over now
-        # One record says both: sent, and received at once (abi.TR_DELIVERED).
-        tw(2, me, s | op << 8, n | 0x8000)  # abi.TR_SEND
-        deliver(handle[s].m, s, me, op, data, 0, n, lease, badge, False)
-        state[me] = _IN_REPLY
-        held[me] = s
-        timed[s] = 0
-        state[s] = _RUNNABLE
-        push(s)
-    else:
-        tw(2, me, s | op << 8, n)  # abi.TR_SEND
-        # Copy at send, into this task's own reply buffer (free while the
-        # call waits): later changes to `data` cannot reach the server.
-        b = mbuf[me]
-        copy(b, len(b) >> 1, op, data, 0, n)
-        state[me] = _IN_SEND
-        held[me] = _NONE
-        slease[me] = lease
-        # Append to the server's sender queue (FIFO among equals).
-        sq_next[me] = _NONE
-        q = sq_head[s]
-        if q == _NONE:
-            sq_head[s] = me
-        else:
-            while sq_next[q] != _NONE:
-                q = sq_next[q]
-            sq_next[q] = me
-    if prio[me] < prio[s]:  # sched.more_important, inlined on the hot path
-        boost(s, prio[me])
-    if timeout_ms is not None:
-        timers.arm(me, timeout_ms)
-    h._stop = hs
-    h._p = 1
-    return h
-
-
 def _rc(h, rc):
     """send's immediate failure: the handle carries rc, no reply."""
     h.rc = rc
     h.rlen = 0
-    h._stop = tcb.sstop[h.slot]
+    h._stop = h._hstop
     h._p = 1
     return h
-
-
-@micropython.native
-def recv(h, timeout_ms=None, mask=0, end=_END, state=state, sq_head=sq_head, recvs=tcb.recvs,
-         deliver=deliver, rstop=tcb.rstop):
-    """Wait for a message, or for notification bits in `mask`."""
-    if h._p or end != _END:
-        r = gate(h, end != _END)
-        if r is not None:
-            return r
-    me = h.slot
-    try:
-        if mask & 0 or mask < 0 or mask > 0xFFFFFFFF:
-            raise TypeError
-        if timeout_ms is not None and (timeout_ms & 0 or timeout_ms < 0 or timeout_ms > _TMAX):
-            raise TypeError
-    except TypeError:
-        return bad(h, _F_BADARG, 0, "recv(timeout_ms, mask): bad argument")
-    h._stop = s = rstop[me]
-    m = s.value  # the task's Msg (Handle.m)
-    h._p = 1
-    recvs[me] += 1  # a server that keeps calling recv is alive (supervisor heartbeat)
-    if mask:
-        pend = notes[me] & mask
-        if pend:
-            notes[me] ^= pend
-            m.bits = pend
-            m.sender = -1
-            if m.call != -1:  # (a class default until a message sets it)
-                m.call = -1
-            m.op = -1
-            m.len = 0
-            m.rc = 0
-            tw(_TR_WAKE, me, 0, pend)
-            return h
-    c = sq_head[me]
-    if c == _NONE:
-        state[me] = _IN_RECV
-        tcb.mask[me] = mask
-        if timeout_ms is not None:
-            timers.arm(me, timeout_ms)
-        return h
-    # Serve the most important queued client first, FIFO among equals.
-    best = c
-    q = sq_next[c]
-    if q == _NONE:
-        sq_head[me] = _NONE
-    else:
-        prev_best = _NONE
-        prev = c
-        while q != _NONE:
-            if prio[q] < prio[best]:  # sched.more_important
-                best = q
-                prev_best = prev
-            prev = q
-            q = sq_next[q]
-        if prev_best == _NONE:
-            sq_head[me] = sq_next[best]
-        else:
-            sq_next[prev_best] = sq_next[best]
-        sq_next[best] = _NONE
-    # The message waits in the client's reply buffer, header included.
-    b = mbuf[best]
-    o = len(b) >> 1
-    lease = slease[best]
-    slease[best] = None
-    deliver(m, me, best, b[o + 1], b, o + _HDR, b[o + 2] | b[o + 3] << 8, lease,
-            0 if caps.grants is None else caps.grants[best].get(me, 0))
-    state[best] = _IN_REPLY
-    held[best] = me
-    return h
-
-
-@micropython.native
-def reply(h, call_id, rc=0, data=None, end=_END, state=state, peer=peer, held=held, call=call,
-          timed=timed, handle=handle, mbuf=mbuf, alease=alease, prio=prio, base=base,
-          push=push, tw=tw, copy=copy, len=len, isinstance=isinstance,
-          ok=RCSTOP[-_RC_MIN]):
-    """Answer the call call_id (m.call of the message) with rc and data.
-    Never blocks."""
-    if h._p or end != _END:
-        r = gate(h, end != _END)
-        if r is not None:
-            return r
-    me = h.slot
-    try:
-        x = ~call_id  # the call's number << 8 | the client's slot
-        if rc & 0 or rc < -128 or rc > 127:
-            raise TypeError
-        n = 0 if data is None else len(data)
-    except TypeError:
-        return bad(h, _F_BADARG, 0, "reply(call, rc -128..127, data): bad argument")
-    if n and not isinstance(data, BUFS):
-        return bad(h, _F_BADARG, 0, "reply: data must be bytes-like")
-    c = x & 0xFF
-    if c < _MAX_TASKS and x == call[c]:  # the client's latest call
-        if held[c] != me:
-            # (answered already, or never received: each text is RAM on a board)
-            return bad(h, _F_BADREPLY, c, "reply to task %d: call not held" % c)
-        if n > tcb.max_msg:
-            tw(4, me, c | (_E_TOOBIG & 0xFF) << 8, n)
-            return ret(h, _E_TOOBIG)
-        held[c] = _NONE
-        if alease[c] is not None:
-            end_lease(c)
-        if state[c] == _IN_REPLY and peer[c] == me:
-            hc = handle[c]
-            b = mbuf[c]  # the reply half follows the received one
-            copy(b, len(b) >> 1, rc & 0xFF, data, 0, n)
-            hc.rc = rc
-            hc.rlen = n
-            timed[c] = 0
-            state[c] = _RUNNABLE
-            push(c)
-            tw(4, me, c | (rc & 0xFF) << 8, n)  # abi.TR_REPLY
-            if prio[me] != base[me]:
-                reprioritise(me)
-            h._stop = ok
-            h._p = 1
-            return h
-    # A call id is ~x with x = number (1..CALL_MAX) << 8 | slot: a task id
-    # (m.sender, >= 0) or a notification's m.call (-1) is not one.
-    elif x < 256 or x > _XMAX or c >= _MAX_TASKS or state[c] == _EMPTY:
-        return bad(h, _F_BADREPLY, call_id & 0xFFFFFFFF, "reply to %d: not m.call" % call_id)
-    # The call is over: the client timed out, faulted or restarted while
-    # this task held it, or has made a newer call since. Drop, and say so.
-    tw(4, me, c | (rc & 0xFF) << 8, n | 0x10000)  # abi.TR_REPLY, dropped
-    h._stop = ok
-    h._p = 1
-    return h
-
-
-# ---- notifications (keep/notify.py: post, and who may notify whom) ----------
-
-
-def notify_(h, dest, bits, *extra):
-    """Set notification `bits` on task `dest`. Never blocks."""
-    if h._p or extra:
-        r = gate(h, extra)
-        if r is not None:
-            return r
-    if type(dest) is not int or not _u32_ok(bits):
-        return bad(h, _F_BADARG, 0, "notify: dest and bits (32-bit) must be ints")
-    if bits & _NOTE_KERNEL:
-        return bad(h, _F_BADARG, bits, "notify: bit 29 is the kernel's")
-    s = dest & 0xFF
-    if dest < 0 or s >= tcb.ntasks or state[s] == _EMPTY:
-        return bad(h, _F_NOTASK, dest & 0xFFFFFFFF, "notify: no task %d" % dest)
-    me = h.slot
-    if not notify.granted(me, s):
-        tw(_TR_DENIED, me, s, 0)
-        return ret(h, _E_DENIED)
-    if gen[s] != dest >> 8 or state[s] >= _FAULTED:
-        return ret(h, _E_DEAD)
-    tw(_TR_NOTIFY, me, s, bits)
-    notify.post(s, bits)
-    return ret(h, 0)
-
-
-def wait(h, mask, timeout_ms=None, *extra):
-    """Wait for any notification bit in `mask`; m.bits says which arrived."""
-    if h._p or extra:
-        r = gate(h, extra)
-        if r is not None:
-            return r
-    if not _u32_ok(mask) or not mask or (timeout_ms is not None and not _ms_ok(timeout_ms)):
-        return bad(h, _F_BADARG, 0, "wait: mask (non-zero, 32-bit) and timeout_ms must be ints")
-    me = h.slot
-    h._stop = st = tcb.rstop[me]
-    m = st.value  # the task's Msg (Handle.m)
-    h._p = 1
-    pend = notes[me] & mask
-    if pend:
-        notes[me] ^= pend
-        m.bits = pend
-        m.rc = 0
-        tw(_TR_WAKE, me, 0, pend)
-        return h
-    state[me] = _IN_WAIT
-    tcb.mask[me] = mask
-    if timeout_ms is not None:
-        timers.arm(me, timeout_ms)
-    return h
-
-
-# ---- time, the CPU, the trace, the task itself ------------------------------
-
-
-def sleep_ms(h, ms, *extra):
-    """Sleep for ms milliseconds (0: just yield)."""
-    if h._p or extra:
-        r = gate(h, extra)
-        if r is not None:
-            return r
-    if not _ms_ok(ms):
-        return bad(h, _F_BADARG, 0, "sleep_ms: ms must be an int >= 0")
-    if ms:
-        state[h.slot] = _SLEEPING
-        timers.arm(h.slot, ms)
-    return ret(h, 0)
-
-
-def yield_(h, *extra):
-    """Give up the CPU; the task stays runnable (round-robin)."""
-    if h._p or extra:
-        r = gate(h, extra)
-        if r is not None:
-            return r
-    return ret(h, 0)
-
-
-def log(h, text, *extra):
-    """Put a line in the trace (bytes avoid the str -> bytes copy)."""
-    if h._p or extra:
-        r = gate(h, extra)
-        if r is not None:
-            return r
-    if isinstance(text, str):
-        text = text.encode()
-    elif not isinstance(text, BUFS):
-        return bad(h, _F_BADARG, 0, "log: text must be str or bytes")
-    n = len(text)
-    if n > 255:
-        n = 255
-    trace.write_text(h.slot, text, n)
-    if tcb.echo:
-        print("[%s] %s" % (tcb.name[h.slot], bytes(text[:n]).decode()))
-    return ret(h, 0)
-
-
-def fault_(h, reason=None, *extra):
-    """Fault the calling task on purpose (its own assertion failed)."""
-    if h._p or extra:
-        r = gate(h, extra)
-        if r is not None:
-            return r
-    return bad(h, _F_SELF, 0, reason)
-
-
-def lookup(h, name):
-    """The current id of the task called `name`, or -1 (immediate; no
-    allocation). Read-only: no owner check is needed, and a client may
-    look its server up before its first syscall."""
-    return tcb.lookup(name)
-
-
-def region(h, name):
-    """The task's Region called `name` (immediate). A task without it gets
-    a memory fault (keep/mem.py has the Region and its checks)."""
-    regs = h.regions
-    r = regs.get(name) if regs is not None else None
-    if r is None:
-        raise fault.violation(h.slot if tcb.cur == h.slot else tcb.cur, 0xFF, _ACC_READ, 0, 0,
-                              "no region named %r" % (name,))
-    return r
-
-
-# ---- supervisor calls (keep/svc.py is the mechanism) --------------------------
-# Immediate, and reserved to the supervisor task: the privilege is the
-# caller's slot, checked here. A call on another task's handle faults the
-# running task (F_MISUSE, owner()), one from a task that is not the
-# supervisor or naming no slot faults it (F_BADARG); either returns -1
-# (sv_status: None) and the caller stops at its next await.
 
 
 def _priv(h, slot):
+    """The supervisor calls' check (keep/svc.py is their mechanism): immediate,
+    and reserved to the supervisor task, the privilege being the caller's
+    slot. A call on another task's handle faults the running task (misuse,
+    owner()); one from a task that is not the supervisor, or naming no
+    slot, faults the caller (badarg). Either returns False: the call
+    returns -1 (sv_status: None) and the caller stops at its next await."""
     if owner(h) is not None:
         return False
     if h.slot != fault.supervisor:
@@ -612,70 +243,21 @@ def _priv(h, slot):
     return True
 
 
-def sv_restart(h, slot):
-    """Restart slot with a new generation; returns the new task id."""
-    if not _priv(h, slot):
-        return -1
-    return svc.restart(slot)
-
-
-def sv_hold(h, slot):
-    """Stop slot until released; its clients get E_DEAD."""
-    if not _priv(h, slot):
-        return -1
-    svc.hold(slot)
-    return 0
-
-
-def sv_release(h, slot):
-    """Start a held or faulted slot again (new generation); returns its id."""
-    if not _priv(h, slot):
-        return -1
-    return svc.release(slot)
-
-
-def sv_inject(h, slot, kind=_F_INJECTED):
-    """Fault slot on purpose (fault injection); returns 0."""
-    if not _priv(h, slot):
-        return -1
-    fault.fault(slot, kind, 0, "injected")
-    return 0
-
-
-def sv_status(h, slot):
-    """(state, generation, restarts, effective priority, last FaultRecord or None)."""
-    if not _priv(h, slot):
-        return None
-    return (state[slot], gen[slot], tcb.restarts[slot], prio[slot], fault.records.get(slot))
-
-
 class Handle:
-    """A task's kernel interface: the syscalls, and the awaitable they return."""
+    """A task's kernel interface: the syscalls, and the awaitable they return.
 
-    # ---- the syscall table: every syscall, once, with its abi number --------
-    # (tests/host/test_syscall_surface.py reads these lines)
-    send = send  # abi.SYS_SEND
-    recv = recv  # abi.SYS_RECV
-    reply = reply  # abi.SYS_REPLY
-    notify = notify_  # abi.SYS_NOTIFY
-    wait = wait  # abi.SYS_WAIT
-    sleep_ms = sleep_ms  # abi.SYS_SLEEP
-    yield_ = yield_  # abi.SYS_YIELD
-    log = log  # abi.SYS_LOG
-    fault = fault_  # abi.SYS_FAULT
-    lookup = lookup  # abi.SYS_LOOKUP
-    region = region  # abi.SYS_REGION
-    sv_restart = sv_restart  # abi.SYS_SV_RESTART
-    sv_hold = sv_hold  # abi.SYS_SV_HOLD
-    sv_release = sv_release  # abi.SYS_SV_RELEASE
-    sv_inject = sv_inject  # abi.SYS_SV_INJECT
-    sv_status = sv_status  # abi.SYS_SV_STATUS
+    Syscalls are defined here and nowhere else; the helpers they share are
+    the module's functions above (the guard), keep/ipc.py (the message copy),
+    keep/notify.py (post, grants), keep/timers.py (arm) and keep/svc.py (the
+    supervision mechanism). Each syscall's first parameter, h, is the
+    handle (self)."""
 
     # Class-level defaults: an instance only pays for these (a hash-map
     # entry each) once they are set, and a task without regions never does.
     rc = 0
     rlen = 0
     regions = None  # name -> Region, set by the kernel from the manifest
+    _hstop = None  # StopIteration(self), made at the first send: most servers never send
 
     def __init__(self, slot, max_msg):
         self.slot = slot
@@ -683,14 +265,14 @@ class Handle:
         self.rbody = memoryview(m.buf)[2 * _HDR + max_msg :]  # the reply half
         self._p = _FRESH
         self._stop = None
-        tcb.rstop[slot] = StopIteration(m)  # what recv and wait return
+        self._mstop = StopIteration(m)  # what recv and wait return
         # Hot path (docs/performance.md, "Rules": no property on Handle):
         # m and id are plain attributes, not properties. A class with a
         # property makes MicroPython look the class up on *every* attribute
         # store to its instances (h._p, h._stop, h.rc: 14 a round trip),
         # and that was 21.5 % of a round trip (callgrind 109,820 -> 86,186
-        # instructions). The two entries they cost the instance's dict are
-        # won back by keeping the StopIterations in tcb (rstop, sstop).
+        # instructions), for two entries more in the instance's dict (16
+        # bytes a task on a 32-bit port).
         self.m = m  # the task's Msg, the one recv and wait return
         self.id = slot  # this task's id (generation << 8 | slot); svc.start keeps it
 
@@ -721,3 +303,386 @@ class Handle:
     def reply_data(self):
         """A bytes copy of the last reply body (convenience; allocates)."""
         return bytes(self.rbody[: self.rlen])
+
+    # ---- the syscalls, in abi.SYS_* order ------------------------------------------
+    # (the `# abi.SYS_*` comment on each def is what tests/host/test_syscall_surface.py
+    # reads: the number, the signature and docs/kernel.md's reference agree)
+
+    # -- IPC (hot path: see the module docstring) --
+
+    @micropython.native
+    def send(h, dest, op, data=None, lease=None, timeout_ms=None,  # abi.SYS_SEND
+             end=_END, state=tcb.state, peer=tcb.peer, gen=tcb.gen, held=tcb.held, call=tcb.call,
+             handle=tcb.handle, mbuf=tcb.mbuf, timed=tcb.timed, prio=tcb.prio, slease=tcb.slease,
+             sq_head=tcb.sq_head, sq_next=tcb.sq_next, push=sched.push,
+             tw=trace.write, copy=ipc.copy, deliver=ipc.deliver, boost=transition.boost, len=len,
+             isinstance=isinstance):
+        """Call server `dest` with `op` and `data`; wait for its reply."""
+        if h._p or end != _END:
+            r = gate(h, end != _END)
+            if r is not None:
+                return r
+        me = h.slot
+        hs = h._hstop
+        if hs is None:  # the task's first send: the StopIteration that returns the handle
+            hs = h._hstop = StopIteration(h)
+        try:
+            s = dest & 0xFF  # `& ` raises TypeError for anything but an int
+            if op & 0 or op < 0 or op > 255 or dest < 0:
+                raise TypeError
+            if timeout_ms is not None and (timeout_ms & 0 or timeout_ms < 0 or timeout_ms > _TMAX):
+                raise TypeError
+            n = 0 if data is None else len(data)
+        except TypeError:
+            return bad(h, _F_BADARG, 0, "send(dest, op, data, lease, timeout_ms): bad argument")
+        # Slots past the last task are EMPTY; past MAX_TASKS there is no slot at all.
+        if s >= _MAX_TASKS or state[s] == _EMPTY:
+            return bad(h, _F_NOTASK, dest & 0xFFFFFFFF, "send: no task %d" % dest)
+        if n and not isinstance(data, BUFS):
+            return bad(h, _F_BADARG, 0, "send: data must be bytes-like")
+        if lease is not None and not offer(h, lease):  # not this task's lease: it faulted
+            return h
+        badge = 0
+        if caps.grants is not None:
+            badge = caps.grants[me].get(s, -1)
+            if badge < 0:
+                tw(_TR_DENIED, me, s, 0)
+                return _rc(h, _E_DENIED)
+        if n > tcb.max_msg:
+            tw(2, me, s | op << 8, n)  # abi.TR_SEND
+            return _rc(h, _E_TOOBIG)
+        if gen[s] != dest >> 8 or state[s] >= _FAULTED:
+            tw(2, me, s | op << 8, n)  # abi.TR_SEND
+            return _rc(h, _E_DEAD)
+        # Deadlock: follow who `s` waits for; reaching the caller closes a cycle.
+        t = s
+        while True:
+            if t == me:
+                tw(_TR_DEADLOCK, me, s, 0)
+                return _rc(h, _E_DEADLOCK)
+            ts = state[t]
+            if ts != _IN_SEND and ts != _IN_REPLY:
+                break
+            t = peer[t]
+        # A new call: the next number (an earlier call of this task is over
+        # now, and a late reply to it is told apart by the number).
+        q = call[me] + 256
+        call[me] = q if q <= _XMAX else 256 | me
+        peer[me] = s
+        if state[s] == _IN_RECV:  # the server waits: hand the message over now
+            # One record says both: sent, and received at once (abi.TR_DELIVERED).
+            tw(2, me, s | op << 8, n | 0x8000)  # abi.TR_SEND
+            deliver(handle[s].m, s, me, op, data, 0, n, lease, badge, False)
+            state[me] = _IN_REPLY
+            held[me] = s
+            timed[s] = 0
+            state[s] = _RUNNABLE
+            push(s)
+        else:
+            tw(2, me, s | op << 8, n)  # abi.TR_SEND
+            # Copy at send, into this task's own reply buffer (free while the
+            # call waits): later changes to `data` cannot reach the server.
+            b = mbuf[me]
+            copy(b, len(b) >> 1, op, data, 0, n)
+            state[me] = _IN_SEND
+            held[me] = _NONE
+            slease[me] = lease
+            # Append to the server's sender queue (FIFO among equals).
+            sq_next[me] = _NONE
+            q = sq_head[s]
+            if q == _NONE:
+                sq_head[s] = me
+            else:
+                while sq_next[q] != _NONE:
+                    q = sq_next[q]
+                sq_next[q] = me
+        if prio[me] < prio[s]:  # sched.more_important, inlined on the hot path
+            boost(s, prio[me])
+        if timeout_ms is not None:
+            timers.arm(me, timeout_ms)
+        h._stop = hs
+        h._p = 1
+        return h
+
+    @micropython.native
+    def recv(h, timeout_ms=None, mask=0,  # abi.SYS_RECV
+             end=_END, state=tcb.state, sq_head=tcb.sq_head, sq_next=tcb.sq_next, recvs=tcb.recvs,
+             notes=tcb.notes, held=tcb.held, mbuf=tcb.mbuf, prio=tcb.prio,
+             slease=tcb.slease, deliver=ipc.deliver, tw=trace.write, len=len):
+        """Wait for a message, or for notification bits in `mask`."""
+        if h._p or end != _END:
+            r = gate(h, end != _END)
+            if r is not None:
+                return r
+        me = h.slot
+        try:
+            if mask & 0 or mask < 0 or mask > 0xFFFFFFFF:
+                raise TypeError
+            if timeout_ms is not None and (timeout_ms & 0 or timeout_ms < 0 or timeout_ms > _TMAX):
+                raise TypeError
+        except TypeError:
+            return bad(h, _F_BADARG, 0, "recv(timeout_ms, mask): bad argument")
+        h._stop = s = h._mstop
+        m = s.value  # the task's Msg (Handle.m)
+        h._p = 1
+        recvs[me] += 1  # a server that keeps calling recv is alive (supervisor heartbeat)
+        if mask:
+            pend = notes[me] & mask
+            if pend:
+                notes[me] ^= pend
+                m.bits = pend
+                m.sender = -1
+                if m.call != -1:  # (a class default until a message sets it)
+                    m.call = -1
+                m.op = -1
+                m.len = 0
+                m.rc = 0
+                tw(_TR_WAKE, me, 0, pend)
+                return h
+        c = sq_head[me]
+        if c == _NONE:
+            state[me] = _IN_RECV
+            tcb.mask[me] = mask
+            if timeout_ms is not None:
+                timers.arm(me, timeout_ms)
+            return h
+        # Serve the most important queued client first, FIFO among equals.
+        best = c
+        q = sq_next[c]
+        if q == _NONE:
+            sq_head[me] = _NONE
+        else:
+            prev_best = _NONE
+            prev = c
+            while q != _NONE:
+                if prio[q] < prio[best]:  # sched.more_important
+                    best = q
+                    prev_best = prev
+                prev = q
+                q = sq_next[q]
+            if prev_best == _NONE:
+                sq_head[me] = sq_next[best]
+            else:
+                sq_next[prev_best] = sq_next[best]
+            sq_next[best] = _NONE
+        # The message waits in the client's reply buffer, header included.
+        b = mbuf[best]
+        o = len(b) >> 1
+        lease = slease[best]
+        slease[best] = None
+        deliver(m, me, best, b[o + 1], b, o + _HDR, b[o + 2] | b[o + 3] << 8, lease,
+                0 if caps.grants is None else caps.grants[best].get(me, 0))
+        state[best] = _IN_REPLY
+        held[best] = me
+        return h
+
+    @micropython.native
+    def reply(h, call_id, rc=0, data=None,  # abi.SYS_REPLY
+              end=_END, state=tcb.state, peer=tcb.peer, held=tcb.held, call=tcb.call,
+              timed=tcb.timed, handle=tcb.handle, mbuf=tcb.mbuf, alease=tcb.alease,
+              prio=tcb.prio, base=tcb.base, push=sched.push, tw=trace.write, copy=ipc.copy,
+              end_lease=transition.end_lease, reprioritise=transition.reprioritise, len=len,
+              isinstance=isinstance, ok=RCSTOP[-_RC_MIN]):
+        """Answer the call call_id (m.call of the message) with rc and data.
+        Never blocks."""
+        if h._p or end != _END:
+            r = gate(h, end != _END)
+            if r is not None:
+                return r
+        me = h.slot
+        try:
+            x = ~call_id  # the call's number << 8 | the client's slot
+            if rc & 0 or rc < -128 or rc > 127:
+                raise TypeError
+            n = 0 if data is None else len(data)
+        except TypeError:
+            return bad(h, _F_BADARG, 0, "reply(call, rc -128..127, data): bad argument")
+        if n and not isinstance(data, BUFS):
+            return bad(h, _F_BADARG, 0, "reply: data must be bytes-like")
+        c = x & 0xFF
+        if c < _MAX_TASKS and x == call[c]:  # the client's latest call
+            if held[c] != me:
+                # (answered already, or never received: each text is RAM on a board)
+                return bad(h, _F_BADREPLY, c, "reply to task %d: call not held" % c)
+            if n > tcb.max_msg:
+                tw(4, me, c | (_E_TOOBIG & 0xFF) << 8, n)
+                return ret(h, _E_TOOBIG)
+            held[c] = _NONE
+            if alease[c] is not None:
+                end_lease(c)
+            if state[c] == _IN_REPLY and peer[c] == me:
+                hc = handle[c]
+                b = mbuf[c]  # the reply half follows the received one
+                copy(b, len(b) >> 1, rc & 0xFF, data, 0, n)
+                hc.rc = rc
+                hc.rlen = n
+                timed[c] = 0
+                state[c] = _RUNNABLE
+                push(c)
+                tw(4, me, c | (rc & 0xFF) << 8, n)  # abi.TR_REPLY
+                if prio[me] != base[me]:
+                    reprioritise(me)
+                h._stop = ok
+                h._p = 1
+                return h
+        # A call id is ~x with x = number (1..CALL_MAX) << 8 | slot: a task id
+        # (m.sender, >= 0) or a notification's m.call (-1) is not one.
+        elif x < 256 or x > _XMAX or c >= _MAX_TASKS or state[c] == _EMPTY:
+            return bad(h, _F_BADREPLY, call_id & 0xFFFFFFFF, "reply to %d: not m.call" % call_id)
+        # The call is over: the client timed out, faulted or restarted while
+        # this task held it, or has made a newer call since. Drop, and say so.
+        tw(4, me, c | (rc & 0xFF) << 8, n | 0x10000)  # abi.TR_REPLY, dropped
+        h._stop = ok
+        h._p = 1
+        return h
+
+    # -- notifications --
+
+    def notify(h, dest, bits, *extra):  # abi.SYS_NOTIFY
+        """Set notification `bits` on task `dest`. Never blocks."""
+        if h._p or extra:
+            r = gate(h, extra)
+            if r is not None:
+                return r
+        if type(dest) is not int or type(bits) is not int or bits < 0 or bits > 0xFFFFFFFF:
+            return bad(h, _F_BADARG, 0, "notify: dest and bits (32-bit) must be ints")
+        if bits & _NOTE_KERNEL:
+            return bad(h, _F_BADARG, bits, "notify: bit 29 is the kernel's")
+        s = dest & 0xFF
+        if dest < 0 or s >= tcb.ntasks or tcb.state[s] == _EMPTY:
+            return bad(h, _F_NOTASK, dest & 0xFFFFFFFF, "notify: no task %d" % dest)
+        me = h.slot
+        if not notify.granted(me, s):
+            trace.write(_TR_DENIED, me, s, 0)
+            return ret(h, _E_DENIED)
+        if tcb.gen[s] != dest >> 8 or tcb.state[s] >= _FAULTED:
+            return ret(h, _E_DEAD)
+        trace.write(_TR_NOTIFY, me, s, bits)
+        notify.post(s, bits)
+        return ret(h, 0)
+
+    def wait(h, mask, timeout_ms=None, *extra):  # abi.SYS_WAIT
+        """Wait for any notification bit in `mask`; m.bits says which arrived."""
+        if h._p or extra:
+            r = gate(h, extra)
+            if r is not None:
+                return r
+        if type(mask) is not int or mask <= 0 or mask > 0xFFFFFFFF or (timeout_ms is not None and (
+                type(timeout_ms) is not int or timeout_ms < 0 or timeout_ms > _TMAX)):
+            return bad(h, _F_BADARG, 0, "wait: mask (non-zero, 32-bit) and timeout_ms must be ints")
+        me = h.slot
+        h._stop = st = h._mstop
+        m = st.value  # the task's Msg (Handle.m)
+        h._p = 1
+        pend = tcb.notes[me] & mask
+        if pend:
+            tcb.notes[me] ^= pend
+            m.bits = pend
+            m.rc = 0
+            trace.write(_TR_WAKE, me, 0, pend)
+            return h
+        tcb.state[me] = _IN_WAIT
+        tcb.mask[me] = mask
+        if timeout_ms is not None:
+            timers.arm(me, timeout_ms)
+        return h
+
+    # -- time, the CPU, the trace, the task itself --
+
+    def sleep_ms(h, ms, *extra):  # abi.SYS_SLEEP
+        """Sleep for ms milliseconds (0: just yield)."""
+        if h._p or extra:
+            r = gate(h, extra)
+            if r is not None:
+                return r
+        if type(ms) is not int or ms < 0 or ms > _TMAX:
+            return bad(h, _F_BADARG, 0, "sleep_ms: ms must be an int >= 0")
+        if ms:
+            tcb.state[h.slot] = _SLEEPING
+            timers.arm(h.slot, ms)
+        return ret(h, 0)
+
+    def yield_(h, *extra):  # abi.SYS_YIELD
+        """Give up the CPU; the task stays runnable (round-robin)."""
+        if h._p or extra:
+            r = gate(h, extra)
+            if r is not None:
+                return r
+        return ret(h, 0)
+
+    def log(h, text, *extra):  # abi.SYS_LOG
+        """Put a line in the trace (bytes avoid the str -> bytes copy)."""
+        if h._p or extra:
+            r = gate(h, extra)
+            if r is not None:
+                return r
+        if isinstance(text, str):
+            text = text.encode()
+        elif not isinstance(text, BUFS):
+            return bad(h, _F_BADARG, 0, "log: text must be str or bytes")
+        n = len(text)
+        if n > 255:
+            n = 255
+        trace.write_text(h.slot, text, n)
+        if tcb.echo:
+            print("[%s] %s" % (tcb.name[h.slot], bytes(text[:n]).decode()))
+        return ret(h, 0)
+
+    def fault(h, reason=None, *extra):  # abi.SYS_FAULT
+        """Fault the calling task on purpose (its own assertion failed)."""
+        if h._p or extra:
+            r = gate(h, extra)
+            if r is not None:
+                return r
+        return bad(h, _F_SELF, 0, reason)
+
+    def lookup(h, name):  # abi.SYS_LOOKUP
+        """The current id of the task called `name`, or -1 (immediate; no
+        allocation). Read-only: no owner check is needed, and a client may
+        look its server up before its first syscall."""
+        return tcb.lookup(name)
+
+    def region(h, name):  # abi.SYS_REGION
+        """The task's Region called `name` (immediate). A task without it gets
+        a memory fault (keep/mem.py has the Region and its checks)."""
+        regs = h.regions
+        r = regs.get(name) if regs is not None else None
+        if r is None:
+            raise fault.violation(h.slot if tcb.cur == h.slot else tcb.cur, 0xFF, _ACC_READ, 0, 0,
+                                  "no region named %r" % (name,))
+        return r
+
+    # -- supervisor calls (immediate; _priv is their check) --
+
+    def sv_restart(h, slot):  # abi.SYS_SV_RESTART
+        """Restart slot with a new generation; returns the new task id."""
+        if not _priv(h, slot):
+            return -1
+        return svc.restart(slot)
+
+    def sv_hold(h, slot):  # abi.SYS_SV_HOLD
+        """Stop slot until released; its clients get E_DEAD."""
+        if not _priv(h, slot):
+            return -1
+        svc.hold(slot)
+        return 0
+
+    def sv_release(h, slot):  # abi.SYS_SV_RELEASE
+        """Start a held or faulted slot again (new generation); returns its id."""
+        if not _priv(h, slot):
+            return -1
+        return svc.release(slot)
+
+    def sv_inject(h, slot, kind=_F_INJECTED):  # abi.SYS_SV_INJECT
+        """Fault slot on purpose (fault injection); returns 0."""
+        if not _priv(h, slot):
+            return -1
+        fault.fault(slot, kind, 0, "injected")
+        return 0
+
+    def sv_status(h, slot):  # abi.SYS_SV_STATUS
+        """(state, generation, restarts, effective priority, last FaultRecord or None)."""
+        if not _priv(h, slot):
+            return None
+        return (tcb.state[slot], tcb.gen[slot], tcb.restarts[slot], tcb.prio[slot],
+                fault.records.get(slot))

@@ -60,8 +60,6 @@ recvs = array("H", bytes(2 * MAX_TASKS))  # recv calls, mod 2**16 (the superviso
 # Object references (lists of MAX_TASKS, never resized).
 coro = [None] * MAX_TASKS  # the running coroutine
 handle = [None] * MAX_TASKS  # the task's Handle (its kernel interface)
-rstop = [None] * MAX_TASKS  # the StopIteration returning its Msg (recv, wait; made at spawn)
-sstop = [None] * MAX_TASKS  # the StopIteration returning its handle (send; made at its first send)
 mbuf = [None] * MAX_TASKS  # its Msg.buf: received message, then reply (or queued message) half
 slease = [None] * MAX_TASKS  # lease offered with a queued message
 alease = [None] * MAX_TASKS  # per client: the lease its server holds until it replies
@@ -98,8 +96,6 @@ def reset():
         recvs[s] = 0
         coro[s] = None
         handle[s] = None
-        rstop[s] = None
-        sstop[s] = None
         mbuf[s] = None
         slease[s] = None
         alease[s] = None
