@@ -53,7 +53,6 @@ def start(s):
     h._p = _FRESH  # not running (task.py: only the running task's handle is 0)
     h.rc = 0
     h.rlen = 0
-    h.id = tcb.gen[s] << 8 | s
     tcb.coro[s] = fn(h, **args) if isinstance(args, dict) else fn(h, *args)
     tcb.state[s] = _RUNNABLE
     tcb.peer[s] = _NONE

@@ -267,14 +267,18 @@ class Handle:
         self._stop = None
         self._mstop = StopIteration(m)  # what recv and wait return
         # Hot path (docs/performance.md, "Rules": no property on Handle):
-        # m and id are plain attributes, not properties. A class with a
+        # m is a plain attribute and id() a method, not properties. A class with a
         # property makes MicroPython look the class up on *every* attribute
         # store to its instances (h._p, h._stop, h.rc: 14 a round trip),
         # and that was 21.5 % of a round trip (callgrind 109,820 -> 86,186
-        # instructions), for two entries more in the instance's dict (16
-        # bytes a task on a 32-bit port).
+        # instructions), for one entry more in the instance's dict.
         self.m = m  # the task's Msg, the one recv and wait return
-        self.id = slot  # this task's id (generation << 8 | slot); svc.start keeps it
+
+    def id(self):
+        """This task's id (generation << 8 | slot). A method, not a property
+        or an attribute: see __init__, and an attribute would cost every
+        task a step of its dict (16 bytes on a Pico)."""
+        return tcb.gen[self.slot] << 8 | self.slot
 
     def rbuf(self):
         """The reply buffer, header + body: the second half of m.buf (a new

@@ -20,7 +20,7 @@ async def b(k, a_id):
 
 
 async def selfish(k):
-    r = await k.send(k.id, 1)
+    r = await k.send(k.id(), 1)
     got["self"] = r.rc
 
 

@@ -10,7 +10,7 @@ first = "keep.kernel" not in sys.modules and "keep.svc" not in sys.modules
 
 from keep import task  # noqa: E402  (only keep.task and what it imports)
 
-CONVENIENCE = ("reply_data", "rbuf")  # methods that are not syscalls (views and copies)
+CONVENIENCE = ("reply_data", "rbuf", "id")  # methods that are not syscalls (views and copies)
 
 
 def syscalls():
@@ -46,11 +46,11 @@ out = []
 
 
 async def t(k):
-    out.append(k.lookup("t") == k.id)
+    out.append(k.lookup("t") == k.id())
     await k.yield_()
     await k.sleep_ms(0)
     await k.log(b"surface")
-    out.append(await k.notify(k.id, 1))
+    out.append(await k.notify(k.id(), 1))
     m = await k.wait(1, 10)
     out.append(m.bits)
 

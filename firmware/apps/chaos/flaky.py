@@ -68,4 +68,4 @@ async def main(k, crash_every_ms=3000, first_ms=1500):
         elif bug == 2:
             await k.fault("flaky: self-check failed (simulated)")
         else:
-            await k.reply(k.id, 0, out)  # a task id, not a call of ours: a fault
+            await k.reply(k.id(), 0, out)  # a task id, not a call of ours: a fault
