@@ -32,6 +32,12 @@ FIGURES = {
     "asyncio_fresh_roundtrip_us": ("the same, its first 200 round trips after a collection",
                                    "make bench"),
     "ipc_vs_asyncio_ratio": ("Keep / asyncio round-trip time (median of per-round ratios)", "make bench"),
+    "ipc_floor_us": ("the floor: two bare coroutines, the request copied once, three awaits a "
+                     "round trip, no scheduler, no checks, no trace", "make bench"),
+    "ipc_floor_vs_asyncio_ratio": ("floor / asyncio round-trip time: the least any kernel of this "
+                                   "interpreter could reach", "make bench"),
+    "kernel_code_lines": ("lines of code in firmware/keep/ (no comments, docstrings or blank lines; "
+                          "runtime/ not counted)", "python bench/code_lines.py"),
     "ipc_alloc_bytes_per_roundtrip": ("heap bytes per Keep round trip (unix: micropython.mem_total "
                                       "delta; Pico: gc.mem_alloc delta with the GC off)", "make bench"),
     "asyncio_alloc_bytes_per_roundtrip": ("heap bytes per asyncio round trip", "make bench"),
