@@ -1,6 +1,6 @@
 # send / recv / reply: copies, headers, sizes, ordering, badges.
 from kt import boot, check, done, recs
-from keep import abi, kernel
+from keep import abi, kernel, tcb
 
 boot(max_msg=32)
 seen = []
@@ -76,7 +76,10 @@ order = []
 
 
 async def slow_server(k):
-    await k.sleep_ms(5)  # let every client queue up first
+    # Let every client queue up first: wait for their states, not for a
+    # time (a board's collection can take longer than a few ms).
+    while sum(1 for t in range(1, 5) if tcb.state[t] == abi.ST_IN_SEND) < 4:
+        await k.sleep_ms(1)
     for _ in range(4):
         m = await k.recv()
         order.append(m.data())
