@@ -64,7 +64,7 @@ class FaultRecord:
             return ""
         lines = _frames(exc)
         kdir = _kernel_dir()
-        while len(lines) > 1 and _in_dir(_dir_of(lines[-1]), kdir):
+        while len(lines) > 1 and _dir_of(lines[-1]) == kdir:
             lines.pop()
         return lines[-1] if lines else ""
 
@@ -111,14 +111,6 @@ def _dir_of(line):
     """'File "a/b/c.py", line 3, in f' -> 'a/b/' ('' without a directory)."""
     end = line.find('"', 6)
     return line[6:line.rfind("/", 6, end) + 1] if end > 0 else None
-
-
-def _in_dir(d, kdir):
-    """Is a traceback's directory d the kernel's? A .mpy names its frames
-    by the path it was compiled as ("keep/mem.py", relative) while
-    __file__ is where it was imported from ("/fwtest/keep/fault.mpy" on
-    a board under test): a relative d matches the end of kdir."""
-    return d == kdir or (d is not None and d != "" and d[0] != "/" and kdir.endswith("/" + d))
 
 
 def _kernel_dir():
