@@ -10,7 +10,7 @@ per-slice tick check still runs.
     micropython roundtrip_mp.py N [direct]
 
 `direct` gives the server the higher priority, so it always waits in recv
-and each message is handed over at send (the other path of ipc.send).
+and each message is handed over at send (the other path of the send syscall, keep/task.py).
 """
 
 import sys

@@ -269,7 +269,7 @@ def foreign():
 
 
 # A syscall with a stray positional argument (`n` extra): the first stands
-# where a kernel table is bound in ipc.py's hot functions.
+# where a kernel table is bound in the hot syscalls (keep/task.py).
 STRAY_CALLS = {
     "send": lambda k, x: k.send(0, 1, None, None, None, *x),
     "recv": lambda k, x: k.recv(None, 0, *x),

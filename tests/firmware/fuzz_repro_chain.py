@@ -1,10 +1,10 @@
 # Found by fuzz_kernel.py (seeds 60/61/63/72 of the --avoid-known campaign):
 # a send to a server that is itself blocked in a call (in_reply) to a task
 # that is back in recv is delivered to the *blocked server* and wakes it.
-# ipc.send's deadlock walk leaves `ts` = the state of the END of the chain
+# the send syscall's deadlock walk (keep/task.py) leaves `ts` = the state of the END of the chain
 # and then tests `ts == IN_RECV` as if it were the state of `dest`.
 # Expected (docs/kernel.md): the message queues at b (a is in_send) and b
-# stays in_reply to c. Fails until ipc.send checks state[dest] itself.
+# stays in_reply to c. Failed until send checked state[dest] itself.
 from kt import check, done
 from keep import abi, kernel, tcb
 

@@ -25,7 +25,7 @@ def test_any_op_version_body_round_trips(op, version, body):
 @given(st.integers(-128, 127), st.binary(max_size=64))
 def test_reply_rc_round_trips_as_the_kernel_writes_it(rc, body):
     raw = message.encode_reply(rc, body)
-    assert raw[1] == rc & 0xFF  # what ipc.reply writes
+    assert raw[1] == rc & 0xFF  # what the reply syscall writes
     assert message.decode(raw).rc == rc
 
 
