@@ -52,7 +52,6 @@ buf = bytearray(200)
 each("memoryview slice", lambda i: memoryview(buf)[4:68])
 each("coroutine of an idle task", lambda i: idle(None))
 each("a task name made at run time ('t%d' % i)", lambda i: "t%d" % i)
-each("(fn, args) tuple: tcb.entry", lambda i: (idle, ()))
 for n in (0, 5, 7, 8):
     each("instance with %d attributes" % n, lambda i, n=n: instance(n))
 h = task.Handle(0, 64)

@@ -125,7 +125,8 @@ def spawn(fn, prio=4, name=None, args=(), heap_budget=0, slice_ms=0, regions=Non
     tcb.base[s] = prio
     tcb.prio[s] = prio
     tcb.name[s] = name or "task%d" % s
-    tcb.entry[s] = (fn, args)
+    tcb.entry[s] = fn
+    tcb.args[s] = args
     if heap_budget or slice_ms:
         if tcb.bud_heap is None:
             from array import array

@@ -48,7 +48,8 @@ def tid(s):
 
 def start(s):
     """Make slot s's coroutine from its entry and queue it (spawn, restart)."""
-    fn, args = tcb.entry[s]
+    fn = tcb.entry[s]
+    args = tcb.args[s]
     h = tcb.handle[s]
     h._p = _FRESH  # not running (task.py: only the running task's handle is 0)
     h.rc = 0
