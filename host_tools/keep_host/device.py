@@ -8,7 +8,9 @@ base64 chunks of up to CHUNK bytes and, in the exchange that carries the
 last chunk, closes the file, checks its size and sha256 on the board and
 renames it into place. The guarantee is RawRepl.put's: the data goes to
 NAME.tmp and NAME is replaced only after the check, so a board never boots
-a half-written file.
+a half-written file. The rename replaces NAME in one step (no remove
+first): on LittleFS and POSIX no moment exists without NAME, which makes
+it the switch of an all-or-nothing deploy (slots.py).
 
 RAM on the board per exchange is about 3 x CHUNK (the code text, the base64
 literal, the decoded bytes), small enough for an ESP32's heap.
@@ -49,10 +51,6 @@ except ImportError:
 if _ks!=%(size)d or _kd!=%(sha)r:
     print('BAD', _ks)
 else:
-    try:
-        _ko.remove(%(name)r)
-    except OSError:
-        pass
     _ko.rename(%(tmp)r, %(name)r)
     print('OK')
 """
@@ -123,10 +121,6 @@ def _kd(n, size, sha):
     if s != size or d != sha:
         print('BAD', n, s)
         return
-    try:
-        _ko.remove(n)
-    except OSError:
-        pass
     _ko.rename(t, n)
     print('OK', n)
 """

@@ -1,9 +1,11 @@
 """Deploy without a board: planning, version checks and one-line errors."""
 
+import json
+
 import pytest
 
 from keep_host import cli
-from keep_host.deploy import _with_parents, build, check_mpy, mpy_cross_version
+from keep_host.deploy import RECORD, _with_parents, build, check_mpy, mpy_cross_version
 from vboard_app import APP, firmware_tree
 
 
@@ -12,14 +14,17 @@ def fw(tmp_path_factory):
     return firmware_tree(tmp_path_factory.mktemp("fw"))
 
 
-def test_plan_has_the_board_modules_and_main_last(fw):
+def test_plan_has_the_board_modules_the_record_and_main(fw):
     plan = build(APP, firmware=fw)
     names = list(plan.files)
-    assert names[-1] == "main.py" and b"keep.boot.start()" in plan.files["main.py"]  # source
+    assert list(plan.root) == ["boot.py", "main.py"]  # source, at the board's root
+    assert b"keep.slot" in plan.root["boot.py"] and b"keep.boot.start()" in plan.root["main.py"]
     assert {"keep/kernel.mpy", "keep/console.mpy", "app_table.mpy", "demo/tasks.mpy",
             "hal/sim/pins.mpy"} <= set(names)
     assert not any(n.startswith(("hal/esp32", "hal/rp2")) for n in names), "other chips' HALs"
-    assert all(n.endswith(".mpy") for n in names[:-1])
+    assert names[-1] == RECORD and all(n.endswith(".mpy") for n in names[:-1])
+    assert json.loads(plan.files[RECORD]) == {"app": "console_demo", "board": "unix", "romfs": False,
+                                              "files": sorted(names[:-1])}
     assert plan.files["keep/sched.mpy"][:4] == bytes([ord("M"), 6, 2 << 2 | 3, 31])  # x64, v6.3
 
 
@@ -70,7 +75,7 @@ def test_parents_come_first():
 @pytest.mark.parametrize("argv, want", [
     (["--app", "no_such_app"], 'unknown app "no_such_app"'),
     (["--app", str(APP), "--board", "nosuch"], "nosuch"),
-    (["--app", str(APP), "--firmware", "/nonexistent"], "main.py is missing"),
+    (["--app", str(APP), "--firmware", "/nonexistent"], "boot.py is missing"),
 ])
 def test_errors_before_touching_a_board_are_one_line(capsys, argv, want):
     assert cli.main(["deploy", "--port", "socket://127.0.0.1:1", *argv]) == 1
