@@ -51,12 +51,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import paths
+from . import paths, slots
 from .boards import ARCHS, HALS
-from . import slots
 from .device import upload, upload_many
-from .slots import RECORD, ROM, ROMFS_IMAGE, SLOTS
 from .errors import KeepError
+from .slots import RECORD, ROM, ROMFS_IMAGE, SLOTS
 
 # Board paths are relative to the root, where the query chdirs first: the
 # unix port's VfsPosix mounted at / refuses os.rename with absolute paths.
@@ -309,81 +308,6 @@ def romfs_image(files, board):
 
 # ---- the board side ------------------------------------------------------------------
 
-# One exchange: .mpy version, the last deploy's record, size and sha256 of
-# every file named (and of every file the record names), one line each.
-# (Lines, not one json.dumps: on the unix port a 4 KB json.dumps of a dict
-# of lists raised MemoryError with 100 KB free.)
-_QUERY = r"""
-import os, sys, json
-os.chdir('/')
-try:
-    import hashlib
-except ImportError:
-    hashlib = None
-def _k_info(p):
-    try:
-        sz = os.stat(p)[6]
-    except OSError:
-        return None
-    if hashlib is None:
-        return [sz, None]
-    h = hashlib.sha256()
-    b = bytearray(1024)
-    m = memoryview(b)
-    f = open(p, 'rb')
-    while True:
-        n = f.readinto(b)
-        if not n:
-            break
-        h.update(m[:n])
-    f.close()
-    return [sz, ''.join('%02x' % x for x in h.digest())]
-try:
-    with open(RECORD) as f:
-        rec = f.read()
-    names = NAMES + [n for n in json.loads(rec).get('files', ()) if n not in NAMES]
-except Exception:
-    rec = 'null'
-    names = NAMES
-print('MPY', getattr(sys.implementation, '_mpy', -1), int(hashlib is not None))
-print('REC', rec.replace('\n', ' '))
-for n in names:
-    i = _k_info(n)
-    print('F', n, i[0] if i else -1, (i[1] or '-') if i else '-')
-"""
-
-
-def _query(repl, names, record=RECORD):
-    """The board's .mpy version, hashlib, the deploy record (None: none
-    read) and [size, sha256] of each name (None where missing)."""
-    code = f"RECORD = {record!r}\nNAMES = {list(names)!r}\n" + _QUERY
-    out = repl.exec(code, timeout=60).decode(errors="replace").splitlines()
-    info = {"files": {}}
-    try:
-        for line in out:
-            kind, _, rest = line.strip().partition(" ")
-            if kind == "MPY":
-                mpy, has = rest.split()
-                info["mpy"] = None if int(mpy) < 0 else int(mpy)
-                info["hashlib"] = has == "1"
-            elif kind == "REC":
-                try:  # a damaged record only costs the stale-file cleanup
-                    info["record"] = json.loads(rest)
-                except ValueError:
-                    info["record"] = None
-                if not isinstance(info["record"], dict):
-                    info["record"] = None
-            elif kind == "F":
-                name, size, sha = rest.rsplit(" ", 2)
-                info["files"][name] = None if int(size) < 0 else [int(size), None if sha == "-" else sha]
-        if "mpy" not in info or "record" not in info:
-            raise ValueError
-    except ValueError:
-        raise KeepError(f"the board's file listing was garbled ({out[-1][-60:] if out else ''!r}); "
-                        "a damaged link? try again")
-    return info
-
-
 def check_mpy(mpy, plan):
     """One line explaining why the board cannot load the plan's .mpy files, or None."""
     want = plan.mpy_version
@@ -459,9 +383,13 @@ class _State:
         self.phase = "survey"  # survey, stage, switch (the rename may or may not have run), switched, done
 
     def board_has(self, active=None):
+        """Which app the board boots now; `active`: what its keep.slot says
+        (None: not read), which decides when the switch was under way."""
         sv = self.survey
-        if self.phase in ("switched", "done") or (active is not None and active == self.target
-                                                  and self.phase == "switch"):
+        if self.phase == "switch" and active is None:
+            return ("the switch was under way: the board boots the old app or the new one, "
+                    "complete (`mpremote cat :keep.slot` says which); run keep deploy again")
+        if self.phase in ("switched", "done") or (self.phase == "switch" and active == self.target):
             return (f"the new app is switched in ({self.app} from "
                     f"{slots.pointer(self.target)}); the next deploy removes what is left of the old one")
         return (f"nothing was switched: the board keeps {slots.describe(sv, sv.active)}; "
@@ -483,14 +411,14 @@ def _run(repl, plan, result, note, state):
     note("plan", None, (1 if plan.image is not None else len(plan.files)) + len(plan.root))
     if plan.image is not None:
         target = ROM
-        fresh = sv.files.get(ROMFS_IMAGE) == slots._want(plan.image, sv.hashlib)
+        fresh = sv.files.get(ROMFS_IMAGE) == slots.want(plan.image, sv.hashlib)
         staged = [] if fresh else [ROMFS_IMAGE]
     else:
         # The folder nothing boots from; with none active, the one an
         # interrupted deploy may have half filled already.
         target = next(s for s in SLOTS if s != sv.active) if sv.active in SLOTS else SLOTS[0]
         if sv.active in SLOTS and sv.slot(sv.active) == {
-                n: slots._want(d, sv.hashlib) for n, d in plan.files.items()}:
+                n: slots.want(d, sv.hashlib) for n, d in plan.files.items()}:
             target = sv.active  # the same app: nothing to stage
     state.target = target
     old = sv.record(sv.active) or {}
@@ -515,7 +443,7 @@ def _run(repl, plan, result, note, state):
     state.phase = "switched"
     # After keep.slot: a board deployed before slots boots its old app until boot.py lands.
     for name, data in plan.root.items():
-        if sv.files.get(name) == slots._want(data, sv.hashlib):
+        if sv.files.get(name) == slots.want(data, sv.hashlib):
             result.up_to_date.append(name)
             continue
         if name == "boot.py" and name in sv.files:
@@ -550,9 +478,9 @@ def _interrupted(repl, state, boot):
         old = None
     active = None
     try:
-        t = repl.transport
-        if t is None:
+        if repl.transport is None:
             return "interrupted before the board was reached: nothing changed"
+        _stop_exchange(repl)
         if state.phase == "survey":
             msg = "interrupted before anything was written: the board keeps its app"
         else:
@@ -569,14 +497,18 @@ def _interrupted(repl, state, boot):
             signal.signal(signal.SIGINT, old)
 
 
-def _ask_active(repl):
-    """The active app's location, read from the board's keep.slot after
-    stopping whatever exchange was under way (Ctrl-C: KeyboardInterrupt on
-    the board, which leaves it in the raw REPL)."""
-    t = repl.transport
-    t.serial.write(b"\x03")
+def _stop_exchange(repl):
+    """Stop whatever exchange was under way (Ctrl-C: KeyboardInterrupt on
+    the board, which leaves it in the raw REPL) and let it settle."""
+    repl.transport.serial.write(b"\x03")
     repl._drain(quiet_s=0.2, limit_s=3.0)
-    t.in_raw_repl = False
+    repl.transport.in_raw_repl = False
+
+
+def _ask_active(repl):
+    """The active app's location, from the board's keep.slot (the raw REPL
+    entered again, not through repl.exec: a caller may count those)."""
+    t = repl.transport
     repl.enter()
     out, _ = t.exec_raw("try:\n print(open('keep.slot').read())\nexcept OSError:\n print('-')\n",
                         timeout=repl.timeout)
@@ -594,16 +526,6 @@ def _leave_raw(repl, boot):
     t = repl.transport
     t.serial.write(b"\r\x02")
     t.in_raw_repl = False
-
-
-def _with_parents(dirs):
-    out = set()
-    for d in dirs:
-        p = Path(d)
-        while str(p) not in ("/", ".", ""):
-            out.add(str(p))
-            p = p.parent
-    return sorted(out, key=lambda s: (s.count("/"), s))
 
 
 def boot_kernel(repl, wait_s=3.0):

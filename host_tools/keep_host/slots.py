@@ -44,7 +44,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
-from .device import upload, upload_many
+from .device import SHA_HELPER, upload, upload_many
 from .errors import KeepError
 
 POINTER = "keep.slot"
@@ -62,32 +62,15 @@ def pointer(location):
     return location if location == ROM else "/" + location
 
 
-# One exchange: the .mpy version, the active app (after repairing a switch
-# a FAT rename cut short), and size and sha256 of every file in both slots
-# and of main.py and romfs.img; the root record of a pre-slot deploy.
-_SURVEY = _ROOT + r"""import sys
-try:
-    import hashlib
-except ImportError:
-    hashlib = None
+# The board's file listing: `F path size sha256` (sha "-" when not hashed
+# or without hashlib) and `D folder`, for the survey and the staged check.
+_WALK = _ROOT + SHA_HELPER + r"""import sys
 def _k_out(p, hash):
     try:
         sz = os.stat(p)[6]
     except OSError:
         return
-    d = '-'
-    if hashlib is not None and hash:
-        h = hashlib.sha256()
-        b = bytearray(1024)
-        m = memoryview(b)
-        with open(p, 'rb') as f:
-            while True:
-                n = f.readinto(b)
-                if not n:
-                    break
-                h.update(m[:n])
-        d = ''.join('%02x' % x for x in h.digest())
-    print('F', p, sz, d)
+    print('F', p, sz, (_ksha(p) if hash else None) or '-')
 def _k_walk(d, hash):
     try:
         es = [(e[0], e[1]) for e in os.ilistdir(d)]
@@ -99,7 +82,11 @@ def _k_walk(d, hash):
             _k_walk(d + '/' + n, hash)
         else:
             _k_out(d + '/' + n, hash)
-def _k_slot(n):
+"""
+# One exchange: the .mpy version, the active app (after repairing a switch
+# a FAT rename cut short), and size and sha256 of every file in both slots
+# and of the boot files and romfs.img; the apps' records.
+_SURVEY = _WALK + r"""def _k_slot(n):
     try:
         with open(n) as f:
             s = f.read()
@@ -110,6 +97,10 @@ a = _k_slot(POINTER)
 if a is None and _k_slot(POINTER + '.tmp'):
     os.rename(POINTER + '.tmp', POINTER)
     a = _k_slot(POINTER)
+try:
+    import hashlib
+except ImportError:
+    hashlib = None
 print('MPY', getattr(sys.implementation, '_mpy', -1), int(hashlib is not None))
 print('ACT', a or '-')
 for d in DIRS:
@@ -230,11 +221,13 @@ _COPY = _ROOT + """def _kcp(s, d):
 """
 
 
-def _want(data, hashed):
+def want(data, hashed):
+    """What the survey shows for a file holding `data`: [size, sha256 or None]."""
     return [len(data), hashlib.sha256(data).hexdigest() if hashed else None]
 
 
-def _parents(names):
+def parents(names):
+    """Every folder above `names` (board paths), shallowest first."""
     out = set()
     for n in names:
         for p in PurePosixPath(n).parents:
@@ -250,9 +243,9 @@ def stage(repl, slot, files, sv, note):
     (uploaded, not uploaded) names."""
     have = sv.slot(slot)
     source = sv.slot(sv.active) if sv.active in SLOTS and sv.active != slot else {}
-    want = {n: _want(d, sv.hashlib) for n, d in files.items()}
+    wanted = {n: want(d, sv.hashlib) for n, d in files.items()}
     extra = [f"{slot}/{n}" for n in have if n not in files]
-    needed = {f"{slot}/{d}" for d in _parents(files)} | {slot}
+    needed = {f"{slot}/{d}" for d in parents(files)} | {slot}
     extra += sorted((d for d in sv.dirs if d.startswith(slot + "/") and d not in needed),
                     key=lambda d: -d.count("/"))
     if extra:  # leftovers of an interrupted deploy, or of the app this slot held before
@@ -260,18 +253,18 @@ def stage(repl, slot, files, sv, note):
     if not needed <= sv.dirs:
         repl.exec(_ROOT + "for d in %r:\n try:\n  os.mkdir(d)\n except OSError:\n  pass\n"
                   % sorted(needed, key=lambda s: (s.count("/"), s)))
-    kept = [n for n in files if have.get(n) == want[n]]
-    copies = [n for n in files if n not in kept and source.get(n) == want[n]]
+    kept = [n for n in files if have.get(n) == wanted[n]]
+    copies = [n for n in files if n not in kept and source.get(n) == wanted[n]]
     for n in kept:
         note("skip", n, len(files[n]))
-    _copy(repl, slot, sv.active, copies, want, note)
+    _copy(repl, slot, sv.active, copies, wanted, note)
     todo = {f"{slot}/{n}": files[n] for n in files if n not in kept and n not in copies}
     start = len(slot) + 1
     uploaded = upload_many(repl, todo, progress=lambda p: note("upload", p[start:], len(todo[p])))
     return [p[start:] for p in uploaded], kept + copies
 
 
-def _copy(repl, slot, source, names, want, note):
+def _copy(repl, slot, source, names, wanted, note):
     """Copy `names` from folder `source` to folder `slot` on the board,
     several to an exchange, each verified and renamed as an upload is."""
     from .device import _MANY_HELPERS, _many_exchange
@@ -283,29 +276,40 @@ def _copy(repl, slot, source, names, want, note):
     batch, code, size = [], "", 0
     for i, n in enumerate(names):
         dst = f"{slot}/{n}"
-        code += "_kcp(%r,%r)\n_kd(%r,%d,%r)\n" % (f"{source}/{n}", dst, dst, *want[n])
+        code += "_kcp(%r,%r)\n_kd(%r,%d,%r)\n" % (f"{source}/{n}", dst, dst, *wanted[n])
         batch.append(dst)
-        size += want[n][0]
+        size += wanted[n][0]
         if size >= COPY_BYTES or i == len(names) - 1:
             _many_exchange(repl, code, batch, todo, [],
-                           lambda p: note("skip", p[len(slot) + 1:], want[p[len(slot) + 1:]][0]))
+                           lambda p: note("skip", p[len(slot) + 1:], wanted[p[len(slot) + 1:]][0]))
             batch, code, size = [], "", 0
+
+
+def _listing(out):
+    """{path: [size, sha256 or None]} from _WALK's `F` lines."""
+    files = {}
+    for line in out.decode(errors="replace").splitlines():
+        kind, _, rest = line.strip().partition(" ")
+        if kind == "F":
+            name, size, sha = rest.rsplit(" ", 2)
+            files[name] = [int(size), None if sha == "-" else sha]
+    return files
+
+
+def file_info(repl, names):
+    """One exchange: {name: [size, sha256 or None]} of the `names` the board has."""
+    return _listing(repl.exec(_WALK + "for n in %r:\n    _k_out(n, True)\n" % (list(names),),
+                              timeout=120))
 
 
 def check_staged(repl, slot, files):
     """One exchange: the folder holds exactly `files`, at their sizes (each
     was verified by sha256 as it was written); KeepError otherwise."""
-    out = repl.exec(_SURVEY.split("def _k_slot")[0] + f"_k_walk({slot!r}, False)\n",
-                    timeout=60).decode(errors="replace").splitlines()
-    got = {}
-    for line in out:
-        kind, _, rest = line.strip().partition(" ")
-        if kind == "F":
-            name, size, _ = rest.rsplit(" ", 2)
-            got[name[len(slot) + 1:]] = int(size)
-    want = {n: len(d) for n, d in files.items()}
-    if got != want:
-        bad = sorted(set(got) ^ set(want)) or sorted(n for n in want if got[n] != want[n])
+    listed = _listing(repl.exec(_WALK + f"_k_walk({slot!r}, False)\n", timeout=60))
+    got = {name[len(slot) + 1:]: info[0] for name, info in listed.items()}
+    sizes = {n: len(d) for n, d in files.items()}
+    if got != sizes:
+        bad = sorted(set(got) ^ set(sizes)) or sorted(n for n in sizes if got[n] != sizes[n])
         raise KeepError(f"the staged app in /{slot} is not what was sent ({bad[0]}); "
                         "nothing was switched: run keep deploy again")
 
@@ -339,7 +343,7 @@ def reclaim(repl, sv, location):
         old += [n[:-4] + ".py" for n in old if n.endswith(".mpy")]
         gone += old + [RECORD]
         # then the folders they leave empty, deepest first (rmdir of a full one fails)
-        empty = sorted(_parents(old), key=lambda d: -d.count("/"))
+        empty = sorted(parents(old), key=lambda d: -d.count("/"))
     else:
         empty = []
     gone.append(POINTER + ".tmp")

@@ -5,7 +5,8 @@ import json
 import pytest
 
 from keep_host import cli
-from keep_host.deploy import RECORD, _with_parents, build, check_mpy, mpy_cross_version
+from keep_host.deploy import RECORD, build, check_mpy, mpy_cross_version
+from keep_host.slots import parents
 from vboard_app import APP, firmware_tree
 
 
@@ -69,7 +70,7 @@ def test_mpy_check(mpy, arch, want):
 
 
 def test_parents_come_first():
-    assert _with_parents(["hal/sim", "keep"]) == ["hal", "keep", "hal/sim"]
+    assert parents(["hal/sim/pins.mpy", "keep/ipc.mpy", "main.py"]) == ["hal", "keep", "hal/sim"]
 
 
 @pytest.mark.parametrize("argv, want", [

@@ -154,6 +154,25 @@ def _running(vb, flash, builds):
     return hits[0]
 
 
+def _cut_and_boot(vb, plan, **cut):
+    """Deploy `plan` through a CutRepl(**cut), reset the board: (the deploy
+    finished?, the (version, marks) it reports, where it runs from)."""
+    r = CutRepl(vb.url, **cut)
+    try:
+        deploy(vb.url, None, plan=plan, boot=False, repl=r)
+        done = True
+    except Cut:
+        done = False
+    finally:
+        r.transport.in_raw_repl = False  # a cut link says nothing more
+        r.close()
+    mark = vb.mark()
+    vb.reset()
+    vb.wait_output(CHECK_RE, 30, since=mark)
+    m = CHECK_RE.search(vb.output_since(mark))
+    return done, (m.group(1).decode(), m.group(3).decode()), m.group(2).decode()
+
+
 def _sweep(vb, flash, tmp, old, new, exc=Cut, fine=False):
     """Deploy `old`, snapshot, then cut the deploy of `new` after each
     number of exchanges (fine: after each file written as well); returns
@@ -228,6 +247,7 @@ def test_ctrl_c_at_every_exchange_says_which_app_boots(board, builds):
     vb, flash, tmp = board
     points, seen = _sweep(vb, flash, tmp, builds["v2"], builds["v2app"], exc=KeyboardInterrupt)
     assert "old" in seen and "new" in seen
+    print(f"\nCtrl-C, one app module changed: {len(points)} cut points")
 
 
 def test_a_board_deployed_before_slots_cut_at_every_exchange(board, builds):
@@ -250,28 +270,15 @@ def test_a_board_deployed_before_slots_cut_at_every_exchange(board, builds):
     shutil.copytree(flash, snap)
     new_plan, new_report = builds["v2"]
     seen = []
-    n = 0
-    while True:
+    for n in range(1000):
         _restore(flash, snap)
-        r = CutRepl(vb.url, budget=n)
-        try:
-            deploy(vb.url, None, plan=new_plan, boot=False, repl=r)
-            done = True
-        except Cut:
-            done = False
-        finally:
-            r.transport.in_raw_repl = False
-            r.close()
-        mark = vb.mark()
-        vb.reset()
-        vb.wait_output(CHECK_RE, 15, since=mark)
-        got = CHECK_RE.search(vb.output_since(mark))
-        seen.append(got.group(1).decode())
-        assert (got.group(1).decode(), got.group(3).decode()) in (old_report, new_report), got.group(0)
+        done, report, _ = _cut_and_boot(vb, new_plan, budget=n)
+        assert report in (old_report, new_report), report
+        seen.append(report[0])
         if done:
             break
-        n += 1
     assert seen[-1] == "v2" and seen == sorted(seen), seen
+    print(f"\nfrom a board deployed before slots: {len(seen) - 1} cut points")
     assert not (flash / RECORD).exists() and not (flash / "keep").exists()  # the root modules went
 
 
@@ -317,20 +324,7 @@ def test_on_the_emulated_pico_a_cut_deploy_boots_the_old_app_or_the_new(tmp_path
     with EmulatedPico(tmp_path / "flash") as pico:
 
         def cut_then_boot(**cut):
-            r = CutRepl(pico.url, **cut)
-            try:
-                deploy(pico.url, None, plan=v2[0], boot=False, repl=r)
-                done = True
-            except Cut:
-                done = False
-            finally:
-                r.transport.in_raw_repl = False
-                r.close()
-            mark = pico.mark()
-            pico.reset()
-            pico.wait_output(CHECK_RE, 30, since=mark)
-            m = CHECK_RE.search(pico.output_since(mark))
-            return done, (m.group(1).decode(), m.group(3).decode()), m.group(2).decode()
+            return _cut_and_boot(pico, v2[0], **cut)
 
         deploy(pico.url, None, plan=v1[0], boot=False)
         assert cut_then_boot(budget=0)[1:] == (v1[1], "/keep-a")  # a cut before anything
