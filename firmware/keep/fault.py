@@ -89,7 +89,10 @@ class FaultRecord:
 # files, "/rom/keep/" in a ROMFS image, "/abs/.../keep/" when run from
 # source. Learnt once from a traceback of our own, because a test
 # for "keep/" in the path also matches every file of a checkout that is
-# itself named keep. Only where() needs it (the fault path may allocate).
+# itself named keep. Not from __file__: a .mpy's traceback names the source
+# path it was compiled from ("keep/mem.py"), __file__ the file it was
+# loaded from ("/lib/keep/mem.mpy"). Only where() needs it (the fault path
+# may allocate).
 _kdir = None
 
 
