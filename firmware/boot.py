@@ -1,6 +1,6 @@
 """The board's boot.py (keep deploy writes it): the app keep deploy switched
 in last goes first in sys.path, on every boot, the raw REPL's too, so
-main.py's `import keep.boot` and a tool's imports find that app.
+main.py's import of the kernel and a tool's imports find that app.
 
 keep.slot names it: /keep-a or /keep-b, a folder holding the whole app, or
 /rom, the ROMFS image (docs/deploy.md, "All or nothing"). keep.slot.tmp is

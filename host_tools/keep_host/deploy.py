@@ -53,7 +53,7 @@ from pathlib import Path
 
 from . import paths, slots
 from .boards import ARCHS, HALS
-from .device import upload, upload_many
+from .device import SHA_HELPER, upload, upload_many
 from .errors import KeepError
 from .slots import RECORD, ROM, ROMFS_IMAGE, SLOTS
 
@@ -361,7 +361,7 @@ def deploy(port, app, board=None, *, firmware=None, apps_root=None, progress=Non
         if boot:
             boot_kernel(repl)
     except KeyboardInterrupt:
-        raise DeployInterrupted(_interrupted(repl, state, boot)) from None
+        raise DeployInterrupted(_interrupted(repl, state, plan, boot)) from None
     except KeepError as err:
         if state.survey is None or state.phase == "done" or isinstance(err, DeployInterrupted):
             raise
@@ -382,14 +382,15 @@ class _State:
         self.target = None  # the new app's location (slot folder or ROM)
         self.phase = "survey"  # survey, stage, switch (the rename may or may not have run), switched, done
 
-    def board_has(self, active=None):
-        """Which app the board boots now; `active`: what its keep.slot says
-        (None: not read), which decides when the switch was under way."""
+    def board_has(self, new=None):
+        """Which app the board boots now. Only while the switch was under
+        way does that depend on `new`: what the board said (True: the new
+        app, False: the old one, None: not known)."""
         sv = self.survey
-        if self.phase == "switch" and active is None:
+        if self.phase == "switch" and new is None:
             return ("the switch was under way: the board boots the old app or the new one, "
                     "complete (`mpremote cat :keep.slot` says which); run keep deploy again")
-        if self.phase in ("switched", "done") or (self.phase == "switch" and active == self.target):
+        if self.phase in ("switched", "done") or (self.phase == "switch" and new):
             return (f"the new app is switched in ({self.app} from "
                     f"{slots.pointer(self.target)}); the next deploy removes what is left of the old one")
         return (f"nothing was switched: the board keeps {slots.describe(sv, sv.active)}; "
@@ -440,8 +441,10 @@ def _run(repl, plan, result, note, state):
         state.phase = "switch"
         slots.switch(repl, target)
         note("switch", slots.pointer(target), 0)
-    state.phase = "switched"
-    # After keep.slot: a board deployed before slots boots its old app until boot.py lands.
+    # After keep.slot: a board deployed before slots (none there) boots its
+    # old app until boot.py lands, so that rename is its switch.
+    if sv.active is not None:
+        state.phase = "switched"
     for name, data in plan.root.items():
         if sv.files.get(name) == slots.want(data, sv.hashlib):
             result.up_to_date.append(name)
@@ -451,9 +454,11 @@ def _run(repl, plan, result, note, state):
         upload(repl, name, data)
         result.uploaded.append(name)
         note("upload", name, len(data))
+    state.phase = "switched"
     if sv.active != target or _leftovers(sv, target):
         slots.reclaim(repl, sv, target)
-    for name in sorted(set(old.get("files", ())) - set(plan.files)):
+    # the old app's modules the new one lacks (a pre-slot record also lists main.py and the image)
+    for name in sorted(set(old.get("files", ())) - set(plan.files) - {*ROOT_FILES, ROMFS_IMAGE}):
         result.removed.append(name)
         note("remove", name, 0)
     state.phase = "done"
@@ -467,16 +472,16 @@ def _leftovers(sv, target):
             or RECORD in sv.records)
 
 
-def _interrupted(repl, state, boot):
+def _interrupted(repl, state, plan, boot):
     """After Ctrl-C: stop what the board runs, leave the raw REPL, boot the
-    app keep.slot names (unless --no-boot); the line to print."""
+    app it has (unless --no-boot); the line to print."""
     import signal
 
     try:
         old = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this short
     except ValueError:  # not the main thread
         old = None
-    active = None
+    new = None
     try:
         if repl.transport is None:
             return "interrupted before the board was reached: nothing changed"
@@ -484,14 +489,15 @@ def _interrupted(repl, state, boot):
         if state.phase == "survey":
             msg = "interrupted before anything was written: the board keeps its app"
         else:
-            active = _ask_active(repl)
-            msg = "interrupted: " + state.board_has(active)
+            if state.phase == "switch":
+                new = _boots_new(repl, plan, state.target)
+            msg = "interrupted: " + state.board_has(new)
         _leave_raw(repl, boot)
         return msg
     except Exception as err:  # the link itself is gone: say what is known
         if state.survey is None:
             return f"interrupted ({err}): nothing was written"
-        return f"interrupted: {state.board_has(active)} (the link failed: {err})"
+        return f"interrupted: {state.board_has(new)} (the link failed: {err})"
     finally:
         if old is not None:
             signal.signal(signal.SIGINT, old)
@@ -505,15 +511,36 @@ def _stop_exchange(repl):
     repl.transport.in_raw_repl = False
 
 
-def _ask_active(repl):
-    """The active app's location, from the board's keep.slot (the raw REPL
-    entered again, not through repl.exec: a caller may count those)."""
-    t = repl.transport
+# What decides which app boots: keep.slot, Keep's boot.py (on a board
+# deployed before slots, its rename is the switch), the ROMFS image. One
+# line each: the text or sha256, "!" for no such file, "-" for no hashlib.
+_BOOTS = slots.ROOT_CODE + SHA_HELPER + """def _k_try(f, *a):
+    try:
+        return f(*a) or '-'
+    except OSError:
+        return '!'
+print(_k_try(lambda: open('keep.slot').read()))
+print(_k_try(_ksha, 'boot.py'))
+print(_k_try(_ksha, 'romfs.img'))
+"""
+
+
+def _boots_new(repl, plan, target):
+    """Whether the board boots the new app now (None: it cannot say), asked
+    in the raw REPL entered again, not through repl.exec (a caller may
+    count those)."""
     repl.enter()
-    out, _ = t.exec_raw("try:\n print(open('keep.slot').read())\nexcept OSError:\n print('-')\n",
-                        timeout=repl.timeout)
-    text = out.decode(errors="replace").strip()
-    return text.lstrip("/") if text != ROM else ROM
+    out, _ = repl.transport.exec_raw(_BOOTS, timeout=repl.timeout)
+    try:
+        ptr, boot, image = out.decode(errors="replace").split()
+    except ValueError:
+        return None
+    if ptr != slots.pointer(target):
+        return False  # keep.slot still names the old app (or none)
+    checks = [(boot, plan.root["boot.py"])] + ([(image, plan.image)] if target == ROM else [])
+    if any(got == "-" for got, _ in checks):
+        return None  # no hashlib on the board
+    return all(got == hashlib.sha256(data).hexdigest() for got, data in checks)
 
 
 def _leave_raw(repl, boot):

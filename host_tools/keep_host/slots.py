@@ -55,7 +55,7 @@ RECORD = ".keep_deploy.json"  # in each slot (and in the image): what app this i
 COPY_BYTES = 32768  # bytes copied on the board per exchange
 # On the board, before any file is opened: the unix port's VfsPosix mounted
 # at / refuses os.rename with absolute paths, so every path here is relative.
-_ROOT = "import os\nos.chdir('/')\n"
+_ROOT = ROOT_CODE = "import os\nos.chdir('/')\n"
 
 def pointer(location):
     """What keep.slot holds for a slot folder ("keep-a") or ROM."""

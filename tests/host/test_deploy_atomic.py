@@ -23,11 +23,11 @@ import pytest
 from vboard_app import HEAP, firmware_tree
 
 from keep_host import cli
-from keep_host.deploy import DeployInterrupted, build, deploy
+from keep_host.deploy import FIRMWARE_DIRS, DeployInterrupted, build, deploy
 from keep_host.repl import RawRepl
 from keep_host.slots import POINTER, RECORD, ROM, ROMFS_IMAGE
 from keep_host.vboard import VirtualBoard
-from keep_host.vboard.pico import node_or_none
+from keep_host.vboard.pico import DECLARED_SPEED, node_or_none
 
 APP_TOML = """name = "versioned"
 board = "unix"
@@ -68,10 +68,11 @@ class CutRepl(RawRepl):
     upload and copy batches), runs its first k lines before the cut: a
     power cut between two files of one exchange. .codes: what ran."""
 
-    def __init__(self, port, budget=None, exc=Cut, ops=0, before=None):
+    def __init__(self, port, budget=None, exc=Cut, ops=0, before=None, late=False):
         super().__init__(port)
         self.budget, self.exc, self.ops, self.codes = budget, exc, ops, []
         self.before = before  # or: cut before the first exchange whose code has this text
+        self.late = late  # or: run the budget-th exchange, then cut before its answer is used
 
     @property
     def count(self):
@@ -84,7 +85,10 @@ class CutRepl(RawRepl):
                 super().exec("\n".join(code.splitlines()[:self.ops]), timeout)
             raise self.exc()
         self.codes.append(code)
-        return super().exec(code, timeout)
+        out = super().exec(code, timeout)
+        if self.late and self.count >= self.budget:
+            raise self.exc()
+        return out
 
 
 def _cuts(code):
@@ -104,7 +108,7 @@ def _build(tmp, version, app_version=None, romfs=False, board=None):
     root = tmp / f"{version}-{app_version}"
     if not root.exists():
         fw = firmware_tree(root)
-        for d in ("keep", "hal", "servers", "clients"):
+        for d in FIRMWARE_DIRS:
             for src in (fw / d).rglob("*.py"):
                 src.write_text(src.read_text() + f"\nDEPLOY_MARK = {version!r}\n")
         app = root / "versioned"
@@ -155,14 +159,17 @@ def _running(vb, flash, builds):
 
 
 def _cut_and_boot(vb, plan, **cut):
-    """Deploy `plan` through a CutRepl(**cut), reset the board: (the deploy
-    finished?, the (version, marks) it reports, where it runs from)."""
+    """Deploy `plan` through a CutRepl(**cut), reset the board: (True if the
+    deploy finished, else False or, for Ctrl-C, its line; the (version,
+    marks) the board reports; where it runs from)."""
     r = CutRepl(vb.url, **cut)
     try:
         deploy(vb.url, None, plan=plan, boot=False, repl=r)
         done = True
     except Cut:
         done = False
+    except DeployInterrupted as err:
+        done = str(err)  # Ctrl-C: the line keep deploy prints
     finally:
         r.transport.in_raw_repl = False  # a cut link says nothing more
         r.close()
@@ -190,12 +197,13 @@ def _sweep(vb, flash, tmp, old, new, exc=Cut, fine=False):
     finally:
         counter.close()
     assert _running(vb, flash, builds) == "new"
-    points = [(n, k) for n, code in enumerate(counter.codes)
+    points = [(n, k, False) for n, code in enumerate(counter.codes)
               for k in (_cuts(code) if fine else [0])]
+    points.append((len(counter.codes), 0, True))  # the last exchange ran, its answer not read
     seen = []
-    for n, k in points:
+    for n, k, late in points:
         _restore(flash, snap)
-        r = CutRepl(vb.url, budget=n, exc=exc, ops=k)
+        r = CutRepl(vb.url, budget=n, exc=exc, ops=k, late=late)
         try:
             with pytest.raises(DeployInterrupted if exc is KeyboardInterrupt else Cut) as info:
                 deploy(vb.url, None, plan=new_plan, boot=False, repl=r)
@@ -222,7 +230,7 @@ def builds(board):
 def test_every_file_changed_cut_at_every_file_and_exchange(board, builds):
     vb, flash, tmp = board
     points, seen = _sweep(vb, flash, tmp, builds["v1"], builds["v2"], fine=True)
-    exchanges = len({n for n, _ in points})
+    exchanges = len({n for n, _, late in points if not late})
     # every module, the record and boot files: more cut points than files
     assert len(points) > len(builds["v2"][0].files) and "old" in seen and "new" in seen
     print(f"\nslot to slot, every file changed: {len(points)} cut points in {exchanges} exchanges")
@@ -243,11 +251,13 @@ def test_to_and_from_romfs_cut_at_every_exchange(board, builds, old, new):
     print(f"\n{old} -> {new}: {len(points)} cut points")
 
 
-def test_ctrl_c_at_every_exchange_says_which_app_boots(board, builds):
+@pytest.mark.parametrize("old, new", [("v2", "v2app"), ("v2rom", "v3rom")])
+def test_ctrl_c_at_every_exchange_says_which_app_boots(board, builds, old, new):
+    """With /rom active the switch is the image's rename, over many exchanges."""
     vb, flash, tmp = board
-    points, seen = _sweep(vb, flash, tmp, builds["v2"], builds["v2app"], exc=KeyboardInterrupt)
+    points, seen = _sweep(vb, flash, tmp, builds[old], builds[new], exc=KeyboardInterrupt)
     assert "old" in seen and "new" in seen
-    print(f"\nCtrl-C, one app module changed: {len(points)} cut points")
+    print(f"\nCtrl-C, {old} -> {new}: {len(points)} cut points")
 
 
 def test_a_board_deployed_before_slots_cut_at_every_exchange(board, builds):
@@ -269,16 +279,19 @@ def test_a_board_deployed_before_slots_cut_at_every_exchange(board, builds):
     shutil.rmtree(snap, ignore_errors=True)
     shutil.copytree(flash, snap)
     new_plan, new_report = builds["v2"]
-    seen = []
-    for n in range(1000):
-        _restore(flash, snap)
-        done, report, _ = _cut_and_boot(vb, new_plan, budget=n)
-        assert report in (old_report, new_report), report
-        seen.append(report[0])
-        if done:
-            break
-    assert seen[-1] == "v2" and seen == sorted(seen), seen
-    print(f"\nfrom a board deployed before slots: {len(seen) - 1} cut points")
+    for exc in (Cut, KeyboardInterrupt):
+        seen = []
+        for n in range(1000):
+            _restore(flash, snap)
+            done, report, _ = _cut_and_boot(vb, new_plan, budget=n, exc=exc)
+            assert report in (old_report, new_report), report
+            seen.append(report[0])
+            if isinstance(done, str):  # Ctrl-C: the line says what boots
+                assert ("switched in" in done) == (report == new_report), (n, done, report)
+            if done is True:
+                break
+        assert seen[-1] == "v2" and seen == sorted(seen), seen
+    print(f"\nfrom a board deployed before slots: {len(seen) - 1} cut points, cut and Ctrl-C")
     assert not (flash / RECORD).exists() and not (flash / "keep").exists()  # the root modules went
 
 
@@ -313,23 +326,18 @@ def test_ctrl_c_in_keep_deploy_is_one_line_and_the_board_boots_its_app(board, bu
 
 
 @pytest.mark.skipif(node_or_none() is None, reason="the emulated Pico needs Node.js >= 18, not installed here")
+@pytest.mark.timeout(120 / DECLARED_SPEED)  # a deploy and three cut ones, at the emulator's speed
 def test_on_the_emulated_pico_a_cut_deploy_boots_the_old_app_or_the_new(tmp_path):
     """A few cuts on the real rp2 firmware (LittleFS) on the emulated Pico,
     one deploy after the other (no snapshot: each resumes what the last
-    one left): early in the upload, right before the switch, right after
-    it; then a whole deploy. After each, a chip reset and the report."""
+    one left): in the upload, right before the switch, right after it.
+    After each, a chip reset and the report."""
     from keep_host.vboard.pico import EmulatedPico
 
     v1, v2 = _build(tmp_path, "v1", board="rpi_pico"), _build(tmp_path, "v2", board="rpi_pico")
     with EmulatedPico(tmp_path / "flash") as pico:
-
-        def cut_then_boot(**cut):
-            return _cut_and_boot(pico, v2[0], **cut)
-
         deploy(pico.url, None, plan=v1[0], boot=False)
-        assert cut_then_boot(budget=0)[1:] == (v1[1], "/keep-a")  # a cut before anything
-        assert cut_then_boot(budget=6)[1:] == (v1[1], "/keep-a")  # in the upload
-        assert cut_then_boot(before="keep.slot.tmp")[1:] == (v1[1], "/keep-a")  # before the switch
-        done, report, at = cut_then_boot(budget=None, before="_krm")  # the switch done, not the clean-up
-        assert not done and (report, at) == (v2[1], "/keep-b")
-        assert cut_then_boot()[1:] == (v2[1], "/keep-b")
+        assert _cut_and_boot(pico, v2[0], budget=6)[1:] == (v1[1], "/keep-a")  # in the upload
+        assert _cut_and_boot(pico, v2[0], before="keep.slot.tmp")[1:] == (v1[1], "/keep-a")
+        # the switch done, not the clean-up: the new app, whole
+        assert _cut_and_boot(pico, v2[0], before="_krm") == (False, v2[1], "/keep-b")
