@@ -1,4 +1,5 @@
-"""The board's main.py: start Keep unless safe boot says not to.
+"""The board's main.py: start Keep unless safe boot says not to. boot.py has
+put the app keep deploy switched in first in sys.path.
 
 Safe boot: a file named SAFEBOOT on the board's flash (create it with
 `mpremote fs touch :SAFEBOOT`, or hold the table's SAFEBOOT_PIN low at

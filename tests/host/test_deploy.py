@@ -1,9 +1,12 @@
 """Deploy without a board: planning, version checks and one-line errors."""
 
+import json
+
 import pytest
 
 from keep_host import cli
-from keep_host.deploy import _with_parents, build, check_mpy, mpy_cross_version
+from keep_host.deploy import RECORD, build, check_mpy, mpy_cross_version
+from keep_host.slots import parents
 from vboard_app import APP, firmware_tree
 
 
@@ -12,14 +15,17 @@ def fw(tmp_path_factory):
     return firmware_tree(tmp_path_factory.mktemp("fw"))
 
 
-def test_plan_has_the_board_modules_and_main_last(fw):
+def test_plan_has_the_board_modules_the_record_and_main(fw):
     plan = build(APP, firmware=fw)
     names = list(plan.files)
-    assert names[-1] == "main.py" and b"runtime.boot.start()" in plan.files["main.py"]  # source
+    assert list(plan.root) == ["boot.py", "main.py"]  # source, at the board's root
+    assert b"keep.slot" in plan.root["boot.py"] and b"runtime.boot.start()" in plan.root["main.py"]
     assert {"keep/kernel.mpy", "runtime/console.mpy", "app_table.mpy", "demo/tasks.mpy",
             "hal/sim/pins.mpy"} <= set(names)
     assert not any(n.startswith(("hal/esp32", "hal/rp2")) for n in names), "other chips' HALs"
-    assert all(n.endswith(".mpy") for n in names[:-1])
+    assert names[-1] == RECORD and all(n.endswith(".mpy") for n in names[:-1])
+    assert json.loads(plan.files[RECORD]) == {"app": "console_demo", "board": "unix", "romfs": False,
+                                              "files": sorted(names[:-1])}
     assert plan.files["keep/sched.mpy"][:4] == bytes([ord("M"), 6, 2 << 2 | 3, 31])  # x64, v6.3
 
 
@@ -64,13 +70,13 @@ def test_mpy_check(mpy, arch, want):
 
 
 def test_parents_come_first():
-    assert _with_parents(["hal/sim", "keep"]) == ["hal", "keep", "hal/sim"]
+    assert parents(["hal/sim/pins.mpy", "keep/ipc.mpy", "main.py"]) == ["hal", "keep", "hal/sim"]
 
 
 @pytest.mark.parametrize("argv, want", [
     (["--app", "no_such_app"], 'unknown app "no_such_app"'),
     (["--app", str(APP), "--board", "nosuch"], "nosuch"),
-    (["--app", str(APP), "--firmware", "/nonexistent"], "main.py is missing"),
+    (["--app", str(APP), "--firmware", "/nonexistent"], "boot.py is missing"),
 ])
 def test_errors_before_touching_a_board_are_one_line(capsys, argv, want):
     assert cli.main(["deploy", "--port", "socket://127.0.0.1:1", *argv]) == 1
@@ -124,3 +130,49 @@ def test_parallel_compiles_of_one_module_share_no_files(tmp_path):
         blobs = list(pool.map(lambda _: compile_mpy(src, "m.py", "armv6m", tmp_path), range(16)))
     assert len(set(blobs)) == 1 and blobs[0][:1] == b"M" and len(blobs[0]) > 100
     assert [p.suffix for p in (tmp_path / "armv6m").iterdir()] == [".mpy"]  # no leftovers
+
+
+@pytest.fixture
+def broken_app(tmp_path):
+    """console_demo with a syntax error on line 3 of demo/helper.py and a
+    `return` outside a function on line 2 of demo/__init__.py."""
+    from vboard_app import app_copy
+
+    app = app_copy(tmp_path)
+    (app / "demo" / "helper.py").write_text("X = 1\n\ndef broken(:\n    pass\n")
+    (app / "demo" / "__init__.py").write_text("# package\nreturn 3\n")
+    return app
+
+
+def test_deploy_names_the_file_and_line_mpy_cross_refused(broken_app, capsys):
+    rc = cli.main(["deploy", "--port", "socket://127.0.0.1:1", "--app", str(broken_app)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 1 and len(err) == 1, err
+    # the first error by file, and that there is one more; not the board's path
+    assert err[0].startswith("keep deploy: ") and "(and 1 more: keep check lists them)" in err[0]
+    assert f"{broken_app / 'demo' / '__init__.py'}:2: SyntaxError: 'return' outside function" in err[0] \
+        or f"{broken_app / 'demo' / 'helper.py'}:3: SyntaxError: invalid syntax" in err[0], err
+
+
+def test_check_compiles_the_app_and_lists_every_error(broken_app, capsys):
+    rc = cli.main(["check", str(broken_app)])
+    cap = capsys.readouterr()
+    assert rc == 1
+    assert sorted(cap.out.strip().splitlines()) == [
+        f"{broken_app / 'demo' / '__init__.py'}:2: SyntaxError: 'return' outside function",
+        f"{broken_app / 'demo' / 'helper.py'}:3: SyntaxError: invalid syntax"]
+    assert cap.err.strip() == "keep check: 2 modules do not compile (mpy-cross, x64)"
+
+
+def test_check_of_a_clean_app_compiles_it_for_the_boards_arch(tmp_path, capsys, monkeypatch):
+    import keep_host.deploy as dep
+
+    archs = []
+    real = dep.compile_mpy
+    monkeypatch.setattr(dep, "compile_mpy", lambda src, name, arch, cache=dep.CACHE:
+                        archs.append((name, arch)) or real(src, name, arch, cache))
+    assert cli.main(["check", str(APP), "--board", "rpi_pico"]) == 0
+    assert capsys.readouterr().out.startswith("ok: ")
+    names = {n for n, _ in archs}
+    assert {a for _, a in archs} == {"armv6m"}
+    assert {"demo/tasks.py", "keep/kernel.py", "app_table.py", "hal/rp2.py"} <= names, sorted(names)

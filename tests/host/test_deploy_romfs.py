@@ -1,6 +1,7 @@
 """keep deploy --romfs against a real virtual board: one image holds every
-module, the board mounts it at /rom and runs the kernel from it, filesystem
-copies that would shadow it go, and a plain deploy takes the image away.
+module, the board mounts it at /rom and runs the kernel from it (keep.slot
+names /rom), the slot folder of a plain deploy goes, and a plain deploy
+takes the image away.
 
 One board serves the whole module (tests run in order).
 """
@@ -13,6 +14,7 @@ from vboard_app import HEAP, app_copy, firmware_tree
 from keep_host import cli
 from keep_host.boards import load_board
 from keep_host.deploy import ROMFS_IMAGE, build, deploy
+from keep_host.slots import POINTER, RECORD
 from keep_host.errors import KeepError
 from keep_host.repl import RawRepl
 from keep_host.vboard import VirtualBoard
@@ -37,27 +39,26 @@ def _board_eval(vb, code):
 def test_the_image_holds_every_module_and_nothing_else_is_compiled(env):
     plain = build(env["app"], firmware=env["fw"])
     rom = build(env["app"], firmware=env["fw"], romfs=True)
-    assert list(rom.files) == [ROMFS_IMAGE, "main.py"]  # main.py last, as always
-    assert set(rom.in_rom) == set(plain.files) - {"main.py"}
-    img = rom.files[ROMFS_IMAGE]
+    assert set(rom.files) == set(plain.files) and rom.root == plain.root
+    assert plain.image is None
+    img = rom.image
     assert img[:3] == b"\xd2\xcd\x31"  # ROMFS header
     assert len(img) <= load_board("unix").romfs_bytes
-    for name in ("kernel.mpy", "app_table.mpy", "tasks.mpy"):
+    for name in ("kernel.mpy", "app_table.mpy", "tasks.mpy", RECORD):
         assert name.encode() in img, name
 
 
 def test_a_romfs_deploy_boots_the_kernel_from_rom(env):
     vb, flash = env["vb"], env["flash"]
-    deploy(vb.url, env["app"], firmware=env["fw"])  # a plain deploy first: module files on flash
-    assert (flash / "keep" / "kernel.mpy").exists()
+    deploy(vb.url, env["app"], firmware=env["fw"])  # a plain deploy first: a slot folder
+    assert (flash / "keep-a" / "keep" / "kernel.mpy").exists()
     mark = vb.mark()
     r = deploy(vb.url, env["app"], firmware=env["fw"], romfs=True)
     assert ROMFS_IMAGE in r.uploaded
-    # every module file the plain deploy left would shadow /rom: all gone
-    assert "keep/kernel.mpy" in r.removed and "app_table.mpy" in r.removed
-    assert not (flash / "keep" / "kernel.mpy").exists()
-    assert sorted(p.name for p in flash.iterdir() if p.suffix in (".mpy", ".img", ".py")) == \
-        ["main.py", ROMFS_IMAGE]
+    assert (flash / POINTER).read_text() == "/rom"
+    assert not (flash / "keep-a").exists()  # the plain deploy's slot: removed after the switch
+    assert sorted(p.name for p in flash.iterdir() if p.suffix in (".mpy", ".img", ".py", ".slot")) == \
+        ["boot.py", POINTER, "main.py", ROMFS_IMAGE]
     vb.wait_output("keep: kernel running, 3 tasks", 10, since=mark)
     vb.wait_output("ticker 25", 10, since=mark)
     where = _board_eval(vb, "import keep.kernel, app_table\n"
@@ -80,16 +81,17 @@ def test_the_partition_is_outside_the_firmwares_heap(env):
 
 def test_a_second_romfs_deploy_copies_nothing(env):
     r = deploy(env["vb"].url, env["app"], firmware=env["fw"], romfs=True)
-    assert r.uploaded == [] and r.removed == [] and sorted(r.up_to_date) == ["main.py", ROMFS_IMAGE]
+    assert r.uploaded == [] and r.removed == [] and sorted(r.up_to_date) == ["boot.py", "main.py", ROMFS_IMAGE]
 
 
 def test_a_plain_deploy_removes_the_image(env):
     vb, flash = env["vb"], env["flash"]
     mark = vb.mark()
     r = deploy(vb.url, env["app"], firmware=env["fw"])
-    assert ROMFS_IMAGE in r.removed and not (flash / ROMFS_IMAGE).exists()
+    assert not (flash / ROMFS_IMAGE).exists() and (flash / POINTER).read_text() == "/keep-a"
+    assert "keep/kernel.mpy" in r.uploaded  # nothing to copy from: the old app was an image
     vb.wait_output("ticker 25", 10, since=mark)
-    assert _board_eval(vb, "import keep.kernel\nprint(keep.kernel.__file__)") == "keep/kernel.mpy"
+    assert _board_eval(vb, "import keep.kernel\nprint(keep.kernel.__file__)") == "/keep-a/keep/kernel.mpy"
 
 
 def test_an_image_too_big_for_the_partition_is_not_mounted(env):

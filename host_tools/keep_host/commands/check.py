@@ -1,12 +1,15 @@
-"""keep check: lint an app manifest against its board; optionally write its device table."""
+"""keep check: lint an app manifest against its board and compile its modules
+with mpy-cross, as keep deploy would; optionally write its device table."""
 
 import sys
 from pathlib import Path
 
+from ..deploy import CompileErrors, build
 from ..errors import KeepError
 from ..manifest import check_app
 
-HELP = "check an app manifest (app.toml) against its board"
+HELP = ("check an app manifest (app.toml) against its board and compile the app's "
+        "modules with mpy-cross, as deploy does")
 
 
 def add_arguments(p):
@@ -26,6 +29,15 @@ def main(args):
             print(p)
         n = len(report.problems)
         print(f"keep check: {n} problem{'s' * (n != 1)} in {report.source}", file=sys.stderr)
+        return 1
+    try:  # the app's and the firmware's modules, for the board's arch, as deploy does
+        build(args.app, board=args.board)
+    except CompileErrors as err:
+        for e in err.errors:
+            print(e)
+        n = len(err.errors)
+        print(f"keep check: {n} module{'s' * (n != 1)} do{'es' * (n == 1)} not compile "
+              f"(mpy-cross, {report.board.mpy_arch})", file=sys.stderr)
         return 1
     if args.table:
         text = report.table()

@@ -22,12 +22,18 @@ def add_arguments(p):
     p.add_argument("--plain", action="store_true", help="plain lines even on a terminal")
 
 
+def _line(kind, path, size):
+    """The line a deploy event prints, None for those only the bar shows."""
+    return {"upload": f"uploaded {path} ({size} B)", "remove": f"removed {path}",
+            "switch": f"switched to {path}",
+            "kept": f"kept the board's own boot.py as {path}"}.get(kind)
+
+
 class _Plain:
     def __call__(self, kind, path, size):
-        if kind == "upload":
-            print(f"uploaded {path} ({size} B)", flush=True)
-        elif kind == "remove":
-            print(f"removed {path}", flush=True)
+        line = _line(kind, path, size)
+        if line:
+            print(line, flush=True)
 
 
 class _Bar:
@@ -47,8 +53,8 @@ class _Bar:
             self.task = self.progress.add_task("deploy", total=size, file="")
         elif kind in ("upload", "skip") and self.task is not None:
             self.progress.update(self.task, advance=1, file=path)
-        elif kind == "remove":
-            self.progress.console.print(f"removed {path}")
+        elif kind != "upload" and _line(kind, path, size):
+            self.progress.console.print(_line(kind, path, size))
 
     def stop(self):
         self.progress.stop()

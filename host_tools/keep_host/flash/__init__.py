@@ -16,7 +16,7 @@ Invariant: nothing talks to hardware before check() has accepted the file.
 from pathlib import Path
 
 from ..errors import KeepError
-from .esp_image import ImageError  # noqa: F401  (public)
+from .errors import ImageError  # noqa: F401  (public)
 from .esptool_flasher import EsptoolFlasher
 from .uf2_flasher import Uf2Flasher
 

@@ -19,7 +19,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from .esp_image import ESP_MAGIC, ImageError
+from .errors import ImageError
 
 BLOCK = 512
 MAGIC0, MAGIC1, MAGIC_END = 0x0A324655, 0x9E5D5157, 0x0AB16F30
@@ -36,6 +36,7 @@ FAMILIES = {RP2040: "RP2040", 0xE48BFF59: "RP2350 (Arm)", 0xE48BFF5A: "RP2350 (R
             0x55114460: "SAMD51", 0xADA52840: "nRF52840", 0x57755A57: "STM32F4"}
 # Family-specific rules: the RP2040 boot ROM takes only 256-byte pages.
 PAGE_RULES = {RP2040: 256}
+ESP_MAGIC = 0xE9  # the first byte of an ESP image (esptool's ESPLoader.ESP_IMAGE_MAGIC)
 
 
 @dataclass(frozen=True)
