@@ -153,11 +153,31 @@ def name_to_device(text):
     if text.startswith("id:"):
         return _by_serial_number(text[3:])
     if "://" in text:
-        return text
+        return _check_url(text)
     if os.path.exists(text) or any(p.device == text for p in _comports()):
         return text
     known = ", ".join(a.device for a in attached()) or "none"
     raise KeepError(f"port {text} does not exist (attached: {known}; {HINT})")
+
+
+def _check_url(url):
+    """A socket:// or rfc2217:// URL needs HOST:PORT (pyserial's own message
+    for a missing port is a Python comparison error); other URLs pass."""
+    from urllib.parse import urlsplit
+
+    scheme = url.split("://", 1)[0].lower()
+    if scheme not in ("socket", "rfc2217"):
+        return url
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        port = None
+        parts = None
+    if parts is None or not parts.hostname or not port:
+        raise KeepError(f"{url}: a {scheme}:// URL needs HOST:PORT with a port 1..65535, "
+                        f"e.g. {scheme}://127.0.0.1:4000")
+    return url
 
 
 def _by_serial_number(want):

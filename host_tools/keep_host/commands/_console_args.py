@@ -3,11 +3,12 @@
 from ..console import DEFAULT_TIMEOUT_S, ConsoleClient, TaskRow
 from ._port_args import add_port as _add_port
 from ._port_args import port
+from ._types import positive_float
 
 
 def add_port(p):
     _add_port(p)
-    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S",
+    p.add_argument("--timeout", type=positive_float, default=DEFAULT_TIMEOUT_S, metavar="S",
                    help="give up after S seconds without an answer (default: %(default)s)")
 
 

@@ -15,6 +15,7 @@ from ..trace import BoardState, Decoder
 from ..trace import view
 from ..trace.names import parse_names
 from ._port_args import add_port, port as resolve_port
+from ._types import nonnegative_float
 
 HELP = "watch a board: task table, IPC, faults, logs and counters from the console trace"
 READ_TIMEOUT_S = 0.1
@@ -26,7 +27,7 @@ def add_arguments(p):
     add_port(p, group=src)
     src.add_argument("--replay", metavar="FILE", help="decode a recording (from --record) at full speed")
     p.add_argument("--record", metavar="FILE", help="also write the raw console bytes to FILE")
-    p.add_argument("--duration", type=float, metavar="S",
+    p.add_argument("--duration", type=nonnegative_float, metavar="S",
                    help="stop after S seconds of the board's time (an emulated board's clock)")
     p.add_argument("--json", action="store_true", help="one JSON object per event or text line")
     p.add_argument("--plain", action="store_true", help="plain lines even on a terminal")
@@ -95,12 +96,23 @@ def _port_chunks(port, url, deadline, clock):
             raise KeepError(lost_message(url, err))
 
 
+RECORDING_PROBE = 1 << 18  # a recording has trace frames well within its first 256 KB
+
+
 def _file_chunks(path, size=1 << 16):
     try:
         f = open(path, "rb")
     except OSError as err:
         raise KeepError(f"cannot read recording {path}: {err.strerror or err}")
     with f:
+        # Decode the start first: a file that is not a recording is one
+        # line, not its bytes printed as console text.
+        probe = Decoder({})
+        probe.feed(f.read(RECORDING_PROBE))
+        if probe.counters.frames_ok == 0:
+            raise KeepError(f"no trace frames in {path}: not a recording of a Keep board's "
+                            "console (keep monitor --record FILE makes one)")
+        f.seek(0)
         while True:
             data = f.read(size)
             if not data:

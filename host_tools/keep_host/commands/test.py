@@ -27,8 +27,11 @@ def add_arguments(p):
 
 def _check(spec, board):
     """Each port of --port opens (one line if not) and has a board; -> the board."""
+    from ..boards import load_board
     from .monitor import open_port
 
+    if board:
+        load_board(board)  # an unknown name is one line here, not an error per test
     boards = set()
     for name in [s.strip() for s in spec.split(",") if s.strip()]:
         if name == hil_ports.VBOARD:
