@@ -34,16 +34,9 @@ def resolve(port):
     """A pyserial-openable name: `id:SERIAL` looked up among the USB serial ports."""
     if not port.startswith("id:"):
         return port
-    from serial.tools import list_ports
+    from ..ports import name_to_device
 
-    want = port[3:]
-    found = [p for p in list_ports.comports() if (p.serial_number or "") == want]
-    if not found:
-        seen = ", ".join(f"{p.device} ({p.serial_number})" for p in list_ports.comports()
-                         if p.serial_number) or "none with a serial number"
-        raise KeepError(f"no serial port with USB serial number {want} (ports: {seen}); "
-                        "python -m serial.tools.list_ports -v lists them")
-    return found[0].device
+    return name_to_device(port)
 
 
 def board_for(port, board=None):
