@@ -53,6 +53,10 @@ def main(argv=None):
         parser.print_help()
         return 2
     try:
+        if getattr(args, "port", None):
+            from .farm import resolve_port
+
+            args.port = resolve_port(args.port)  # labgrid:PLACE -> the place's serial URL
         return args._main(args) or 0
     except KeepError as err:
         print(f"keep {args.command}: {err}", file=sys.stderr)

@@ -1,9 +1,11 @@
-"""--port for HIL runs: a device path, `id:SERIAL`, a socket:// URL or `vboard`,
-or a comma-separated list of them, one per pytest-xdist worker."""
+"""--port for HIL runs: a device path, `id:SERIAL`, a socket:// URL, a labgrid
+place (`labgrid:PLACE`, keep_host.farm) or `vboard`, or a comma-separated list
+of them, one per pytest-xdist worker."""
 
 from ..errors import KeepError
 
 VBOARD = "vboard"
+LABGRID = "labgrid:"  # keep_host.farm.PREFIX
 
 
 def worker_index(workerid):
@@ -16,8 +18,11 @@ def worker_index(workerid):
 def pick(spec, workerid=None):
     """The one port this process owns, from --port (maybe a list)."""
     ports = [p.strip() for p in (spec or VBOARD).split(",") if p.strip()]
+    if ports and ports[0].startswith(LABGRID):  # labgrid:pico-1,pico-2: places, all of them
+        ports = [p if p.startswith(LABGRID) else LABGRID + p for p in ports]
     if not ports:
-        raise KeepError("--port is empty: give a device, id:SERIAL, socket://HOST:PORT or vboard")
+        raise KeepError("--port is empty: give a device, id:SERIAL, socket://HOST:PORT, "
+                        "labgrid:PLACE or vboard")
     n = worker_index(workerid)
     if len(ports) == 1:
         if ports[0] != VBOARD and workerid and n > 0:
@@ -31,9 +36,12 @@ def pick(spec, workerid=None):
 
 
 def resolve(port):
-    """A pyserial-openable name: `id:SERIAL` looked up among the USB serial ports."""
+    """A pyserial-openable name: `id:SERIAL` looked up among the USB serial ports,
+    `labgrid:PLACE` asked of the labgrid farm."""
+    from ..farm import resolve_port
+
     if not port.startswith("id:"):
-        return port
+        return resolve_port(port)
     from serial.tools import list_ports
 
     want = port[3:]
@@ -52,4 +60,9 @@ def board_for(port, board=None):
         return board
     if port == VBOARD or port.startswith("socket://"):
         return "unix"
+    from ..farm import place_name
+
+    if place_name(port):
+        raise KeepError(f"--board is needed for {port}: give --board or tag the place "
+                        f"(labgrid-client -p {place_name(port)} set-tags board=rpi_pico)")
     raise KeepError(f"--board is needed for {port} (esp32_devkitc, rpi_pico...; keep boards lists them)")
