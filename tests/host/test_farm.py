@@ -1,0 +1,156 @@
+"""Keep's HIL suite on boards reserved through labgrid (issue 17), on a farm
+made here: a labgrid coordinator and two exporters on 127.0.0.1, each
+exporting a `keep vboard` console (tests/host/farm_rig.py), places pico-1
+(with a power switch) and pico-2 (without).
+
+- `keep test --port labgrid:pico-1,pico-2 -n 2`: part of the HIL suite on
+  both places at once, each worker on its own place, the rig found;
+- a place held by someone else: one line, from `keep test` and `keep tasks`;
+- a board that stops answering on a place with power: labgrid power-cycles it;
+- an exporter killed mid-run: one line naming the place, and the run stops.
+
+labgrid comes from the farm venv (`make farm`, made here if missing): if it
+cannot be made these tests fail, they do not skip.
+"""
+
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from keep_host.boardtime import Deadline
+from keep_host.paths import ROOT, venv_bin
+
+HIL = ROOT / "tests" / "hil"
+RUN_S = 240  # bound of one inner `keep test` (its own tests have board-time deadlines)
+
+
+@pytest.fixture(scope="module")
+def farm(tmp_path_factory):
+    r = subprocess.run(["make", "-C", str(ROOT), "farm"], capture_output=True, text=True)
+    if r.returncode:
+        pytest.fail(f"make farm failed (labgrid's venv): {(r.stdout + r.stderr)[-2000:]}")
+    from farm_rig import Farm
+
+    f = Farm(tmp_path_factory.mktemp("farm"))
+    yield f
+    f.close()
+
+
+def keep(farm, *args, env=None):
+    """`keep ARGS` against the farm: (exit code, stdout, stderr)."""
+    env = dict(farm.env, **(env or {}))
+    env.pop("PYTEST_XDIST_WORKER", None)
+    env.pop("KEEP_PORT", None)
+    r = subprocess.run([str(venv_bin("keep")), *args], capture_output=True, text=True, env=env,
+                       timeout=RUN_S, cwd=ROOT)
+    return r.returncode, r.stdout, r.stderr
+
+
+def ports_in_logs(logdir):
+    """The port each test's log header names: `# nodeid on PORT (board), app ...`."""
+    ports = {}
+    for log in Path(logdir).glob("*.log"):
+        head = log.read_text().splitlines()[0].split()
+        ports[head[1]] = head[3]
+    return ports
+
+
+def test_two_places_two_workers(farm, tmp_path):
+    farm.client("-p", "pico-1", "acquire")
+    farm.client("-p", "pico-2", "acquire")
+    try:
+        rc, out, err = keep(farm, "test", "--port", "labgrid:pico-1,pico-2", "-n", "2",
+                            "--keep-log-dir", str(tmp_path / "logs"),
+                            str(HIL / "test_hil_gpio.py"), str(HIL / "test_hil_boot.py"),
+                            str(HIL / "test_hil_kernel.py"))
+    finally:
+        farm.client("-p", "pico-1", "release")
+        farm.client("-p", "pico-2", "release")
+    last = out.strip().splitlines()[-1]
+    assert rc == 0 and "passed" in last and "failed" not in last, out[-3000:] + err[-2000:]
+    used = set(ports_in_logs(tmp_path / "logs").values())
+    # Each worker on its own place's board, found by URL (so the gpio tests had their rig).
+    assert used == {b.url for b in farm.boards}, used
+
+
+def test_a_place_held_by_someone_else(farm):
+    farm.client("-p", "pico-2", "acquire", user="someone-else")
+    try:
+        rc, out, err = keep(farm, "test", "--port", "labgrid:pico-2", str(HIL / "test_hil_boot.py"))
+        rc2, out2, err2 = keep(farm, "tasks", "--port", "labgrid:pico-2")
+    finally:
+        farm.client("-p", "pico-2", "release", user="someone-else")
+    line = "labgrid place pico-2 is held by "
+    assert rc != 0 and line in out and "/someone-else, not by you" in out, out[-3000:]
+    assert out.strip().splitlines()[-1].strip("= ").startswith("1 error"), out[-2000:]
+    assert "Traceback" not in out and "cannot open" not in out
+    assert rc2 == 1 and out2 == "" and len(err2.splitlines()) == 1, err2
+    assert err2.startswith("keep tasks: " + line), err2
+
+
+POWER_LOST = textwrap.dedent('''
+    import os
+    import urllib.request
+
+    import pytest
+
+    pytestmark = pytest.mark.keep_app("hil")
+
+    def test_a_power_lost(dut):
+        urllib.request.urlopen(os.environ["FARM_RELAY_OFF"]).read()   # the board stops
+        dut.expect(r"never printed", timeout=1)
+
+    def test_b_after_the_power_cycle(dut):
+        assert dut.tasks()["gpio"].state_name != "held"
+''')
+
+
+def test_a_board_that_stops_answering_is_power_cycled(farm, tmp_path):
+    (tmp_path / "test_power.py").write_text(POWER_LOST)
+    relay = farm.relay
+    off = f"http://127.0.0.1:{relay.server_port}/relay/0/0"
+    farm.client("-p", "pico-1", "acquire")
+    try:
+        rc, out, err = keep(farm, "test", "--port", "labgrid:pico-1",
+                            "--rootdir", str(tmp_path), "--keep-log-dir", str(tmp_path / "logs"),
+                            str(tmp_path / "test_power.py"), env={"FARM_RELAY_OFF": off})
+    finally:
+        farm.client("-p", "pico-1", "release")
+    assert "1 failed, 1 passed" in out, out[-3000:] + err[-2000:]
+    log = (tmp_path / "logs" / "test_power.py_test_a_power_lost.log").read_text()
+    assert "# power-cycling labgrid place pico-1" in log and "# recovered" in log, log[-2000:]
+    # The test's own cut, then labgrid's cycle: off, on.
+    assert relay.switches[-3:] == [(0, False), (0, False), (0, True)], relay.switches
+
+
+def test_an_exporter_killed_mid_run(farm, tmp_path):
+    """Last in this file: pico-2's exporter does not come back."""
+    env = dict(farm.env)
+    env.pop("PYTEST_XDIST_WORKER", None)
+    logs = tmp_path / "logs"
+    farm.client("-p", "pico-2", "acquire")
+    run = subprocess.Popen([str(venv_bin("keep")), "test", "--port", "labgrid:pico-2",
+                            "--keep-log-dir", str(logs),
+                            str(HIL / "test_hil_boot.py"), str(HIL / "test_hil_kernel.py"),
+                            str(HIL / "test_hil_gpio.py")],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                           cwd=ROOT)
+    try:
+        d = Deadline(RUN_S)
+        while not any(logs.glob("*.log")) and run.poll() is None and not d.expired():
+            d.clock.sleep(0.05)  # until the first test has its board
+        farm.boards[1].exporter.kill()
+        out, _ = run.communicate(timeout=RUN_S)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.wait()
+        farm.client("-p", "pico-2", "release")
+    line = "labgrid place pico-2: its exporter farm-exp2 disconnected"
+    assert run.returncode != 0 and line in out, out[-3000:]
+    assert "cannot open" not in out and "Traceback" not in out, out[-3000:]
+    last = out.strip().splitlines()[-1]
+    assert "1 error" in last or "1 failed" in last, last  # one test says it; the run stops
+    assert "Interrupted: " + line in out
