@@ -141,9 +141,8 @@ class Board:
 
     def interpreter_pids(self):
         """The vboard's child processes: its MicroPython interpreter."""
-        r = subprocess.run(["pgrep", "-P", str(self.vboard.proc.pid)], capture_output=True,
-                           text=True)
-        return [int(p) for p in r.stdout.split()]
+        pid = self.vboard.proc.pid
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
     def power(self, on):
         """The relay: off stops the interpreter (a chip without power answers

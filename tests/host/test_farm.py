@@ -13,6 +13,7 @@ labgrid comes from the farm venv (`make farm`, made here if missing): if it
 cannot be made these tests fail, they do not skip.
 """
 
+import os
 import subprocess
 import textwrap
 from pathlib import Path
@@ -154,3 +155,19 @@ def test_an_exporter_killed_mid_run(farm, tmp_path):
     last = out.strip().splitlines()[-1]
     assert "1 error" in last or "1 failed" in last, last  # one test says it; the run stops
     assert "Interrupted: " + line in out
+
+
+def test_a_list_of_places_is_one_place_per_worker():
+    from keep_host.hil.ports import pick
+
+    spec = "labgrid:pico-1,pico-2"
+    assert [pick(spec, w) for w in ("gw0", "gw1")] == ["labgrid:pico-1", "labgrid:pico-2"]
+    assert pick("labgrid:pico-1", None) == "labgrid:pico-1"
+
+
+def test_without_the_farm_venv_one_line_says_make_farm(tmp_path):
+    r = subprocess.run([str(venv_bin("keep")), "tasks", "--port", "labgrid:pico-1"],
+                       capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, KEEP_FARM_VENV=str(tmp_path / "none")))
+    assert r.returncode == 1 and len(r.stderr.splitlines()) == 1, r.stderr
+    assert "run `make farm`" in r.stderr, r.stderr

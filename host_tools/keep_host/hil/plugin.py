@@ -80,7 +80,29 @@ def _timeout_for(item):
         from ..vboard.pico import DECLARED_SPEED
 
         seconds /= DECLARED_SPEED
+    elif not callspec:
+        seconds /= _found_speed(item.config)
     return seconds
+
+
+def _found_speed(config):
+    """The declared speed of an emulated board found at --port (a running
+    `keep vboard --board rpi_pico`, by its URL or behind a labgrid place);
+    1.0 for anything else."""
+    if not hasattr(config, "_keep_found_speed"):
+        speed = 1.0
+        port = _opt(config, "--port", "keep_port")
+        if port and port != "vboard":
+            from ..vboard import registry
+            from . import ports
+
+            try:
+                url = ports.resolve(ports.pick(port, os.environ.get("PYTEST_XDIST_WORKER")))
+                speed = float((registry.lookup(url) or {}).get("speed") or 1.0)
+            except KeepError:
+                pass  # the board fixture says what is wrong, once
+        config._keep_found_speed = speed
+    return config._keep_found_speed
 
 
 def virtual_boards(config):
