@@ -111,14 +111,15 @@ class _RelayHandler(http.server.BaseHTTPRequestHandler):
 
 
 class Board:
-    def __init__(self, farm, index, power):
-        self.farm, self.index, self.has_power = farm, index, power
+    def __init__(self, farm, index, power, kind="unix"):
+        self.farm, self.index, self.has_power, self.kind = farm, index, power, kind
         self.place = f"pico-{index + 1}"
         self.exporter_name = f"farm-exp{index + 1}"
         d = farm.dir / self.place
         d.mkdir()
-        self.vboard = _Proc([str(venv_bin("keep")), "vboard", "--flash", str(d / "flash"),
-                             "--heap", HEAP], d / "vboard.log")
+        heap = ["--heap", HEAP] if kind == "unix" else []  # the Pico's heap is its own
+        self.vboard = _Proc([str(venv_bin("keep")), "vboard", "--board", kind,
+                             "--flash", str(d / "flash"), *heap], d / "vboard.log")
         self.url = self.vboard.wait_line("socket://").strip()
         self.info = json.loads(self.vboard.wait_line('"sim_ctl_port"'))
         self.exporter = None
@@ -141,8 +142,8 @@ class Board:
 
     def interpreter_pids(self):
         """The vboard's child processes: its MicroPython interpreter."""
-        pid = self.vboard.proc.pid
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        tasks = Path(f"/proc/{self.vboard.proc.pid}/task")  # any of its threads may have started it
+        return [int(p) for t in tasks.iterdir() for p in (t / "children").read_text().split()]
 
     def power(self, on):
         """The relay: off stops the interpreter (a chip without power answers
@@ -180,16 +181,28 @@ class Farm:
         self.coordinator.wait_line("Coordinator ready")
         self.relay = _Relay(self)
         for i in range(n):
-            b = Board(self, i, power[i] if i < len(power) else False)
-            self.procs.append(b.vboard)
-            self.boards.append(b)
+            self._board(power[i] if i < len(power) else False)
         for b in self.boards:
-            b.export()
-            self.procs.append(b.exporter)
-        for b in self.boards:
-            self.client("-p", b.place, "create")
-            self.client("-p", b.place, "add-match", f"{b.exporter_name}/board/*")
-            self.client("-p", b.place, "set-tags", "board=unix")
+            self._export(b)
+
+    def _board(self, power, kind="unix"):
+        b = Board(self, len(self.boards), power, kind)
+        self.procs.append(b.vboard)
+        self.boards.append(b)
+        return b
+
+    def _export(self, b):
+        b.export()
+        self.procs.append(b.exporter)
+        self.client("-p", b.place, "create")
+        self.client("-p", b.place, "add-match", f"{b.exporter_name}/board/*")
+        self.client("-p", b.place, "set-tags", f"board={b.kind}")
+
+    def add(self, kind):
+        """One more board and place (e.g. an emulated Pico, kind rpi_pico)."""
+        b = self._board(False, kind)
+        self._export(b)
+        return b
 
     @property
     def env(self):
@@ -216,15 +229,19 @@ class Farm:
 
 
 def main():
-    """python tests/host/farm_rig.py DIR: a farm to try by hand, until Ctrl-C."""
+    """python tests/host/farm_rig.py [DIR] [--pico]: a farm to try by hand, until
+    Ctrl-C; --pico adds a place pico-3 exporting an emulated Pico (board=rpi_pico)."""
     import tempfile
 
     def interrupt(*_):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)  # `kill` stops the farm too, not just this script
-    tmp = sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp(prefix="keep-farm-")
+    args = [a for a in sys.argv[1:] if a != "--pico"]
+    tmp = args[0] if args else tempfile.mkdtemp(prefix="keep-farm-")
     farm = Farm(tmp)
+    if "--pico" in sys.argv:
+        farm.add("rpi_pico")
     print(f"LG_COORDINATOR={farm.address}  places: "
           + ", ".join(b.place for b in farm.boards) + f"  (logs in {tmp})", flush=True)
     try:

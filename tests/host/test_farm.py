@@ -9,6 +9,10 @@ exporting a `keep vboard` console (tests/host/farm_rig.py), places pico-1
 - a board that stops answering on a place with power: labgrid power-cycles it;
 - an exporter killed mid-run: one line naming the place, and the run stops.
 
+An emulated Pico on the farm (`python tests/host/farm_rig.py --pico`) is left
+to a run by hand: its deploy alone would add a minute to `make test`, and
+the HIL suite already runs on the emulated Pico there.
+
 labgrid comes from the farm venv (`make farm`, made here if missing): if it
 cannot be made these tests fail, they do not skip.
 """
