@@ -87,9 +87,10 @@ class FaultRecord:
 
 # How tracebacks spell this package's directory: "keep/" for deployed .mpy
 # files, "/rom/keep/" in a ROMFS image, "/abs/.../keep/" when run from
-# source. Learnt once from a traceback of our own, because a test
-# for "keep/" in the path also matches every file of a checkout that is
-# itself named keep. Only where() needs it (the fault path may allocate).
+# source: this module's own __file__ says which, because a test for
+# "keep/" in the path also matches every file of a checkout that is itself
+# named keep. Where __file__ is missing (a port built without it), a
+# traceback of our own says it, once. Only where() needs it.
 _kdir = None
 
 
@@ -111,6 +112,8 @@ def _dir_of(line):
 
 def _kernel_dir():
     global _kdir
+    if _kdir is None and "__file__" in globals():
+        _kdir = __file__[:__file__.rfind("/") + 1]
     if _kdir is None:
         try:
             raise ValueError

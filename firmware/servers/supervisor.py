@@ -30,7 +30,7 @@ Invariants:
   business (fault.hook reboots the board).
 - A task waiting out its back-off stays FAULTED, so its clients keep
   getting E_DEAD until it is restarted with a new generation.
-- State is preallocated at start, in two buffers; a decision allocates
+- State is preallocated at start, two small buffers per task; a decision allocates
   (log text), the quiet path (a periodic wake-up with nothing to do)
   allocates nothing (tests/firmware/iso_supervisor.py locks the heap).
 """
@@ -56,12 +56,14 @@ _REBOOT = const(2)
 # What the supervisor did, for tests, benches and `keep tasks`.
 stats = {"restarts": 0, "holds": 0, "flaps": 0, "hung": 0, "reboots": 0}
 
-# Per-task state lives in two buffers, not a dozen: each separate small
-# array costs a 32-byte header plus at least one 32-byte data block, so
-# twelve arrays and a ring per task were ~20 heap objects (1.6 KB for the
-# chaos demo). Slot 0 (this task) has no entry: task s's bytes are
-# tb[(s - 1) * _NB + field], its ints tw[(s - 1) * stride + field] with
-# stride = _NW + the ring's length.
+# Per-task state lives in two small buffers per task, not a dozen: each
+# separate small array costs a 32-byte header plus at least one 32-byte
+# data block, so twelve arrays and a ring per task were ~20 heap objects
+# (1.6 KB for the chaos demo). Not one buffer for all tasks either: when
+# the supervisor starts, boot has left the heap in small holes (a 64 KB
+# heap had 5.6 KB free, no hole over 320 bytes), and one 500-byte table
+# did not fit. Slot 0 (this task) has no entry: task s's bytes are
+# tb[s - 1][field], its ints tw[s - 1][field], the ring after _NW.
 _DISP = const(0)  # disposition from the table; a task it does not list: restart
 _PENDING = const(1)  # 1 while a restart waits out its back-off
 _HIST_I = const(2)  # next slot of the restart-time ring
@@ -90,17 +92,17 @@ async def main(k, flap_restarts=5, flap_window_ms=10000, backoff_ms=10, backoff_
     n = tcb.ntasks
     flap_n = max(1, flap_restarts)
     stride = _NW + flap_n
-    tb = bytearray(_NB * (n - 1))
-    tw = array("i", bytes(4 * stride * (n - 1)))
+    tb = [bytearray(_NB) for _ in range(1, n)]
+    tw = [array("i", bytes(4 * stride)) for _ in range(1, n)]
     now = ticks_ms()
     for s in range(1, n):
         if dispositions is not None and s < len(dispositions):
-            tb[(s - 1) * _NB + _DISP] = dispositions[s]
-        tw[(s - 1) * stride + _DELAY] = backoff_ms
-        tw[(s - 1) * stride + _STARTED] = now
+            tb[s - 1][_DISP] = dispositions[s]
+        tw[s - 1][_DELAY] = backoff_ms
+        tw[s - 1][_STARTED] = now
     for s in servers:
         if s:  # slot 0 is this task: never watched, no entry
-            tb[(s - 1) * _NB + _IS_SRV] = 1
+            tb[s - 1][_IS_SRV] = 1
     if heartbeat_ms and heartbeat_ms // 4 < period_ms:
         period_ms = max(1, heartbeat_ms // 4)
     if wdt is not None and wdt.timeout_ms // 4 < period_ms:
@@ -109,27 +111,27 @@ async def main(k, flap_restarts=5, flap_window_ms=10000, backoff_ms=10, backoff_
         wait = period_ms
         now = ticks_ms()
         for s in range(1, n):
-            if tb[(s - 1) * _NB + _PENDING]:
-                d = ticks_diff(tw[(s - 1) * stride + _DUE], now)
+            if tb[s - 1][_PENDING]:
+                d = ticks_diff(tw[s - 1][_DUE], now)
                 wait = 0 if d <= 0 else min(wait, d)
         m = await k.recv(timeout_ms=wait, mask=_NOTE_FAULT)
         if wdt is not None:
             wdt.feed()
         now = ticks_ms()
         for s in range(1, n):
-            b = (s - 1) * _NB  # task s's bytes in tb
-            w = (s - 1) * stride  # and its ints in tw
+            b = tb[s - 1]  # task s's bytes
+            w = tw[s - 1]  # and its ints
             # tcb directly, like sq_head and recvs below: the quiet path builds
             # no sv_status tuple; only a fault asks for one (its record).
             state = tcb.state[s]
             name = tcb.name[s]
-            if tb[b + _PENDING]:
+            if b[_PENDING]:
                 if state != _FAULTED:  # released or restarted by someone else
-                    tb[b + _PENDING] = 0
-                elif ticks_diff(now, tw[w + _DUE]) >= 0:
-                    tb[b + _PENDING] = 0
+                    b[_PENDING] = 0
+                elif ticks_diff(now, w[_DUE]) >= 0:
+                    b[_PENDING] = 0
                     k.sv_restart(s)
-                    tw[w + _STARTED] = ticks_ms()
+                    w[_STARTED] = ticks_ms()
                     stats["restarts"] += 1
                     await k.log("supervisor: %s restarted (gen %d, restart %d)"
                                 % (name, tcb.gen[s], tcb.restarts[s]))  # the new ones
@@ -141,7 +143,7 @@ async def main(k, flap_restarts=5, flap_window_ms=10000, backoff_ms=10, backoff_
                     from keep import faultnames
 
                     why = faultnames.fault_name(rec.kind)
-                d = tb[b + _DISP]
+                d = b[_DISP]
                 if d == _HOLD:
                     k.sv_hold(s)
                     stats["holds"] += 1
@@ -165,8 +167,8 @@ async def main(k, flap_restarts=5, flap_window_ms=10000, backoff_ms=10, backoff_
                         reboot()
                     continue
                 c = 0  # restarts of s within the flap window
-                for i in range(tb[b + _HIST_C]):
-                    if ticks_diff(now, tw[w + _HIST + i]) < flap_window_ms:
+                for i in range(b[_HIST_C]):
+                    if ticks_diff(now, w[_HIST + i]) < flap_window_ms:
                         c += 1
                 if c >= flap_restarts:
                     k.sv_hold(s)
@@ -176,36 +178,36 @@ async def main(k, flap_restarts=5, flap_window_ms=10000, backoff_ms=10, backoff_
                                 " fault: held (release it to try again)"
                                 % (name, c, flap_window_ms, why))
                 else:
-                    if ticks_diff(now, tw[w + _STARTED]) >= flap_window_ms:
-                        tw[w + _DELAY] = backoff_ms  # quiet for a whole window: start over
-                    wait_ms = tw[w + _DELAY]
-                    tw[w + _DELAY] = min(wait_ms * 2, backoff_max_ms)  # doubles; 0 stays 0
-                    i = tb[b + _HIST_I]
-                    tw[w + _HIST + i] = now
-                    tb[b + _HIST_I] = (i + 1) % flap_n
-                    if tb[b + _HIST_C] < flap_n:
-                        tb[b + _HIST_C] += 1
+                    if ticks_diff(now, w[_STARTED]) >= flap_window_ms:
+                        w[_DELAY] = backoff_ms  # quiet for a whole window: start over
+                    wait_ms = w[_DELAY]
+                    w[_DELAY] = min(wait_ms * 2, backoff_max_ms)  # doubles; 0 stays 0
+                    i = b[_HIST_I]
+                    w[_HIST + i] = now
+                    b[_HIST_I] = (i + 1) % flap_n
+                    if b[_HIST_C] < flap_n:
+                        b[_HIST_C] += 1
                     if wait_ms == 0:
                         k.sv_restart(s)
-                        tw[w + _STARTED] = ticks_ms()
+                        w[_STARTED] = ticks_ms()
                         stats["restarts"] += 1
                         await k.log("supervisor: %s %s fault: restarted" % (name, why))
                     else:
-                        tb[b + _PENDING] = 1
-                        tw[w + _DUE] = now + wait_ms
+                        b[_PENDING] = 1
+                        w[_DUE] = now + wait_ms
                         await k.log("supervisor: %s %s fault: restart in %d ms" % (name, why, wait_ms))
                 continue
-            if heartbeat_ms and tb[b + _IS_SRV] and state < _FAULTED:
+            if heartbeat_ms and b[_IS_SRV] and state < _FAULTED:
                 if tcb.sq_head[s] == _NONE:
-                    tb[b + _HB_BUSY] = 0
-                elif not tb[b + _HB_BUSY] or tcb.recvs[s] != tw[w + _HB_SEEN]:
-                    tb[b + _HB_BUSY] = 1
-                    tw[w + _HB_SEEN] = tcb.recvs[s]
-                    tw[w + _HB_SINCE] = now
-                elif ticks_diff(now, tw[w + _HB_SINCE]) > heartbeat_ms:
-                    tb[b + _HB_BUSY] = 0
+                    b[_HB_BUSY] = 0
+                elif not b[_HB_BUSY] or tcb.recvs[s] != w[_HB_SEEN]:
+                    b[_HB_BUSY] = 1
+                    w[_HB_SEEN] = tcb.recvs[s]
+                    w[_HB_SINCE] = now
+                elif ticks_diff(now, w[_HB_SINCE]) > heartbeat_ms:
+                    b[_HB_BUSY] = 0
                     stats["hung"] += 1
                     await k.log("supervisor: %s hung: clients queued and no recv for %d ms"
-                                % (name, ticks_diff(now, tw[w + _HB_SINCE])))
+                                % (name, ticks_diff(now, w[_HB_SINCE])))
                     k.sv_inject(s, _F_INJECTED)  # its disposition applies next round
         m.bits = 0

@@ -126,6 +126,7 @@ class Board:
     usb: tuple
     test_wiring: TestWiring
     romfs_bytes: int = 0  # [memory] romfs_bytes: the ROMFS partition, 0 = none
+    sim_devices_bytes: int = 0  # [memory] sim_devices_bytes: the simulated peripherals' room (unix)
     watchdog_ms: int = 0  # [boot] watchdog_ms: hardware watchdog timeout, 0 = off
     safeboot_pin: int = None  # [boot] safeboot_pin: held low at reset skips the kernel
     path: Path = None
@@ -184,9 +185,10 @@ def parse_board(text, source="board.toml", stem=None):
         r.add("mpy.version", f'"{version}" must look like "6.3"')
 
     mem = r.table(data, "memory", "") or {}
-    r.known(mem, ("heap_bytes", "romfs_bytes"), "memory")
+    r.known(mem, ("heap_bytes", "romfs_bytes", "sim_devices_bytes"), "memory")
     heap = r.int_(mem, "heap_bytes", "memory", 8192, 64 << 20)
     romfs = r.int_(mem, "romfs_bytes", "memory", 0, 16 << 20, default=0)
+    sim_devices = r.int_(mem, "sim_devices_bytes", "memory", 0, 1 << 20, default=0)
     if romfs and romfs % 4096:
         r.add("memory.romfs_bytes", f"{romfs} must be a multiple of 4096 (a flash sector)")
 
@@ -235,7 +237,7 @@ def parse_board(text, source="board.toml", stem=None):
     if r.problems:
         return None, r.problems
     board = Board(name=name, **top, mpy_arch=arch, mpy_version=version, heap_bytes=heap,
-                  romfs_bytes=romfs, **kern, mpu=mpu, gpio=tuple(gpio), input_only=tuple(input_only), led=led,
+                  romfs_bytes=romfs, sim_devices_bytes=sim_devices, **kern, mpu=mpu, gpio=tuple(gpio), input_only=tuple(input_only), led=led,
                   uarts=uarts, spis=spis, i2cs=i2cs, flasher=flasher, usb=usb,
                   test_wiring=wiring, watchdog_ms=watchdog_ms, safeboot_pin=safeboot_pin)
     return board, []

@@ -115,12 +115,18 @@ boot()
 log = []
 
 
+# The steps wait for each other, not for a time: on the emulated Pico a
+# millisecond is a few hundred bytecodes, less than spawning takes.
+calls = []
+acted = []
+
+
 async def batch_server(k):
-    calls = []
     for _ in range(2):
         m = await k.recv()
         calls.append(m.call)
-    await k.sleep_ms(5)  # meanwhile one client faults, the other is held
+    while not acted:  # meanwhile one client faults, the other is held
+        await k.sleep_ms(1)
     for c in calls:
         log.append(await k.reply(c, 0, b"x"))
     await k.recv()
@@ -131,9 +137,11 @@ async def doomed(k, srv):
 
 
 async def killer(k, a, b):
-    await k.sleep_ms(1)
+    while len(calls) < 2:  # the server holds both calls
+        await k.sleep_ms(1)
     k.sv_inject(a & 0xFF)
     k.sv_hold(b & 0xFF)
+    acted.append(1)
 
 
 s = kernel.spawn(batch_server, 2, "srv")

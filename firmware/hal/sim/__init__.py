@@ -63,10 +63,13 @@ def heap_meter():
 
 
 def heap_reserved():
-    """Heap bytes the virtual board's ROMFS partition takes (its boot code
-    maps the partition into the bottom of the heap; on a real board it is
-    flash, outside the heap). keep.boot subtracts it from its heap reports."""
-    return int(os.getenv("KEEP_SIM_ROMFS_BYTES") or 0)
+    """Heap bytes the virtual board gives what a real board keeps outside
+    the heap: its ROMFS partition (mapped into the bottom of the heap; on a
+    board it is flash) and the simulated peripherals' state (pin, UART and
+    SPI tables, the NOR model, the control socket; on a board, silicon).
+    The host adds both on top of the firmware's heap (boards/unix.toml
+    [memory]); keep.boot subtracts them from its heap reports."""
+    return int(os.getenv("KEEP_SIM_ROMFS_BYTES") or 0) + int(os.getenv("KEEP_SIM_DEVICES_BYTES") or 0)
 
 
 # poll() runs on every kernel tick and idle turn. Like every function it

@@ -125,6 +125,7 @@ class VirtualBoard:
         self._heap_bytes = heap_bytes(heap) if heap else b.heap_bytes
         self.heap = heapsize(self._heap_bytes)
         self.romfs_bytes = b.romfs_bytes
+        self.sim_devices_bytes = b.sim_devices_bytes
         self._tmp = None
         if flash_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="keep-vboard-")
@@ -344,6 +345,7 @@ class VirtualBoard:
         env["KEEP_BOARD"] = self.board
         env["KEEP_SIM_CTL_PORT"] = str(self.sim_ctl_port)
         env["KEEP_SIM_ROMFS_BYTES"] = str(romfs)  # hal.sim.heap_reserved()
+        env["KEEP_SIM_DEVICES_BYTES"] = str(self.sim_devices_bytes)  # ... and this
         env.setdefault("KEEP_SIM_NOR", sim_nor_spec(self.board))
         # With the flash mounted at / the boot code sets a board's sys.path;
         # the port interns every MICROPYPATH entry, so give it only ".frozen".
@@ -362,7 +364,7 @@ class VirtualBoard:
         self._expected_exit = False
         self._ready.clear()
         self.boots += 1
-        self._proc = UnixProcess(micropython_argv(heapsize(self._heap_bytes + romfs), code), cwd=str(self.flash_dir),
+        self._proc = UnixProcess(micropython_argv(heapsize(self._heap_bytes + romfs + self.sim_devices_bytes), code), cwd=str(self.flash_dir),
                                  env=env, on_exit=self._on_exit)
 
     def _romfs_mapping(self):
