@@ -31,6 +31,7 @@ from ..errors import KeepError
 
 PREFIX = "labgrid:"
 AGENT = Path(__file__).with_name("agent.py")
+REENUMERATE_S = 30.0  # a board's USB serial port back at its exporter after power returns
 
 
 class PlaceGone(KeepError):
@@ -124,14 +125,15 @@ class Place:
             return str(err)
         return None
 
-    def power_cycle(self):
-        """Power-cycle the board through labgrid; returns the serial URL after it."""
+    def power_cycle(self, back_within_s=REENUMERATE_S):
+        """Power-cycle the board through labgrid; returns the serial URL after it
+        (KeepError if the port is not back within back_within_s)."""
         r = subprocess.run([str(farm_bin("labgrid-client")), "-p", self.name, "power", "cycle"],
                            capture_output=True, text=True)
         if r.returncode:
             why = (r.stderr.strip().splitlines() or [f"exit {r.returncode}"])[-1]
             raise KeepError(f"labgrid place {self.name}: power cycle failed: {why}")
-        self.url = self._ask("url")["url"]
+        self.url = self._ask(f"url {back_within_s:g}")["url"]
         return self.url
 
     def close(self):

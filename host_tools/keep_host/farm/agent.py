@@ -10,7 +10,8 @@ has a power resource. Then it stays, watching the place, and answers one
 command per stdin line:
 
     check    -> {"event": "ok"} or {"event": "gone", "message": ...}
-    url      -> {"event": "url", "url": ...} once the serial port is there again
+    url S    -> {"event": "url", "url": ...} once the serial port is there again,
+                or an error after S seconds without it
 
 and prints {"event": "gone", ...} by itself the moment the place is released
 or its exporter disconnects. It exits when stdin closes (Keep is done).
@@ -24,6 +25,7 @@ import logging
 import os
 import select
 import sys
+import time
 
 POLL_S = 0.2  # how often the coordinator's updates are taken in while idle
 
@@ -152,10 +154,16 @@ def serve(agent):
             say(event="ok")
         elif cmd[:1] == ["url"]:
             # After a power cycle a USB serial port comes back (maybe on a new
-            # ser2net port); Keep bounds this wait by its own deadline.
-            while (url := agent.serial_url()) is None:
+            # ser2net port) once the board has enumerated again: Keep says how
+            # long that may take (a real board's seconds are the wall clock's).
+            end = time.monotonic() + float(cmd[1] if len(cmd) > 1 else 0)
+            while (url := agent.serial_url()) is None and time.monotonic() < end:
                 agent.pump()
-            say(event="url", url=url)
+            if url is None:
+                say(event="error", message=f"labgrid place {agent.name}: its serial port did "
+                    f"not come back within {cmd[1]} s of the power cycle")
+            else:
+                say(event="url", url=url)
         else:
             say(event="error", message=f"unknown agent command {line.strip()!r}")
 
