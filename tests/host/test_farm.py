@@ -7,6 +7,7 @@ exporting a `keep vboard` console (tests/host/farm_rig.py), places pico-1
   both places at once, each worker on its own place, the rig found;
 - a place held by someone else: one line, from `keep test` and `keep tasks`;
 - a board that stops answering on a place with power: labgrid power-cycles it;
+  on a place without: the test fails naming the place;
 - an exporter killed mid-run: one line naming the place, and the run stops.
 
 An emulated Pico on the farm (`python tests/host/farm_rig.py --pico`) is left
@@ -20,6 +21,7 @@ cannot be made these tests fail, they do not skip.
 import os
 import subprocess
 import textwrap
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -128,6 +130,29 @@ def test_a_board_that_stops_answering_is_power_cycled(farm, tmp_path):
     assert "# power-cycling labgrid place pico-1" in log and "# recovered" in log, log[-2000:]
     # The test's own cut, then labgrid's cycle: off, on.
     assert relay.switches[-3:] == [(0, False), (0, False), (0, True)], relay.switches
+
+
+def test_a_board_without_power_that_stops_answering_fails_naming_the_place(farm, tmp_path):
+    """pico-2 has no power resource. Its Keep run looks for virtual boards in
+    another runtime folder, so the board is a real one to it (no simulator to
+    reset it from outside): the test fails naming the place, and the run stops."""
+    (tmp_path / "test_power.py").write_text(POWER_LOST)
+    relay = f"http://127.0.0.1:{farm.relay.server_port}/relay/1"
+    farm.client("-p", "pico-2", "acquire")
+    try:
+        rc, out, err = keep(farm, "test", "--port", "labgrid:pico-2", "--rootdir", str(tmp_path),
+                            "--keep-log-dir", str(tmp_path / "logs"),
+                            str(tmp_path / "test_power.py"),
+                            env={"FARM_RELAY_OFF": relay + "/0",
+                                 "XDG_RUNTIME_DIR": str(tmp_path / "elsewhere")})
+    finally:
+        farm.client("-p", "pico-2", "release")
+        urllib.request.urlopen(relay + "/1").read()  # power back for the tests after this one
+    line = "labgrid place pico-2: the board does not answer and the place has no power resource"
+    assert rc != 0 and line in out, out[-3000:] + err[-2000:]
+    assert "test_b_after_the_power_cycle" not in out, out[-3000:]  # the run stopped
+    log = (tmp_path / "logs" / "test_power.py_test_a_power_lost.log").read_text()
+    assert "# reset failed: " in log and "# power-cycling" not in log, log[-2000:]
 
 
 def test_an_exporter_killed_mid_run(farm, tmp_path):

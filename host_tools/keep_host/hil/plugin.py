@@ -220,6 +220,7 @@ def dut(request, hil_board, tmp_path_factory):
     """The device under test: deployed once per session, logged per test."""
     from ..farm import PlaceGone
     from .dut import Dut
+    from .session import BoardDead
 
     m = request.node.get_closest_marker("keep_app")
     app = (m.args[0] if m and m.args else None) or _opt(request.config, "--app", "keep_app") \
@@ -253,6 +254,7 @@ def dut(request, hil_board, tmp_path_factory):
     yield d
     d.close()
     failed = getattr(request.node, "_keep_call_failed", False)
+    dead = None
     try:
         if getattr(request.node, "_keep_timed_out", False) or (failed and not hil_board.healthy()):
             log.write("# recovering the board\n")
@@ -262,9 +264,13 @@ def dut(request, hil_board, tmp_path_factory):
             hil_board.reset()  # a failed test may have left tasks held or faulted
     except KeepError as err:
         log.write(f"# recovery failed: {err}\n")
+        if isinstance(err, BoardDead):
+            dead = str(err)
     finally:
         hil_board.link.log = None
         log.close()
+    if dead:  # the test fails naming the place, and the run stops there
+        _fail_and_stop(request.session, dead)
 
 
 @pytest.fixture

@@ -24,6 +24,11 @@ BOOT_TIMEOUT_S = 15.0
 DEFAULT_HEAP = "256K"  # the hil app's twelve tasks on the 64-bit unix port
 
 
+class BoardDead(KeepError):
+    """A board that no longer answers and that Keep cannot power-cycle: every
+    test after it would fail the same way."""
+
+
 class BoardSession:
     def __init__(self, port_spec, board=None, workdir=None, heap=DEFAULT_HEAP):
         from ..vboard import registry
@@ -250,8 +255,10 @@ class BoardSession:
                 if self.place.power:
                     return self._power_cycle()
                 if not self.virtual:
-                    raise KeepError(f"labgrid place {self.place.name}: the board does not answer "
-                                    f"and the place has no power resource to cycle it ({err})")
+                    if self.link.log is not None:
+                        self.link.log.write(f"# reset failed: {err}\n")
+                    raise BoardDead(f"labgrid place {self.place.name}: the board does not answer "
+                                    "and the place has no power resource to cycle it")
             if not self.virtual:
                 raise
         self.link.detach()
