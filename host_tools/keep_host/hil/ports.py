@@ -15,11 +15,17 @@ def worker_index(workerid):
     return 0
 
 
+def split(spec):
+    """The ports of a --port list; `labgrid:pico-1,pico-2` is two places."""
+    ports = [p.strip() for p in (spec or VBOARD).split(",") if p.strip()]
+    if ports and ports[0].startswith(LABGRID):
+        ports = [p if p.startswith(LABGRID) else LABGRID + p for p in ports]
+    return ports
+
+
 def pick(spec, workerid=None):
     """The one port this process owns, from --port (maybe a list)."""
-    ports = [p.strip() for p in (spec or VBOARD).split(",") if p.strip()]
-    if ports and ports[0].startswith(LABGRID):  # labgrid:pico-1,pico-2: places, all of them
-        ports = [p if p.startswith(LABGRID) else LABGRID + p for p in ports]
+    ports = split(spec)
     if not ports:
         raise KeepError("--port is empty: give a device, id:SERIAL, socket://HOST:PORT, "
                         "labgrid:PLACE or vboard")
