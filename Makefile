@@ -59,6 +59,14 @@ soak: setup
 lint: setup
 	$(BIN)/ruff check .
 
+# docs/getting-started.md from docs/getting-started.in.md and a real run of
+# the commands it shows (docs/getting_started.py; PICO=1 also runs the
+# emulated Pico's demo, minutes). tests/host/test_getting_started.py fails
+# when the guide drifts from what the commands print.
+.PHONY: docs
+docs: setup
+	$(BIN)/python docs/getting_started.py $(if $(PICO),--pico)
+
 # The docs' pictures of the monitor, a Perfetto timeline and a VCD waveform,
 # from a fresh 10 s run of the chaos demo (docs/img/make_pictures.py).
 .PHONY: pictures

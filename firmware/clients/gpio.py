@@ -15,7 +15,9 @@ sent again to a restarted server before the next call reaches it, because
 a restarted server starts with none; a task that only waits for edges
 should call `await g.resubscribe()` now and then (or after a wait times
 out). read, write, subscribe and resubscribe, and the names IN, PULL_UP,
-PULL_DOWN, RISING, FALLING, BOTH, are in clients.more (loaded on first use).
+PULL_DOWN, RISING, FALLING, BOTH, are in clients.more (loaded on first use;
+a task with a heap budget that calls them imports clients.more at the top
+of its module, so the load happens at boot and not in its slice).
 """
 
 # const() needs no import: the compiler folds it, and an import would be a

@@ -15,6 +15,7 @@ from .errors import KeepError
 # name -> module under keep_host.commands. Order is the order in --help.
 COMMANDS = {
     "demo": "demo",
+    "ports": "ports",
     "check": "check",
     "flash": "flash",
     "boards": "boards",
@@ -28,6 +29,7 @@ COMMANDS = {
     "fault": "fault",
     "call": "call",
     "test": "test",
+    "completion": "completion",
 }
 
 
@@ -40,23 +42,25 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, modname in COMMANDS.items():
         mod = importlib.import_module(f".commands.{modname}", __package__)
-        p = sub.add_parser(name, help=mod.HELP, description=mod.HELP)
+        p = sub.add_parser(name, help=mod.HELP, description=mod.HELP,
+                           allow_abbrev=not getattr(mod, "PASSES_ON", False))
         mod.add_arguments(p)
-        p.set_defaults(_main=mod.main)
+        p.set_defaults(_main=mod.main, _passes_on=getattr(mod, "PASSES_ON", False))
     return parser
 
 
 def main(argv=None):
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # A command with PASSES_ON (keep test) hands the arguments it does not
+    # know to the tool it runs, in order; any other command refuses them.
+    args, rest = parser.parse_known_args(argv)
+    if rest and not getattr(args, "_passes_on", False):
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    args.rest = rest
     if not getattr(args, "_main", None):
         parser.print_help()
         return 2
     try:
-        if getattr(args, "port", None):
-            from .farm import resolve_port
-
-            args.port = resolve_port(args.port)  # labgrid:PLACE -> the place's serial URL
         return args._main(args) or 0
     except KeepError as err:
         print(f"keep {args.command}: {err}", file=sys.stderr)
@@ -64,6 +68,20 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"keep {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `keep ... | head` stopped reading: not an error of ours
+        _quiet_stdout()
+        return 0
+
+
+def _quiet_stdout():
+    """After a broken pipe, point stdout at /dev/null so the interpreter's
+    final flush does not report the same broken pipe."""
+    import os
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def run():

@@ -141,7 +141,9 @@ class ConsoleClient:
             n = self.transport.in_waiting
             return self.transport.read(max(1, min(n, 4096)))
         except (serial.SerialException, OSError) as err:
-            raise KeepError(f"lost {self.port}: {err}")
+            from .commands.monitor import lost_message
+
+            raise KeepError(lost_message(self.port, err))
 
     def request(self, *words):
         """Send one request; return the reply object (ConsoleError on a refusal)."""

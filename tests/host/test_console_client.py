@@ -165,7 +165,7 @@ def fake_port(monkeypatch):
 
 
 def test_cli_tasks_table(fake_port, capsys):
-    assert cli.main(["tasks", "--port", "x"]) == 0
+    assert cli.main(["tasks", "--port", "loop://"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].split()[:4] == ["SLOT", "NAME", "STATE", "PRIO"]
     assert "in_reply(supervisor)" in out[2] and "injected" in out[2]
@@ -173,7 +173,7 @@ def test_cli_tasks_table(fake_port, capsys):
 
 
 def test_cli_tasks_json(fake_port, capsys):
-    assert cli.main(["tasks", "--port", "x", "--json"]) == 0
+    assert cli.main(["tasks", "--port", "loop://", "--json"]) == 0
     rows = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
     assert rows[2] == {"slot": 2, "name": "blinky", "state": "in_send", "peer": 1, "priority": 3,
                        "effective_priority": 3, "generation": 0, "restarts": 0, "last_fault": None}
@@ -186,24 +186,24 @@ def test_cli_tasks_json(fake_port, capsys):
     (["call", "gpio", "0x2", "6869"], "rc 5 (ok) data 4849 (2 bytes)"),
 ])
 def test_cli_commands(fake_port, capsys, argv, want):
-    assert cli.main([argv[0], "--port", "x", *argv[1:]]) == 0
+    assert cli.main([argv[0], "--port", "loop://", *argv[1:]]) == 0
     assert want in capsys.readouterr().out
 
 
 def test_cli_unknown_task_is_one_line(fake_port, capsys):
-    assert cli.main(["hold", "--port", "x", "nosuch"]) == 1
+    assert cli.main(["hold", "--port", "loop://", "nosuch"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["keep hold: no task nosuch (tasks: supervisor, gpio, blinky)"]
 
 
 def test_cli_bad_call_arguments(fake_port, capsys):
-    assert cli.main(["call", "--port", "x", "gpio", "300"]) == 2
-    assert cli.main(["call", "--port", "x", "gpio", "1", "zz"]) == 2
+    assert cli.main(["call", "--port", "loop://", "gpio", "300"]) == 2
+    assert cli.main(["call", "--port", "loop://", "gpio", "1", "zz"]) == 2
     assert len(capsys.readouterr().err.strip().splitlines()) == 2
 
 
 @pytest.mark.parametrize("port, hint", [
-    ("/dev/keep-no-such-port", "no such port"),
+    ("/dev/keep-no-such-port", "does not exist"),
     ("socket://127.0.0.1:1", "nothing is listening"),
     ("bogus://x", "not a port or URL"),
 ])

@@ -78,7 +78,7 @@ def test_monitor_socket_records_and_decodes(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("port, words", [
-    ("/dev/ttyKEEP404", "no such port"),
+    ("/dev/ttyKEEP404", "does not exist"),
     ("socket://127.0.0.1:1", "nothing is listening"),
     ("nope://x", "not a port or URL"),
 ])

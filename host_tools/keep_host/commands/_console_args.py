@@ -1,18 +1,19 @@
 """Shared options and output for the console commands (tasks, hold, release, fault, call)."""
 
 from ..console import DEFAULT_TIMEOUT_S, ConsoleClient, TaskRow
+from ._port_args import add_port as _add_port
+from ._port_args import port
+from ._types import positive_float
 
 
 def add_port(p):
-    p.add_argument("--port", required=True,
-                   help="serial port or URL: /dev/ttyUSB0, COM3, socket://HOST:PORT")
-    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S",
+    _add_port(p)
+    p.add_argument("--timeout", type=positive_float, default=DEFAULT_TIMEOUT_S, metavar="S",
                    help="give up after S seconds without an answer (default: %(default)s)")
-    p.add_argument("--baud", type=int, default=115200, help="baud rate (default: %(default)s)")
 
 
 def client(args):
-    return ConsoleClient(args.port, timeout=args.timeout, baud=args.baud)
+    return ConsoleClient(port(args), timeout=args.timeout, baud=args.baud)
 
 
 def task_names(c):

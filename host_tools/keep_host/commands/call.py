@@ -17,9 +17,12 @@ def add_arguments(p):
 def main(args):
     try:
         op = int(args.op, 0)
+    except ValueError:
+        raise UsageError(f"op {args.op!r} is not a number (0..255, decimal or 0x..)")
+    try:
         data = bytes.fromhex(args.data)
     except ValueError:
-        raise UsageError(f"op {args.op!r} must be a number and data {args.data!r} hex")
+        raise UsageError(f"data {args.data!r} is not hex bytes (e.g. 0201ff)")
     if not 0 <= op <= 255:
         raise UsageError(f"op {op} out of range 0..255")
     with client(args) as c:

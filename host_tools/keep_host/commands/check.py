@@ -12,7 +12,7 @@ HELP = "check an app manifest (app.toml) against its board"
 def add_arguments(p):
     p.add_argument("app", metavar="APP",
                    help="app name (firmware/apps/NAME), app directory or path to app.toml")
-    p.add_argument("--board", "-b", help="board to check against (default: the manifest's)")
+    p.add_argument("--board", help="board to check against (default: the manifest's)")
     p.add_argument("--table", metavar="FILE",
                    help="when clean, write the device table (app_table.py) here; - for stdout")
 

@@ -2,6 +2,7 @@
 
 from .. import demo
 from ..errors import KeepError
+from ._types import positive_float
 
 HELP = "run the chaos demo on a virtual board (a buggy server crashes, nothing is lost)"
 
@@ -10,7 +11,7 @@ def add_arguments(p):
     p.add_argument("--board", default="unix", choices=["unix", "rpi_pico"],
                    help="the virtual board: unix (the unix port) or rpi_pico (the official "
                         "firmware on an emulated RP2040; Node.js needed) (default: %(default)s)")
-    p.add_argument("--seconds", type=float, default=30.0,
+    p.add_argument("--seconds", type=positive_float, default=30.0,
                    help="how long to run, in the board's seconds (default: %(default)s); "
                         "Ctrl-C ends it earlier")
     p.add_argument("--heap", default=None,

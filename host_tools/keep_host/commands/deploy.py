@@ -1,15 +1,17 @@
 """keep deploy: compile, copy what changed, boot the kernel (see docs/deploy.md)."""
 
+import argparse
 import sys
 
 from .. import deploy as dep
+from .. import portlock
+from ._port_args import add_port, port
 
 HELP = "compile the firmware and an app to .mpy, copy what changed to a board, boot the kernel"
 
 
 def add_arguments(p):
-    p.add_argument("--port", required=True,
-                   help="serial port or URL: /dev/ttyUSB0, COM3, socket://HOST:PORT")
+    add_port(p, baud=False)  # mpremote's serial speed: a USB console ignores it anyway
     p.add_argument("--app", required=True, help="app name (firmware/apps/NAME), directory or app.toml")
     p.add_argument("--board", help="board to compile for (default: the manifest's)")
     p.add_argument("--firmware", metavar="DIR",
@@ -19,7 +21,9 @@ def add_arguments(p):
                         "partition (bytecode runs from flash, not the heap; virtual board)")
     p.add_argument("--no-boot", action="store_true",
                    help="copy only; leave the board in the raw REPL without resetting it")
-    p.add_argument("--plain", action="store_true", help="plain lines even on a terminal")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar: one line per file, even on a terminal")
+    p.add_argument("--plain", action="store_true", dest="no_progress", help=argparse.SUPPRESS)
 
 
 class _Plain:
@@ -55,11 +59,14 @@ class _Bar:
 
 
 def main(args):
-    show = _Plain() if args.plain or not sys.stdout.isatty() else _Bar()
+    show = _Plain() if args.no_progress or not sys.stdout.isatty() else _Bar()
     try:
-        result = dep.deploy(args.port, args.app, args.board, progress=show,
-                            boot=not args.no_boot, firmware=args.firmware,
-                            romfs=args.romfs)
+        # Held for the whole deploy: mpremote opens the port itself, and a
+        # `keep monitor` started meanwhile would take it from under it.
+        with portlock.held(port(args)):
+            result = dep.deploy(args.port, args.app, args.board, progress=show,
+                                boot=not args.no_boot, firmware=args.firmware,
+                                romfs=args.romfs)
     finally:
         if isinstance(show, _Bar):
             show.stop()

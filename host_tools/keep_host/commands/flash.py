@@ -1,16 +1,18 @@
 """keep flash: put MicroPython onto a board (esptool for ESP32, UF2 drive for RP2040)."""
 
+from .. import portlock
 from ..boards import load_board
 from ..flash import flasher_for
+from ._port_args import add_port, port
 
 HELP = "flash MicroPython firmware onto a board (checks the file first)"
 
 
 def add_arguments(p):
-    p.add_argument("--board", "-b", required=True, help="board name, e.g. esp32_devkitc, rpi_pico")
+    p.add_argument("--board", required=True, help="board name, e.g. esp32_devkitc, rpi_pico")
     p.add_argument("--firmware", "-f", required=True, metavar="FILE",
                    help="firmware file: .bin for ESP32, .uf2 for RP2040")
-    p.add_argument("--port", "-p", help="serial port (ESP32; default: found by USB id)")
+    add_port(p, baud=False)  # esptool's speed is the board file's flasher.baud
     p.add_argument("--erase", action="store_true", help="erase the whole flash first (ESP32)")
     p.add_argument("--drive", metavar="DIR",
                    help="the mounted UF2 drive (RP2040; default: found by its label)")
@@ -25,6 +27,10 @@ def main(args):
     if args.check_only:
         print(flasher.check(args.firmware))
         return 0
-    print(flasher.flash(args.firmware, port=args.port, erase=args.erase, drive=args.drive,
-                        progress=not args.no_progress))
+    if board.flasher.kind != "esptool":  # a UF2 board is flashed through its drive
+        print(flasher.flash(args.firmware, drive=args.drive, progress=not args.no_progress))
+        return 0
+    with portlock.held(port(args, board=board.name)):
+        print(flasher.flash(args.firmware, port=args.port, erase=args.erase,
+                            progress=not args.no_progress))
     return 0

@@ -14,6 +14,8 @@ from ..errors import KeepError
 from ..trace import BoardState, Decoder
 from ..trace import view
 from ..trace.names import parse_names
+from ._port_args import add_port, port as resolve_port
+from ._types import nonnegative_float
 
 HELP = "watch a board: task table, IPC, faults, logs and counters from the console trace"
 READ_TIMEOUT_S = 0.1
@@ -21,15 +23,14 @@ PARTIAL_LINE_S = 0.3  # show a line without its newline (a prompt) after this mu
 
 
 def add_arguments(p):
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--port", help="serial port or URL: /dev/ttyUSB0, COM3, socket://HOST:PORT")
+    src = p.add_mutually_exclusive_group()
+    add_port(p, group=src)
     src.add_argument("--replay", metavar="FILE", help="decode a recording (from --record) at full speed")
     p.add_argument("--record", metavar="FILE", help="also write the raw console bytes to FILE")
-    p.add_argument("--duration", type=float, metavar="S",
+    p.add_argument("--duration", type=nonnegative_float, metavar="S",
                    help="stop after S seconds of the board's time (an emulated board's clock)")
     p.add_argument("--json", action="store_true", help="one JSON object per event or text line")
     p.add_argument("--plain", action="store_true", help="plain lines even on a terminal")
-    p.add_argument("--baud", type=int, default=115200, help="baud rate (default: %(default)s)")
     p.add_argument("--names", metavar="SPEC",
                    help="task names: 0=supervisor,1=gpio or a JSON file {\"0\": \"supervisor\"}")
 
@@ -52,16 +53,37 @@ def _port_hint(err):
 
 
 def open_port(url, baud=115200, timeout=READ_TIMEOUT_S):
-    """A pyserial port for a device path or URL; KeepError (one line) if it can't open."""
+    """A pyserial port for a device path or URL; KeepError (one line) if it
+    can't open, PortInUse if another keep process has it open (portlock)."""
     import serial
 
+    from .. import portlock
+
+    key = portlock.key(url)
+    portlock.acquire(key)
     kwargs = {"baudrate": baud, "timeout": timeout}
     if "://" not in url:
         kwargs["exclusive"] = True  # a second monitor gets "busy", not half the bytes
     try:
-        return serial.serial_for_url(url, **kwargs)
+        return portlock.LockedPort(serial.serial_for_url(url, **kwargs), key)
     except (serial.SerialException, ValueError, OSError) as err:
+        portlock.release(key)
         raise KeepError(f"cannot open {url}: {_port_hint(err)}")
+
+
+def lost_message(url, err):
+    """One line for a port that went away while open. A virtual board's
+    socket also drops its client when another program connects (it serves
+    one at a time), which must not read as the board dying."""
+    if url.startswith("socket://"):
+        from ..vboard import registry
+
+        if registry.lookup(url) is not None:
+            return (f"lost {url}: another program connected to this virtual board's console "
+                    "(it serves one client at a time); the board is still running")
+        return (f"lost {url}: the connection closed (the virtual board stopped, or another "
+                "program connected to it: it serves one client at a time)")
+    return f"lost {url}: {_port_hint(err)}"
 
 
 def _port_chunks(port, url, deadline, clock):
@@ -71,7 +93,10 @@ def _port_chunks(port, url, deadline, clock):
         try:
             yield port.read(max(1, port.in_waiting))
         except (serial.SerialException, OSError) as err:
-            raise KeepError(f"lost {url}: {_port_hint(err)}")
+            raise KeepError(lost_message(url, err))
+
+
+RECORDING_PROBE = 1 << 18  # a recording has trace frames well within its first 256 KB
 
 
 def _file_chunks(path, size=1 << 16):
@@ -80,6 +105,14 @@ def _file_chunks(path, size=1 << 16):
     except OSError as err:
         raise KeepError(f"cannot read recording {path}: {err.strerror or err}")
     with f:
+        # Decode the start first: a file that is not a recording is one
+        # line, not its bytes printed as console text.
+        probe = Decoder({})
+        probe.feed(f.read(RECORDING_PROBE))
+        if probe.counters.frames_ok == 0:
+            raise KeepError(f"no trace frames in {path}: not a recording of a Keep board's "
+                            "console (keep monitor --record FILE makes one)")
+        f.seek(0)
         while True:
             data = f.read(size)
             if not data:
@@ -122,6 +155,7 @@ def main(args):
     else:
         from ..boardtime import clock_for
 
+        resolve_port(args)
         clock = clock_for(args.port)  # --duration is the board's seconds
         deadline = None if args.duration is None else clock.now() + args.duration
         port = open_port(args.port, args.baud)

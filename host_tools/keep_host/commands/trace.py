@@ -30,6 +30,9 @@ def main(args):
         items, counters = read_recording(args.file, names)
     except OSError as err:
         raise KeepError(f"cannot read recording {args.file}: {err.strerror or err}")
+    if counters.frames_ok == 0:
+        raise KeepError(f"no trace frames in {args.file}: not a recording of a Keep board's "
+                        f"console (keep monitor --record FILE makes one); {args.output} not written")
     if args.to == "perfetto":
         from ..trace import export_perfetto as exporter
     elif args.to == "vcd":
@@ -45,7 +48,4 @@ def main(args):
     print(f"{args.output}: {args.to}, {events} events "
           f"(frames ok {counters.frames_ok}, lost {counters.frames_lost}, "
           f"corrupt {counters.frames_corrupt})")
-    if events == 0:
-        print(f"keep trace: no trace frames found in {args.file}; was it recorded "
-              "with keep monitor --record?", file=__import__("sys").stderr)
     return 0

@@ -43,21 +43,12 @@ def pick(spec, workerid=None):
 
 def resolve(port):
     """A pyserial-openable name: `id:SERIAL` looked up among the USB serial ports,
-    `labgrid:PLACE` asked of the labgrid farm."""
-    from ..farm import resolve_port
+    `labgrid:PLACE` asked of the labgrid farm (keep_host.ports.name_to_device)."""
+    if not port.startswith(("id:", LABGRID)):
+        return port
+    from ..ports import name_to_device
 
-    if not port.startswith("id:"):
-        return resolve_port(port)
-    from serial.tools import list_ports
-
-    want = port[3:]
-    found = [p for p in list_ports.comports() if (p.serial_number or "") == want]
-    if not found:
-        seen = ", ".join(f"{p.device} ({p.serial_number})" for p in list_ports.comports()
-                         if p.serial_number) or "none with a serial number"
-        raise KeepError(f"no serial port with USB serial number {want} (ports: {seen}); "
-                        "python -m serial.tools.list_ports -v lists them")
-    return found[0].device
+    return name_to_device(port)
 
 
 def board_for(port, board=None):

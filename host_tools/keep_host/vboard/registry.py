@@ -11,28 +11,16 @@ is ignored and removed.
 
 import json
 import os
-import tempfile
-from pathlib import Path
+
+from ..runtime import note_name, pid_alive, runtime_dir
 
 
 def _dir():
-    base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
-    return Path(base) / f"keep-{os.getuid()}" / "vboards"
+    return runtime_dir("vboards")
 
 
 def _key(url):
-    host_port = url.split("://", 1)[-1]
-    return "".join(c if c.isalnum() else "_" for c in host_port) + ".json"
-
-
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return note_name(url)
 
 
 def register(url, **info):
@@ -62,10 +50,28 @@ def lookup(url):
         info = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    if info.get("url") != url or not _alive(int(info.get("owner", 0))):
+    if info.get("url") != url or not pid_alive(int(info.get("owner", 0))):
         try:
             path.unlink()
         except OSError:
             pass
         return None
     return info
+
+
+def running():
+    """Every live board's record, by URL (stale records are removed)."""
+    try:
+        paths = sorted(_dir().glob("*.json"))
+    except OSError:
+        return []
+    out = []
+    for path in paths:
+        try:
+            url = json.loads(path.read_text()).get("url")
+        except (OSError, ValueError):
+            continue
+        info = lookup(url)
+        if info is not None:
+            out.append(info)
+    return out
