@@ -31,9 +31,8 @@ class BoardDead(KeepError):
 
 class BoardSession:
     def __init__(self, port_spec, board=None, workdir=None, heap=DEFAULT_HEAP):
-        from ..vboard import registry
-
         from .. import farm
+        from ..vboard import registry
 
         self.spec = port_spec
         self.owned = port_spec == ports.VBOARD  # a virtual board this session starts
