@@ -164,7 +164,7 @@ def test_keep_flash_refuses_esp_image_for_pico(tmp_path, capsys):
     drive = fake_drive(tmp_path)
     fw = tmp_path / "fw.uf2"
     fw.write_bytes(esp_image_bytes())
-    assert cli.main(["flash", "-b", "rpi_pico", "-f", str(fw), "--drive", str(drive)]) == 1
+    assert cli.main(["flash", "--board", "rpi_pico", "-f", str(fw), "--drive", str(drive)]) == 1
     assert "ESP firmware image" in capsys.readouterr().err
     assert not (drive / "fw.uf2").exists()
 
@@ -254,6 +254,12 @@ def test_esptool_accepts_our_argv_shape():
 
 @pytest.fixture
 def fake_esptool(monkeypatch):
+    """esptool not run; the ports the tests name exist (keep_host.ports sees them)."""
+    from keep_host import ports
+    from serial.tools.list_ports_common import ListPortInfo
+
+    monkeypatch.setattr(ports, "_comports", lambda: [ListPortInfo(d, skip_link_detection=True)
+                                                     for d in ("/dev/ttyUSB0", "/dev/ttyUSB7")])
     calls = []
     monkeypatch.setattr(esptool_flasher, "run_esptool", lambda argv, port: calls.append(argv))
     return calls
@@ -262,7 +268,7 @@ def fake_esptool(monkeypatch):
 def test_keep_flash_esp32_runs_esptool(tmp_path, fake_esptool, capsys):
     fw = tmp_path / "micropython.bin"
     fw.write_bytes(GOOD)
-    rc = cli.main(["flash", "-b", "esp32_devkitc", "-p", "/dev/ttyUSB7", "-f", str(fw), "--erase"])
+    rc = cli.main(["flash", "--board", "esp32_devkitc", "-p", "/dev/ttyUSB7", "-f", str(fw), "--erase"])
     assert rc == 0
     assert fake_esptool == [["--chip", "esp32", "--port", "/dev/ttyUSB7", "--baud", "460800",
                              "write-flash", "--erase-all", "0x1000", str(fw)]]
@@ -272,7 +278,7 @@ def test_keep_flash_esp32_runs_esptool(tmp_path, fake_esptool, capsys):
 def test_keep_flash_esp32_refuses_s3_image_before_esptool(tmp_path, fake_esptool, capsys):
     fw = tmp_path / "s3.bin"
     fw.write_bytes(esp_image_bytes(ESP32S3FirmwareImage))
-    assert cli.main(["flash", "-b", "esp32_devkitc", "-p", "/dev/ttyUSB0", "-f", str(fw)]) == 1
+    assert cli.main(["flash", "--board", "esp32_devkitc", "-p", "/dev/ttyUSB0", "-f", str(fw)]) == 1
     err = capsys.readouterr().err
     assert err.strip().count("\n") == 0 and "esp32s3" in err
     assert fake_esptool == []
@@ -281,7 +287,7 @@ def test_keep_flash_esp32_refuses_s3_image_before_esptool(tmp_path, fake_esptool
 def test_keep_flash_check_only(tmp_path, capsys):
     fw = tmp_path / "fw.bin"
     fw.write_bytes(GOOD)
-    assert cli.main(["flash", "-b", "esp32_devkitc", "-f", str(fw), "--check-only"]) == 0
+    assert cli.main(["flash", "--board", "esp32_devkitc", "-f", str(fw), "--check-only"]) == 0
     assert "esp32 image, 2 segments" in capsys.readouterr().out
 
 

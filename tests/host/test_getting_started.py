@@ -85,7 +85,7 @@ def test_the_other_outputs_have_the_format_the_commands_print(demo_run, tmp_path
     plain = gs.keep("monitor", "--replay", str(rec), "--plain").splitlines()
     kinds = {re.sub(r"^\[\s*[\d-]+ us\] \S+\s+(\S+).*", r"\1", ln) for ln in plain if ln.startswith("[")}
     for ln in OUT["monitor_events"].splitlines() + OUT["monitor_loop"].splitlines():
-        m = re.match(r"^\[\s*\d+ us\] \S+\s+(\S+)", ln)
+        m = re.match(r"^\[\s*[\d-]+ us\] \S+\s+(\S+)", ln)
         assert m and m.group(1) in kinds, ln
     assert len(OUT["monitor_loop"].splitlines()) == 4
     header = OUT["tasks"].splitlines()[1].split()

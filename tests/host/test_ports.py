@@ -110,8 +110,13 @@ def test_no_board_is_one_line(attached, nowhere, capsys):
 
 def test_flash_looks_only_for_its_board(attached, nowhere, capsys, tmp_path):
     attached += [fake_port("/dev/ttyACM0", PICO)]  # a Pico is not an ESP32
+    from esptool.bin_image import ELFSection, ESP32FirmwareImage
+
+    img = ESP32FirmwareImage()  # a valid image (esptool's own writer): the port is what fails
+    img.entrypoint = 0x40080400
+    img.segments = [ELFSection(b".iram0.text", 0x40080000, b"\x5a" * 64, 0)]
     fw = tmp_path / "fw.bin"
-    fw.write_bytes(b"\xe9" + bytes(64))
+    fw.write_bytes(img.save(None))
     rc, _, err = keep(capsys, "flash", "--board", "esp32_devkitc", "-f", str(fw))
     line = one_line(err)
     assert rc == 1 and "no esp32_devkitc found by USB id (10c4:ea60" in line, line

@@ -28,8 +28,10 @@ def main(args):
         print(flasher.check(args.firmware))
         return 0
     if board.flasher.kind != "esptool":  # a UF2 board is flashed through its drive
-        print(flasher.flash(args.firmware, drive=args.drive, progress=not args.no_progress))
+        print(flasher.flash(args.firmware, erase=args.erase, drive=args.drive,
+                            progress=not args.no_progress))
         return 0
+    flasher.check(args.firmware)  # a wrong file is refused before a board is looked for
     with portlock.held(port(args, board=board.name)):
         print(flasher.flash(args.firmware, port=args.port, erase=args.erase,
                             progress=not args.no_progress))
