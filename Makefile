@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.keep-setup
 NODE_STAMP := node_modules/.keep-setup
 
-.PHONY: setup test demo bench lint chaos soak clean
+.PHONY: setup test demo bench lint chaos soak clean farm
 
 setup: $(STAMP) $(NODE_STAMP)
 	@$(BIN)/python -m keep_host.emu.firmware
@@ -27,6 +27,19 @@ $(STAMP): requirements.txt host_tools/pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e host_tools
 	@touch $(STAMP)
+
+# labgrid for `--port labgrid:PLACE` (docs/hil.md), in a venv of its own: it
+# needs pyserial-labgrid, which replaces pyserial's `serial` package. Keep's
+# .venv never imports labgrid; it runs .venv-farm's python for it.
+FARM       := .venv-farm
+FARM_STAMP := $(FARM)/.keep-farm
+
+farm: $(FARM_STAMP)
+
+$(FARM_STAMP): requirements-farm.txt
+	@test -x $(FARM)/bin/python || $(PYTHON) -m venv $(FARM)
+	$(FARM)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-farm.txt
+	@touch $@
 
 test: setup
 	$(BIN)/python -m pytest
@@ -61,4 +74,4 @@ pictures: setup
 	$(BIN)/python docs/img/make_pictures.py
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(FARM) node_modules .pytest_cache .ruff_cache

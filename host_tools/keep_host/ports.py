@@ -11,8 +11,8 @@ comes from, in order:
 
 resolve() is the one place a port string becomes a name pyserial opens:
 a device path (/dev/ttyUSB0, COM3), a URL (socket://HOST:PORT), or
-`id:SERIAL` (the USB serial port with that serial number). A new kind of
-port name (a lab's remote place, say) is one more case there.
+`id:SERIAL` (the USB serial port with that serial number), or a labgrid
+place, `labgrid:PLACE` (keep_host.farm: the place's serial URL).
 """
 
 import os
@@ -152,6 +152,10 @@ def name_to_device(text):
         raise KeepError("the port is empty: give a device, id:SERIAL or socket://HOST:PORT")
     if text.startswith("id:"):
         return _by_serial_number(text[3:])
+    if text.startswith("labgrid:"):
+        from .farm import resolve_port
+
+        return resolve_port(text)  # the acquired place's serial URL
     if "://" in text:
         return _check_url(text)
     if os.path.exists(text) or any(p.device == text for p in _comports()):

@@ -3,6 +3,7 @@ boards): a hung test hits its hard timeout and the board is recovered for
 the next test; a failed expectation shows the pattern, the last lines and
 the log path; with -n 2 each xdist worker owns its own virtual board."""
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -34,13 +35,20 @@ INNER = textwrap.dedent('''
 ''')
 
 
+def _outside_xdist():
+    """This process's environment without the xdist worker id it may run under
+    (`keep test -n 2`): the inner run is a pytest of its own."""
+    return {k: v for k, v in os.environ.items() if k != "PYTEST_XDIST_WORKER"}
+
+
 def _run(tmp_path, *args):
     f = tmp_path / "test_inner.py"
     f.write_text(INNER)
     return subprocess.run([sys.executable, "-m", "pytest", str(f), "-p", "no:cacheprovider",
                            "--port", "vboard", "--keep-log-dir", str(tmp_path / "logs"),
                            "-rA", "-s", "--rootdir", str(tmp_path), *args],
-                          capture_output=True, text=True, timeout=120, cwd=tmp_path)
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                          env=_outside_xdist())
 
 
 def test_timeout_recovery_and_failure_report(tmp_path):
@@ -82,7 +90,8 @@ def test_a_board_started_by_hand_has_its_rig(tmp_path):
                             "--port", url, "--rootdir", str(hil.parent.parent),
                             str(hil / "test_hil_gpio.py") + "::test_input_reads_the_wired_level",
                             str(hil / "test_hil_gpio.py") + "::test_edges_reach_the_subscriber"],
-                           capture_output=True, text=True, timeout=300, cwd=tmp_path)
+                           capture_output=True, text=True, timeout=300, cwd=tmp_path,
+                           env=_outside_xdist())
     finally:
         vb.terminate()
         vb.wait(30)

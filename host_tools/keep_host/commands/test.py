@@ -33,9 +33,12 @@ def _check(spec, board):
     if board:
         load_board(board)  # an unknown name is one line here, not an error per test
     boards = set()
-    for name in [s.strip() for s in spec.split(",") if s.strip()]:
+    for name in hil_ports.split(spec):
         if name == hil_ports.VBOARD:
             boards.add(board or "unix")
+            continue
+        if name.startswith(hil_ports.LABGRID):
+            ports.name_to_device(name)  # held by us? (one line if not); its board: the tag
             continue
         dev = ports.name_to_device(name)
         open_port(dev).close()

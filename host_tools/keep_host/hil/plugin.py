@@ -3,8 +3,9 @@
 Inert unless a test uses its fixtures (`dut`, `hil_board`, `fault_campaign`):
 the options exist, the markers are registered, nothing else happens.
 
-Options: --port (device, id:SERIAL, socket://..., vboard; a comma list
-gives pytest-xdist worker N the N-th port), --board, --app, --keep-log-dir,
+Options: --port (device, id:SERIAL, socket://..., labgrid:PLACE, vboard; a
+comma list gives pytest-xdist worker N the N-th port; default KEEP_PORT),
+--board, --app, --keep-log-dir,
 --keep-timeout, --keep-heap, --virtual-boards. Markers: keep_app(name),
 keep_reset, keep_timeout(seconds), keep_faults(seed=, kinds=, every_ms=,
 count=, targets=).
@@ -30,8 +31,8 @@ FIXTURES = ("dut", "hil_board", "fault_campaign")
 def pytest_addoption(parser):
     g = parser.getgroup("keep", "Keep hardware-in-the-loop")
     g.addoption("--port", default=None,
-                help="board console: /dev/ttyUSB0, id:SERIAL, socket://HOST:PORT or vboard; "
-                     "comma-separated: one per xdist worker")
+                help="board console: /dev/ttyUSB0, id:SERIAL, socket://HOST:PORT, labgrid:PLACE "
+                     "or vboard; comma-separated: one per xdist worker (default: $KEEP_PORT)")
     g.addoption("--board", default=None, help="board name (default: unix for vboard)")
     g.addoption("--app", default=None, help=f"app to deploy (default {DEFAULT_APP}, or keep_app marker)")
     g.addoption("--keep-log-dir", default=None, help="where per-test logs go (default: pytest's tmp dir)")
@@ -79,7 +80,29 @@ def _timeout_for(item):
         from ..vboard.pico import DECLARED_SPEED
 
         seconds /= DECLARED_SPEED
+    elif not callspec:
+        seconds /= _found_speed(item.config)
     return seconds
+
+
+def _found_speed(config):
+    """The declared speed of an emulated board found at --port (a running
+    `keep vboard --board rpi_pico`, by its URL or behind a labgrid place);
+    1.0 for anything else."""
+    if not hasattr(config, "_keep_found_speed"):
+        speed = 1.0
+        port = _opt(config, "--port", "keep_port")
+        if port and port != "vboard":
+            from ..vboard import registry
+            from . import ports
+
+            try:
+                url = ports.resolve(ports.pick(port, os.environ.get("PYTEST_XDIST_WORKER")))
+                speed = float((registry.lookup(url) or {}).get("speed") or 1.0)
+            except KeepError:
+                pass  # the board fixture says what is wrong, once
+        config._keep_found_speed = speed
+    return config._keep_found_speed
 
 
 def virtual_boards(config):
@@ -119,7 +142,23 @@ def pytest_runtest_makereport(item, call):
     if call.when == "call":
         item._keep_call_failed = rep.failed
         item._keep_timed_out = rep.failed and "Timeout" in str(rep.longrepr)[:2000]
+        board = getattr(item, "funcargs", {}).get("hil_board")
+        why = board.gone() if rep.failed and board is not None else None
+        if why:  # the farm took the board away: say that, once, and stop
+            rep.longrepr = why
+            _stop(item.session, why)
     return rep
+
+
+def _stop(session, why):
+    """Stop the run after this test (with xdist: every worker) for a reason
+    that would fail every test after it the same way."""
+    session.shouldstop = why
+
+
+def _fail_and_stop(session, why):
+    _stop(session, why)
+    pytest.fail(why, pytrace=False)
 
 
 # ---- fixtures ----------------------------------------------------------------
@@ -127,6 +166,8 @@ def pytest_runtest_makereport(item, call):
 
 def _opt(config, name, ini):
     v = config.getoption(name)
+    if v is None and name == "--port":
+        v = os.environ.get("KEEP_PORT") or None
     if v is None:
         try:
             v = config.getini(ini) or None
@@ -138,6 +179,7 @@ def _opt(config, name, ini):
 @pytest.fixture(scope="session")
 def hil_board(request, tmp_path_factory):
     """The board this process owns (a BoardSession), started and stopped once."""
+    from ..farm import PlaceGone
     from . import ports
     from .session import DEFAULT_HEAP, BoardSession
 
@@ -155,8 +197,13 @@ def hil_board(request, tmp_path_factory):
                          workdir=tmp_path_factory.mktemp("board"),
                          heap=config.getoption("--keep-heap") or DEFAULT_HEAP)
         s.start()
+        why = None
+    except PlaceGone as err:
+        why = str(err)
     except KeepError as err:
         pytest.fail(f"HIL board: {err}", pytrace=False)
+    if why:  # every test here would say the same: once is enough
+        _fail_and_stop(request.session, why)
     s.workerid = workerid or "main"
     yield s
     s.stop()
@@ -174,7 +221,9 @@ def _log_path(request, tmp_path_factory):
 @pytest.fixture
 def dut(request, hil_board, tmp_path_factory):
     """The device under test: deployed once per session, logged per test."""
+    from ..farm import PlaceGone
     from .dut import Dut
+    from .session import BoardDead
 
     m = request.node.get_closest_marker("keep_app")
     app = (m.args[0] if m and m.args else None) or _opt(request.config, "--app", "keep_app") \
@@ -185,6 +234,8 @@ def dut(request, hil_board, tmp_path_factory):
     log.write(f"# {request.node.nodeid} on {hil_board.port} ({hil_board.board.name}), app {app}\n")
     hil_board.link.log = log
     try:
+        if hil_board.place is not None and hil_board.place.gone:
+            raise PlaceGone(hil_board.place.gone)
         if not hil_board.link.attached and hil_board.deploys:
             hil_board.recover()
         res = hil_board.ensure(app)
@@ -196,10 +247,17 @@ def dut(request, hil_board, tmp_path_factory):
     except KeepError as err:
         hil_board.link.log = None
         log.close()
-        pytest.fail(f"HIL setup: {err}", pytrace=False)
+        why = hil_board.gone() or (str(err) if isinstance(err, PlaceGone) else None)
+        if not why:
+            pytest.fail(f"HIL setup: {err}", pytrace=False)
+    else:
+        why = None
+    if why:
+        _fail_and_stop(request.session, why)
     yield d
     d.close()
     failed = getattr(request.node, "_keep_call_failed", False)
+    dead = None
     try:
         if getattr(request.node, "_keep_timed_out", False) or (failed and not hil_board.healthy()):
             log.write("# recovering the board\n")
@@ -209,9 +267,13 @@ def dut(request, hil_board, tmp_path_factory):
             hil_board.reset()  # a failed test may have left tasks held or faulted
     except KeepError as err:
         log.write(f"# recovery failed: {err}\n")
+        if isinstance(err, BoardDead):
+            dead = str(err)
     finally:
         hil_board.link.log = None
         log.close()
+    if dead:  # the test fails naming the place, and the run stops there
+        _fail_and_stop(request.session, dead)
 
 
 @pytest.fixture

@@ -1,9 +1,11 @@
-"""--port for HIL runs: a device path, `id:SERIAL`, a socket:// URL or `vboard`,
-or a comma-separated list of them, one per pytest-xdist worker."""
+"""--port for HIL runs: a device path, `id:SERIAL`, a socket:// URL, a labgrid
+place (`labgrid:PLACE`, keep_host.farm) or `vboard`, or a comma-separated list
+of them, one per pytest-xdist worker."""
 
 from ..errors import KeepError
 
 VBOARD = "vboard"
+LABGRID = "labgrid:"  # keep_host.farm.PREFIX
 
 
 def worker_index(workerid):
@@ -13,11 +15,20 @@ def worker_index(workerid):
     return 0
 
 
+def split(spec):
+    """The ports of a --port list; `labgrid:pico-1,pico-2` is two places."""
+    ports = [p.strip() for p in (spec or VBOARD).split(",") if p.strip()]
+    if ports and ports[0].startswith(LABGRID):
+        ports = [p if p.startswith(LABGRID) else LABGRID + p for p in ports]
+    return ports
+
+
 def pick(spec, workerid=None):
     """The one port this process owns, from --port (maybe a list)."""
-    ports = [p.strip() for p in (spec or VBOARD).split(",") if p.strip()]
+    ports = split(spec)
     if not ports:
-        raise KeepError("--port is empty: give a device, id:SERIAL, socket://HOST:PORT or vboard")
+        raise KeepError("--port is empty: give a device, id:SERIAL, socket://HOST:PORT, "
+                        "labgrid:PLACE or vboard")
     n = worker_index(workerid)
     if len(ports) == 1:
         if ports[0] != VBOARD and workerid and n > 0:
@@ -31,8 +42,9 @@ def pick(spec, workerid=None):
 
 
 def resolve(port):
-    """A pyserial-openable name: `id:SERIAL` looked up among the USB serial ports."""
-    if not port.startswith("id:"):
+    """A pyserial-openable name: `id:SERIAL` looked up among the USB serial ports,
+    `labgrid:PLACE` asked of the labgrid farm (keep_host.ports.name_to_device)."""
+    if not port.startswith(("id:", LABGRID)):
         return port
     from ..ports import name_to_device
 
@@ -45,4 +57,9 @@ def board_for(port, board=None):
         return board
     if port == VBOARD or port.startswith("socket://"):
         return "unix"
+    from ..farm import place_name
+
+    if place_name(port):
+        raise KeepError(f"--board is needed for {port}: give --board or tag the place "
+                        f"(labgrid-client -p {place_name(port)} set-tags board=rpi_pico)")
     raise KeepError(f"--board is needed for {port} (esp32_devkitc, rpi_pico...; keep boards lists them)")

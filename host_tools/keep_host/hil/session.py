@@ -24,13 +24,20 @@ BOOT_TIMEOUT_S = 15.0
 DEFAULT_HEAP = "256K"  # the hil app's twelve tasks on the 64-bit unix port
 
 
+class BoardDead(KeepError):
+    """A board that no longer answers and that Keep cannot power-cycle: every
+    test after it would fail the same way."""
+
+
 class BoardSession:
     def __init__(self, port_spec, board=None, workdir=None, heap=DEFAULT_HEAP):
+        from .. import farm
         from ..vboard import registry
 
         self.spec = port_spec
         self.owned = port_spec == ports.VBOARD  # a virtual board this session starts
         self.port = None if self.owned else ports.resolve(port_spec)
+        self.place = farm.opened(port_spec)  # a labgrid place, or None
         # A virtual board someone else started (`keep vboard`, by hand or by a
         # farm) is found by its URL: its rig is reachable through its control
         # channel, as a jumpered real board's wiring is there.
@@ -38,9 +45,11 @@ class BoardSession:
         self.virtual = self.owned or self.found is not None
         if self.found and not board:
             board = self.found.get("board")
+        if self.place and not board:
+            board = self.place.tags.get("board")  # the place's tag board=rpi_pico
         self.board = load_board(ports.board_for(port_spec, board))
         if self.found and self.found.get("board") not in (None, self.board.name):
-            raise KeepError(f"{self.port} is a virtual {self.found['board']} board, not "
+            raise KeepError(f"{self.where} is a virtual {self.found['board']} board, not "
                             f"{self.board.name}: use --board {self.found['board']}")
         self.workdir = Path(workdir) if workdir else None
         self.heap = heap
@@ -55,6 +64,15 @@ class BoardSession:
         self.recoveries = 0
         self.has_console = False
         self._wired = False
+
+    @property
+    def where(self):
+        """How messages name the board: its labgrid place, else its port."""
+        return f"labgrid place {self.place.name} ({self.port})" if self.place else self.port
+
+    def gone(self):
+        """None while the board's labgrid place is still ours; else the one line why not."""
+        return self.place.check() if self.place is not None else None
 
     @property
     def wiring(self):
@@ -160,7 +178,7 @@ class BoardSession:
         got = self.link.wait(mark, lambda it: getattr(it, "kind", None) == "boot", timeout)
         if got is None:
             tail = "\n  ".join(list(self.link.recent)[-8:])
-            raise KeepError(f"{self.port}: no kernel BOOT record within {timeout:g} s after "
+            raise KeepError(f"{self.where}: no kernel BOOT record within {timeout:g} s after "
                             f"the reset; last lines:\n  {tail}")
         self.has_console = self._ping(5.0)
         return got[0]
@@ -217,14 +235,29 @@ class BoardSession:
         return self.link.bytes_in > before
 
     def recover(self):
-        """Get the board back to a freshly booted kernel; KeepError if it won't."""
+        """Get the board back to a freshly booted kernel; KeepError if it won't.
+        On a labgrid place: PlaceGone if the place went away, a power cycle
+        where the place has a power resource."""
+        from ..farm import PlaceGone
+
         self.recoveries += 1
         try:
             if self._sim is not None:
                 self._sim.close()  # reconnects on next use
                 self._sim = None
             return self.reset()
-        except KeepError:
+        except KeepError as err:
+            if self.place is not None:
+                why = self.gone()
+                if why:
+                    raise PlaceGone(why) from None
+                if self.place.power:
+                    return self._power_cycle()
+                if not self.virtual:
+                    if self.link.log is not None:
+                        self.link.log.write(f"# reset failed: {err}\n")
+                    raise BoardDead(f"labgrid place {self.place.name}: the board does not answer "
+                                    "and the place has no power resource to cycle it")
             if not self.virtual:
                 raise
         self.link.detach()
@@ -234,4 +267,17 @@ class BoardSession:
             self.sim.call("reset")  # a virtual board we did not start: reset it from outside
             self._sim.close()
             self._sim = None
+        return self.reset()
+
+    def _power_cycle(self):
+        """Cut and restore the board's power through labgrid, then boot the kernel."""
+        from ..boardtime import clock_for
+
+        self.link.detach()
+        if self.link.log is not None:
+            self.link.log.write(f"# power-cycling labgrid place {self.place.name}\n")
+        url = self.place.power_cycle()  # a USB port may come back on a new URL
+        if url != self.port:
+            self.port = self.link.port = url
+            self.link.clock = clock_for(url)
         return self.reset()
