@@ -241,6 +241,17 @@ def _seam():
         base.Client.call = _call
 
 
+def reset():
+    """Back to the Keep build's clients (Client's own __init__ and call), no
+    drivers: for a process that boots both builds, one after the other."""
+    from clients import base
+
+    drivers.clear()
+    if _task_init is not None:
+        base.Client.__init__ = _task_init
+        base.Client.call = _task_call
+
+
 def start(drv, max_msg=None):
     """Start the drivers of a monolithic table: drv is {name: (module,
     function, args, owns, badges)}; returns the Direct objects by name."""
