@@ -44,7 +44,8 @@ from resultsfile import merge  # noqa: E402
 PROGRAM = HERE / "tradeoff_mp.py"
 BUILDS = ("keep", "mono")
 N_UNIX = 300  # ops timed per op and build on the unix port
-ROUNDS_UNIX = 5  # the median of 5 alternating rounds: the host's load moves unix timings  # on the emulated Pico (~20 s of wall time a build)
+ROUNDS_UNIX = 5  # the median of 5 alternating rounds: the host's load moves unix timings
+N_PICO = 50  # on the emulated Pico, whose emulated cycles do not move with the host's load  # on the emulated Pico (~20 s of wall time a build)
 N_SHORT = 10
 CG_LO, CG_HI = 4, 24  # callgrind: each op runs WARM + 2 n times in a run
 
@@ -65,20 +66,32 @@ def run_unix(n, rounds):
     return _json(r.stdout, "the unix port")
 
 
-def run_pico():
-    """tradeoff_mp.py on an emulated Pico of its own (its defaults: a board
-    has no command line)."""
+def run_pico(*runs):
+    """tradeoff_mp.py on an emulated Pico of its own, once per argument list
+    in runs (a board has no command line: a one-line module per run sets
+    sys.argv and imports the program); the JSON result of each."""
     from keep_host.fwboard import EmulatedBoard, workdir_for
     from keep_host.vboard.pico import node_or_none
 
     if node_or_none() is None:
         return None
-    with EmulatedBoard(workdir_for("rpi_pico", "tradeoff")) as board:
-        board.setup([PROGRAM])
-        res = board.run(PROGRAM)
-    if res.returncode:
-        raise KeepError(f"tradeoff_mp.py on the emulated Pico failed:\n{res.output[-2000:]}")
-    return _json(res.output, "the emulated Pico")
+    out = []
+    with tempfile.TemporaryDirectory() as tmp, \
+            EmulatedBoard(workdir_for("rpi_pico", "tradeoff")) as board:
+        mods = []
+        for i, args in enumerate(runs):
+            m = Path(tmp) / f"tradeoff_run{i}.py"
+            m.write_text(f"import sys\nsys.argv[:] = {['tradeoff_mp.py', *map(str, args)]!r}\n"
+                         "import tradeoff_mp  # noqa: F401, E402\n")
+            mods.append(m)
+        board.setup([PROGRAM, *mods])
+        for m in mods:
+            res = board.run(m)
+            if res.returncode:
+                raise KeepError(f"tradeoff_mp.py {' '.join(map(str, runs[mods.index(m)]))} on the "
+                                f"emulated Pico failed:\n{res.output[-2000:]}")
+            out.append(_json(res.output, "the emulated Pico"))
+    return out
 
 
 _CG = {"instr": r"I\s+refs:\s+([\d,]+)", "i1_miss": r"I1\s+misses:\s+([\d,]+)",
@@ -147,17 +160,171 @@ def cost(short=False, pico=True, cg=True, progress=print):
             progress(f"  callgrind: {time.monotonic() - t0:.0f} s wall")
     if pico and not short:
         t0 = time.monotonic()
-        p = run_pico()
+        p = run_pico([N_PICO, ",".join(BUILDS)])
         if p is None:
             progress("  emulated Pico: skipped, Node.js >= 18 not installed")
         else:
-            raw["pico"] = p
+            p = raw["pico"] = p[0]
             fig.update(ratios(p["us"], "_pico"))
             for op in p["ops"]:
                 progress(f"  pico {op:14} keep {p['us']['keep'][op]:8.1f} us  mono "
                          f"{p['us']['mono'][op]:8.1f} us")
             progress(f"  emulated Pico: {time.monotonic() - t0:.0f} s wall")
     fig["tradeoff_cost"] = raw
+    return fig
+
+
+# ---- faults --------------------------------------------------------------------
+
+FAULT_N_UNIX = 20000  # driver invocations per build (~200 bugs at FAULT_PPM)
+FAULT_N_PICO = 3000
+FAULT_N_SHORT = 400
+FAULT_PPM = 10000  # bugs per million driver invocations (1 %)
+REBOOTS_UNIX, REBOOTS_PICO, REBOOTS_SHORT = 10, 5, 2
+REBOOT_LIMIT_S = 30.0  # board seconds; a board not back by then is downtime, not a hang
+NL = 1000  # N·L at which reliability_ratio is given (N drivers x L invocations each)
+LAMBDA_PER_H = 1.0  # the failure rate availability_ratio is given at
+
+
+def wilson(k, n, z=1.96):
+    """95 % Wilson interval of a proportion k/n (sound at k = 0)."""
+    if n == 0:
+        return (0.0, 1.0)
+    p = k / n
+    d = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / d
+    h = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / d
+    return (max(0.0, c - h), min(1.0, c + h))
+
+
+# Student's t, two-sided 95 %, by degrees of freedom (1.96 past 30)
+_T95 = {1: 12.71, 2: 4.30, 3: 3.18, 4: 2.78, 5: 2.57, 6: 2.45, 7: 2.36, 8: 2.31, 9: 2.26,
+        10: 2.23, 12: 2.18, 15: 2.13, 20: 2.09, 25: 2.06, 30: 2.04}
+
+
+def mean_ci(xs):
+    """(mean, low, high): the mean and its 95 % t interval."""
+    n = len(xs)
+    if n == 0:
+        return (None, None, None)
+    m = sum(xs) / n
+    if n == 1:
+        return (m, m, m)
+    sd = (sum((x - m) ** 2 for x in xs) / (n - 1)) ** 0.5
+    df = n - 1
+    t = 1.96 if df > 30 else _T95[max(k for k in _T95 if k <= df)]
+    h = t * sd / n ** 0.5
+    return (m, max(0.0, m - h), m + h)
+
+
+def reboot_times(board, runs, progress=print):
+    """t_r on the board itself: the monolithic chaos app deployed, then
+    `runs` resets, each timed in board seconds from the reset to `keep:
+    kernel running` (its first request follows in its first slice). A
+    board that is not back within REBOOT_LIMIT_S counts that long, as
+    downtime, and the run goes on. Returns (samples in ms, unanswered)."""
+    from keep_host.boardtime import Deadline, WallClock
+    from keep_host.demo import rigged_app
+    from keep_host.deploy import deploy
+    from keep_host.vboard import open_virtual
+
+    times, unanswered = [], 0
+    with tempfile.TemporaryDirectory(prefix="keep-tradeoff-") as tmp:
+        vb = open_virtual(board, Path(tmp) / "flash")
+        vb.start()
+        try:
+            app, fw = rigged_app("chaos", board)
+            deploy(vb.url, app, board, firmware=fw, monolithic=True)
+            clock = getattr(vb, "clock", None) or WallClock()
+            for _ in range(runs):
+                mark = vb.mark()
+                t0 = clock.now()
+                vb.reset(wait=False)
+                dl = Deadline(REBOOT_LIMIT_S, clock)
+                while b"keep: kernel running" not in vb.output_since(mark):
+                    if dl.expired():
+                        unanswered += 1
+                        break
+                    clock.sleep(0.002)
+                times.append((clock.now() - t0) * 1000)
+        finally:
+            vb.stop()
+    progress(f"  t_r {board}: {', '.join(f'{t:.0f}' for t in times)} ms"
+             f"{f' ({unanswered} never answered: downtime)' if unanswered else ''}")
+    return times, unanswered
+
+
+def fault_figures(camp, t_r, unanswered, suffix=""):
+    """The fault side's results keys from one campaign and the reboot times."""
+    k, m = camp["keep"], camp["mono"]
+    p = m["downs"] / m["invocations"]
+    q = k["downs"] / k["invocations"]
+    p_ci, q_ci = wilson(m["downs"], m["invocations"]), wilson(k["downs"], k["invocations"])
+    t_s = mean_ci([t / 1000 for t in k["t_us"]])
+    t_rr = mean_ci(t_r)
+
+    def rel(q, p):
+        return ((1 - q) / (1 - p)) ** NL if p < 1 else float("inf")
+
+    lam = LAMBDA_PER_H / 3_600_000  # per ms
+
+    def avail(tr, ts):
+        return (1 + lam * tr) / (1 + lam * ts)
+
+    fig = {
+        "p_system_down_per_invocation_monolithic": p,
+        "q_system_down_per_invocation_keep": q,
+        "p_ci95": [round(x, 6) for x in p_ci], "q_ci95": [round(x, 6) for x in q_ci],
+        "t_s_ms": round(t_s[0], 3), "t_s_ms_ci95": [round(t_s[1], 3), round(t_s[2], 3)],
+        "t_r_ms": round(t_rr[0], 1), "t_r_ms_ci95": [round(t_rr[1], 1), round(t_rr[2], 1)],
+        "reliability_ratio": rel(q, p),
+        # the worst case for Keep: its q at the top of its interval, p at the bottom of p's
+        "reliability_ratio_ci95": [rel(q_ci[1], p_ci[0]), rel(q_ci[0], p_ci[1])],
+        "availability_ratio": avail(t_rr[0], t_s[0]),
+        "availability_ratio_ci95": [avail(t_rr[1], t_s[2]), avail(t_rr[2], t_s[1])],
+        "fault_bugs_injected": {"keep": k["bugs"], "mono": m["bugs"]},
+        "fault_invocations": {"keep": k["invocations"], "mono": m["invocations"]},
+        "fault_hung_runs": {"keep": k["hung"], "mono": m["hung"]},
+        "t_r_unanswered": unanswered,
+        "t_r_inprocess_ms": round(mean_ci([t / 1000 for t in m["t_us"]])[0] or 0, 3),
+    }
+    for key in ("reliability_ratio", "availability_ratio"):
+        v = fig[key]
+        fig[key] = float(f"{v:.6g}") if v != float("inf") else "inf"
+        fig[key + "_ci95"] = [float(f"{x:.6g}") if x != float("inf") else "inf"
+                              for x in fig[key + "_ci95"]]
+    return {key + suffix: v for key, v in fig.items()}
+
+
+def faults(short=False, pico=True, progress=print):
+    """The fault side: the campaign on both builds, t_r on the board, per target."""
+    fig = {}
+    t0 = time.monotonic()
+    n = FAULT_N_SHORT if short else FAULT_N_UNIX
+    r = unixport.run([str(PROGRAM), "faults", str(n), str(FAULT_PPM)], heap="256K",
+                     path=(FIRMWARE, fwtest.FW_LIB), cwd=HERE, timeout=1200, merge_stderr=True)
+    if r.returncode:
+        raise KeepError(f"tradeoff_mp.py faults on the unix port failed:\n{r.stdout[-2000:]}")
+    camp = _json(r.stdout, "the unix port")
+    t_r, lost = reboot_times("unix", REBOOTS_SHORT if short else REBOOTS_UNIX, progress)
+    fig.update(fault_figures(camp, t_r, lost))
+    fig["tradeoff_faults"] = {"unix": camp}
+    progress(f"  faults unix: p {fig['p_system_down_per_invocation_monolithic']:.4f} "
+             f"q {fig['q_system_down_per_invocation_keep']:.4f} t_s {fig['t_s_ms']} ms "
+             f"t_r {fig['t_r_ms']} ms ({time.monotonic() - t0:.0f} s wall)")
+    if pico and not short:
+        t0 = time.monotonic()
+        got = run_pico(["faults", FAULT_N_PICO, FAULT_PPM])
+        if got is None:
+            progress("  faults on the emulated Pico: skipped, Node.js >= 18 not installed")
+        else:
+            t_r, lost = reboot_times("rpi_pico", REBOOTS_PICO, progress)
+            fig.update(fault_figures(got[0], t_r, lost, "_pico"))
+            fig["tradeoff_faults"]["pico"] = got[0]
+            progress(f"  faults pico: p {fig['p_system_down_per_invocation_monolithic_pico']:.4f}"
+                     f" q {fig['q_system_down_per_invocation_keep_pico']:.4f} t_s "
+                     f"{fig['t_s_ms_pico']} ms t_r {fig['t_r_ms_pico']} ms "
+                     f"({time.monotonic() - t0:.0f} s wall)")
     return fig
 
 
@@ -171,6 +338,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     t0 = time.monotonic()
     fig = cost(a.short, not a.no_pico, not a.no_callgrind)
+    fig.update(faults(a.short, not a.no_pico))
     fig["tradeoff_wall_s"] = round(time.monotonic() - t0, 1)
     if a.json:
         print(json.dumps(fig))

@@ -29,7 +29,7 @@ Faults: an exception in a driver comes out of the client's call in the
 caller's task; uncaught, the caller faults, and system() - the only task
 the kernel tells - reboots the board: in a monolithic build a driver's
 bug is the system's. A driver that faulted stays broken until that reboot
-(its coroutine has ended: calls raise OSError).
+(its coroutine has ended: calls raise OSError, interrupts are dropped).
 
 Interrupts: a driver's pin/UART notifications are posted (keep.irq) to a
 slot no task has (31 - the driver's index); system() takes them every
@@ -54,7 +54,7 @@ _FAULTED = const(6)  # abi.ST_FAULTED
 _POLL_MS = const(5)  # how often system() takes the drivers' interrupt bits
 _AT_RECV = const(0x7E)  # what a driver's recv yields: "this request is done"
 
-drivers = {}  # name -> Direct, set by system()
+drivers = drivers_ = {}  # name -> Direct, set by system() (drivers_: its argument's shadow)
 faults = [0]  # faults system() saw (it reboots at the first; tests read it)
 
 
@@ -83,6 +83,7 @@ class Direct:
     rc = 0
     rlen = 0
     busy = False
+    broken = False  # its coroutine ended (it raised): every later call raises OSError
     caller = None  # the handle of the task the driver runs in now
     id = -2  # the driver's own "task id": never a call (a reply to it is a fault)
 
@@ -101,6 +102,8 @@ class Direct:
     def serve(self, k, op, data, lease):
         """`await d.serve(k, op, data, lease)`: the request handled in k's
         task; returns self (rc, rbody, rlen, reply_data())."""
+        if self.broken:
+            raise OSError("driver %s faulted earlier: the board reboots" % self.name)
         while self.busy:  # another task's request is inside the driver (it slept)
             yield from k.yield_()
         self.busy = True
@@ -128,8 +131,9 @@ class Direct:
             y = self.coro.send(None)
             while y != _AT_RECV:  # the handler awaited a syscall: the kernel's, in k's task
                 y = self.coro.send((yield y))
-        except StopIteration:
-            raise OSError("driver %s ended" % self.name)
+        except BaseException:
+            self.broken = True  # its coroutine has ended: only a reboot starts it again
+            raise
         finally:
             self.busy = False
             if lease is not None:
@@ -137,7 +141,10 @@ class Direct:
         return self
 
     def interrupt(self, k, bits):
-        """The driver's forwarding code for interrupt `bits`, in k's task."""
+        """The driver's forwarding code for interrupt `bits`, in k's task
+        (nothing once it is broken: its caller's fault reboots the board)."""
+        if self.broken:
+            return
         while self.busy:
             yield from k.yield_()
         self.busy = True
@@ -152,6 +159,9 @@ class Direct:
             y = self.coro.send(None)
             while y != _AT_RECV:
                 y = self.coro.send((yield y))
+        except BaseException:
+            self.broken = True
+            raise
         finally:
             self.busy = False
 
@@ -279,7 +289,8 @@ async def system(k, drivers=None, wdt=None, reboot=None, **_):
     forwarding, feed the watchdog, and reboot the board at the first fault
     of any task (in a monolithic build there is nothing to restart)."""
     del _
-    ds = tuple(start(drivers or {}).values())
+    # drivers None: started already (a bench that wraps each driver's entry)
+    ds = tuple((drivers_ if drivers is None else start(drivers)).values())
     while True:
         m = await k.wait(_NOTE_FAULT, _POLL_MS)
         if wdt is not None:
