@@ -19,6 +19,16 @@ cost      bench/tradeoff_mp.py, op by op, both builds in one process: time
           tradeoff_op_ratio_<op>_pico, tradeoff_instr_ratio_<op>; every
           raw figure under tradeoff_cost.
 
+faults    the same seeded bug rate in driver invocations against both builds
+          (tradeoff_mp.py faults): p and q per invocation with Wilson 95 %
+          intervals, t_s from the board, t_r from real resets of the
+          monolithic build on the board (a board that does not come back in
+          REBOOT_LIMIT_S counts as that much downtime); the reliability and
+          availability ratios with intervals. Keys without a suffix are the
+          unix port's, _pico the emulated Pico's.
+tcb       code lines and bytes on the board per part (bench/tradeoff_tcb.py):
+          tcb_code_lines, tcb_share, and the same for the monolithic build.
+
 docs/tradeoff.md is generated from bench/results.json (bench/tradeoff_doc.py).
 """
 
@@ -339,6 +349,11 @@ def main(argv=None):
     t0 = time.monotonic()
     fig = cost(a.short, not a.no_pico, not a.no_callgrind)
     fig.update(faults(a.short, not a.no_pico))
+    import tradeoff_tcb
+
+    fig.update(tradeoff_tcb.figures(tradeoff_tcb.measure()))
+    print(f"  trusted core: Keep {fig['tcb_code_lines']} code lines ({fig['tcb_share']:.0%} of "
+          f"the board's), monolithic {fig['tcb_code_lines_monolithic']} (all)")
     fig["tradeoff_wall_s"] = round(time.monotonic() - t0, 1)
     if a.json:
         print(json.dumps(fig))
