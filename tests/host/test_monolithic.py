@@ -79,3 +79,21 @@ def test_every_stock_app_runs_monolithic_on_the_unix_virtual_board(app):
         assert c["served"] > 0 and c["lost"] == 0 and c["drivers"] == 0, c
     else:  # nothing faulted, nothing restarted: there is no one to restart anything
         assert not res.faults and not res.restarts, text
+
+
+def test_keep_deploy_monolithic_then_keep_again(tmp_path):
+    """The command line: --monolithic deploys the table without drivers or
+    supervisor; a deploy without it puts the Keep build back (only the
+    table changes)."""
+    from keep_host import cli
+    from keep_host.vboard import VirtualBoard
+
+    with VirtualBoard(tmp_path) as vb:
+        vb.wait_output(">>> ", 10)
+        mark = vb.mark()
+        assert cli.main(["deploy", "--port", vb.url, "--app", "blinky", "--monolithic",
+                         "--plain"]) == 0
+        vb.wait_output("keep: kernel running, 2 tasks (app blinky", 20, since=mark)
+        mark = vb.mark()
+        assert cli.main(["deploy", "--port", vb.url, "--app", "blinky", "--plain"]) == 0
+        vb.wait_output("keep: kernel running, 3 tasks (app blinky", 20, since=mark)
