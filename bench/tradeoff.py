@@ -49,12 +49,13 @@ sys.path.insert(0, str(HERE))
 from keep_host import fwtest, unixport  # noqa: E402
 from keep_host.errors import KeepError  # noqa: E402
 from keep_host.paths import FIRMWARE  # noqa: E402
-from resultsfile import merge  # noqa: E402
+from resultsfile import load, merge  # noqa: E402
 
 PROGRAM = HERE / "tradeoff_mp.py"
 BUILDS = ("keep", "mono")
 N_UNIX = 300  # ops timed per op and build on the unix port
 ROUNDS_UNIX = 5  # the median of 5 alternating rounds: the host's load moves unix timings
+PICO_RUN_S = 900  # board seconds one tradeoff_mp.py run may take on the emulated Pico
 N_PICO = 50  # on the emulated Pico, whose emulated cycles do not move with the host's load  # on the emulated Pico (~20 s of wall time a build)
 N_SHORT = 10
 CG_LO, CG_HI = 4, 24  # callgrind: each op runs WARM + 2 n times in a run
@@ -87,7 +88,7 @@ def run_pico(*runs):
         return None
     out = []
     with tempfile.TemporaryDirectory() as tmp, \
-            EmulatedBoard(workdir_for("rpi_pico", "tradeoff")) as board:
+            EmulatedBoard(workdir_for("rpi_pico", "tradeoff"), timeout=PICO_RUN_S) as board:
         mods = []
         for i, args in enumerate(runs):
             m = Path(tmp) / f"tradeoff_run{i}.py"
@@ -146,32 +147,40 @@ def ratios(us, suffix=""):
             for op in us["keep"] if us["mono"].get(op)}
 
 
-def cost(short=False, pico=True, cg=True, progress=print):
+def cost(short=False, pico=True, cg=True, unix=True, progress=print):
     """The cost side: results keys and the raw figures (tradeoff_cost)."""
     fig, raw = {}, {}
-    t0 = time.monotonic()
-    u = run_unix(N_SHORT if short else N_UNIX, 1 if short else ROUNDS_UNIX)
-    raw["unix"] = u
-    fig.update(ratios(u["us"]))
-    progress(f"  unix port: {time.monotonic() - t0:.0f} s wall")
-    for op in u["ops"]:
-        progress(f"  unix {op:14} keep {u['us']['keep'][op]:8.1f} us  mono "
-                 f"{u['us']['mono'][op]:8.1f} us  ratio {fig['tradeoff_op_ratio_' + op]}")
-    if cg and not short:
-        if shutil.which("valgrind") is None:
-            progress("  callgrind: skipped, valgrind not installed (apt-get install valgrind)")
-        else:
-            t0 = time.monotonic()
-            c = callgrind_ops(u["ops"], progress)
-            raw["callgrind"] = c
-            for op in u["ops"]:
-                fig[f"tradeoff_instr_ratio_{op}"] = round(
-                    c["keep"][op]["instr"] / c["mono"][op]["instr"], 2)
-            progress(f"  callgrind: {time.monotonic() - t0:.0f} s wall")
+    if unix:
+        t0 = time.monotonic()
+        u = run_unix(N_SHORT if short else N_UNIX, 1 if short else ROUNDS_UNIX)
+        raw["unix"] = u
+        fig.update(ratios(u["us"]))
+        progress(f"  unix port: {time.monotonic() - t0:.0f} s wall")
+        for op in u["ops"]:
+            progress(f"  unix {op:14} keep {u['us']['keep'][op]:8.1f} us  mono "
+                     f"{u['us']['mono'][op]:8.1f} us  ratio {fig['tradeoff_op_ratio_' + op]}")
+        if cg and not short:
+            if shutil.which("valgrind") is None:
+                progress("  callgrind: skipped, valgrind not installed (apt-get install valgrind)")
+            else:
+                t0 = time.monotonic()
+                c = callgrind_ops(u["ops"], progress)
+                raw["callgrind"] = c
+                for op in u["ops"]:
+                    fig[f"tradeoff_instr_ratio_{op}"] = round(
+                        c["keep"][op]["instr"] / c["mono"][op]["instr"], 2)
+                progress(f"  callgrind: {time.monotonic() - t0:.0f} s wall")
     if pico and not short:
         t0 = time.monotonic()
-        p = run_pico([N_PICO, ",".join(BUILDS)])
-        if p is None:
+        try:
+            p = run_pico([N_PICO, ",".join(BUILDS)])
+        except KeepError as e:  # say so, keep the other figures
+            p = False
+            fig.setdefault("tradeoff_errors", []).append(str(e)[:300])
+            progress(f"  emulated Pico: FAILED: {str(e)[:300]}")
+        if p is False:
+            pass
+        elif p is None:
             progress("  emulated Pico: skipped, Node.js >= 18 not installed")
         else:
             p = raw["pico"] = p[0]
@@ -306,36 +315,50 @@ def fault_figures(camp, t_r, unanswered, suffix=""):
     return {key + suffix: v for key, v in fig.items()}
 
 
-def faults(short=False, pico=True, progress=print):
+def faults(short=False, pico=True, unix=True, progress=print):
     """The fault side: the campaign on both builds, t_r on the board, per target."""
     fig = {}
-    t0 = time.monotonic()
-    n = FAULT_N_SHORT if short else FAULT_N_UNIX
-    r = unixport.run([str(PROGRAM), "faults", str(n), str(FAULT_PPM)], heap="256K",
-                     path=(FIRMWARE, fwtest.FW_LIB), cwd=HERE, timeout=1200, merge_stderr=True)
-    if r.returncode:
-        raise KeepError(f"tradeoff_mp.py faults on the unix port failed:\n{r.stdout[-2000:]}")
-    camp = _json(r.stdout, "the unix port")
-    t_r, lost = reboot_times("unix", REBOOTS_SHORT if short else REBOOTS_UNIX, progress)
-    fig.update(fault_figures(camp, t_r, lost))
-    fig["tradeoff_faults"] = {"unix": camp}
-    progress(f"  faults unix: p {fig['p_system_down_per_invocation_monolithic']:.4f} "
-             f"q {fig['q_system_down_per_invocation_keep']:.4f} t_s {fig['t_s_ms']} ms "
-             f"t_r {fig['t_r_ms']} ms ({time.monotonic() - t0:.0f} s wall)")
+    if unix:
+        t0 = time.monotonic()
+        n = FAULT_N_SHORT if short else FAULT_N_UNIX
+        r = unixport.run([str(PROGRAM), "faults", str(n), str(FAULT_PPM)], heap="256K",
+                         path=(FIRMWARE, fwtest.FW_LIB), cwd=HERE, timeout=1200, merge_stderr=True)
+        if r.returncode:
+            raise KeepError(f"tradeoff_mp.py faults on the unix port failed:\n{r.stdout[-2000:]}")
+        camp = _json(r.stdout, "the unix port")
+        t_r, lost = reboot_times("unix", REBOOTS_SHORT if short else REBOOTS_UNIX, progress)
+        fig.update(fault_figures(camp, t_r, lost))
+        fig["tradeoff_faults"] = {"unix": camp}
+        progress(f"  faults unix: p {fig['p_system_down_per_invocation_monolithic']:.4f} "
+                 f"q {fig['q_system_down_per_invocation_keep']:.4f} t_s {fig['t_s_ms']} ms "
+                 f"t_r {fig['t_r_ms']} ms ({time.monotonic() - t0:.0f} s wall)")
     if pico and not short:
         t0 = time.monotonic()
-        got = run_pico(["faults", FAULT_N_PICO, FAULT_PPM])
-        if got is None:
+        try:
+            got = run_pico(["faults", FAULT_N_PICO, FAULT_PPM])
+        except KeepError as e:  # say so, keep the other figures
+            got = False
+            fig.setdefault("tradeoff_errors", []).append(str(e)[:300])
+            progress(f"  faults on the emulated Pico: FAILED: {str(e)[:300]}")
+        if got is False:
+            pass
+        elif got is None:
             progress("  faults on the emulated Pico: skipped, Node.js >= 18 not installed")
         else:
             t_r, lost = reboot_times("rpi_pico", REBOOTS_PICO, progress)
             fig.update(fault_figures(got[0], t_r, lost, "_pico"))
-            fig["tradeoff_faults"]["pico"] = got[0]
+            fig.setdefault("tradeoff_faults", {})["pico"] = got[0]
             progress(f"  faults pico: p {fig['p_system_down_per_invocation_monolithic_pico']:.4f}"
                      f" q {fig['q_system_down_per_invocation_keep_pico']:.4f} t_s "
                      f"{fig['t_s_ms_pico']} ms t_r {fig['t_r_ms_pico']} ms "
                      f"({time.monotonic() - t0:.0f} s wall)")
     return fig
+
+
+def tcb():
+    import tradeoff_tcb
+
+    return tradeoff_tcb.figures(tradeoff_tcb.measure())
 
 
 def main(argv=None):
@@ -344,27 +367,40 @@ def main(argv=None):
                     help="a few ops of each measurement, nothing written (the host test)")
     ap.add_argument("--no-pico", action="store_true", help="leave the emulated Pico out")
     ap.add_argument("--no-callgrind", action="store_true", help="leave callgrind out")
+    ap.add_argument("--pico-only", action="store_true",
+                    help="only the emulated Pico's figures (the unix port's stay as they are)")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
     a = ap.parse_args(argv)
     t0 = time.monotonic()
-    fig = cost(a.short, not a.no_pico, not a.no_callgrind)
-    fig.update(faults(a.short, not a.no_pico))
-    import tradeoff_tcb
-
-    fig.update(tradeoff_tcb.figures(tradeoff_tcb.measure()))
-    print(f"  trusted core: Keep {fig['tcb_code_lines']} code lines ({fig['tcb_share']:.0%} of "
-          f"the board's), monolithic {fig['tcb_code_lines_monolithic']} (all)")
+    fig = {"tradeoff_errors": []}
+    unix = not a.pico_only
+    for part in (lambda: cost(a.short, not a.no_pico, not a.no_callgrind, unix),
+                 lambda: faults(a.short, not a.no_pico, unix), tcb):
+        got = part()
+        fig["tradeoff_errors"] += got.pop("tradeoff_errors", [])
+        fig.update(got)
+        if not a.short:
+            old = load()
+            for key in ("tradeoff_cost", "tradeoff_faults"):  # per target: keep the others'
+                if key in got:
+                    got[key] = {**old.get(key, {}), **got[key]}
+            merge(got)  # each part as it ends: a later failure keeps the figures made
+    if "tcb_code_lines" in fig:
+        print(f"  trusted core: Keep {fig['tcb_code_lines']} code lines ({fig['tcb_share']:.0%} of "
+              f"the board's), monolithic {fig['tcb_code_lines_monolithic']} (all)")
     fig["tradeoff_wall_s"] = round(time.monotonic() - t0, 1)
     if a.json:
         print(json.dumps(fig))
     if not a.short:
-        merge(fig)
+        merge({"tradeoff_wall_s": fig["tradeoff_wall_s"], "tradeoff_errors": fig["tradeoff_errors"]})
         from tradeoff_doc import write_doc
 
         path = write_doc()
         print(f"  wrote bench/results.json and {path.relative_to(HERE.parent)} "
               f"in {fig['tradeoff_wall_s']:.0f} s")
-    return 0
+    for e in fig["tradeoff_errors"]:
+        print(f"  FAILED: {e}")
+    return 1 if fig["tradeoff_errors"] else 0
 
 
 if __name__ == "__main__":

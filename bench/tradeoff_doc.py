@@ -299,6 +299,10 @@ def render(r, pics=()):
         "the kernel stays the same size.",
         "",
     ]
+    if r.get("tradeoff_errors"):
+        out += ["## Not measured in the last run", "",
+                "These parts failed; their figures above are from an earlier run, or missing:",
+                ""] + [f"- `{e.splitlines()[0]}`" for e in r["tradeoff_errors"]] + [""]
     if pics:
         out += ["## Plots", ""]
         for f, cap in pics:
