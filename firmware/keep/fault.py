@@ -87,10 +87,12 @@ class FaultRecord:
 
 # How tracebacks spell this package's directory: "keep/" for deployed .mpy
 # files, "/rom/keep/" in a ROMFS image, "/abs/.../keep/" when run from
-# source: this module's own __file__ says which, because a test for
-# "keep/" in the path also matches every file of a checkout that is itself
-# named keep. Where __file__ is missing (a port built without it), a
-# traceback of our own says it, once. Only where() needs it.
+# source. Learnt once from a traceback of our own, because a test
+# for "keep/" in the path also matches every file of a checkout that is
+# itself named keep. Not from __file__: a .mpy's traceback names the source
+# path it was compiled from ("keep/mem.py"), __file__ the file it was
+# loaded from ("/lib/keep/mem.mpy"). Only where() needs it (the fault path
+# may allocate).
 _kdir = None
 
 
@@ -112,8 +114,6 @@ def _dir_of(line):
 
 def _kernel_dir():
     global _kdir
-    if _kdir is None and "__file__" in globals():
-        _kdir = __file__[:__file__.rfind("/") + 1]
     if _kdir is None:
         try:
             raise ValueError

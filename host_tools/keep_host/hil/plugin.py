@@ -103,11 +103,14 @@ def pytest_generate_tests(metafunc):
 def pytest_collection_modifyitems(config, items):
     # pytest-timeout's signal method raises inside the test, so fixtures
     # tear down normally and the dut fixture gets to recover the board.
+    # func_only: the timeout is the test's own; starting and deploying the
+    # board in the fixtures waits in board time of its own, and a loaded
+    # machine must not turn a slow boot into the test's timeout.
     if not config.pluginmanager.hasplugin("timeout"):
         return
     for item in items:
         if _uses_hil(item) and item.get_closest_marker("timeout") is None:
-            item.add_marker(pytest.mark.timeout(_timeout_for(item), method="signal"))
+            item.add_marker(pytest.mark.timeout(_timeout_for(item), method="signal", func_only=True))
 
 
 @pytest.hookimpl(wrapper=True)
