@@ -196,7 +196,7 @@ def cost(short=False, pico=True, cg=True, unix=True, progress=print):
 # ---- faults --------------------------------------------------------------------
 
 FAULT_N_UNIX = 20000  # driver invocations per build (~200 bugs at FAULT_PPM)
-FAULT_N_PICO = 3000
+FAULT_N_PICO = 600
 FAULT_N_SHORT = 400
 FAULT_PPM = 10000  # bugs per million driver invocations (1 %)
 REBOOTS_UNIX, REBOOTS_PICO, REBOOTS_SHORT = 10, 5, 2

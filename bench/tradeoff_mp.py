@@ -218,7 +218,7 @@ def boot(build, n, counts):
 # host measures t_r on the board itself, bench/tradeoff.py).
 FAULT_N = 3000
 FAULT_PPM = 10000
-RUN_LIMIT_MS = 20000  # a boot that neither finishes nor goes down by then is hung: downtime
+RUN_LIMIT_MS = 5000  # a boot that neither finishes nor goes down by then is hung: downtime
 bugs = {"n": 0, "calls": 0, "seed": 12345, "ppm": FAULT_PPM, "at": {}}
 
 
