@@ -278,11 +278,20 @@ def render(r, pics=()):
         "goes on (never a hang of the bench).",
         "",
         *fault_table(r),
+        "The first run of this campaign on the emulated Pico found a bug in the",
+        "boards' HAL: a restarted uart server opens its UART again, and the old",
+        "object kept its place in the HAL's table of watched UARTs, so the fifth",
+        "restart failed (`hal: too many UARTs with notify`) and the server could never",
+        "start again. Fixed in firmware/hal/mach.py (tests/firmware/hal_uart_reopen.py).",
+        "",
         "The reliability ratio `((1 − q)/(1 − p))^(N·L)` is how much likelier Keep is",
-        "to get through N·L driver invocations without a system down. With q",
-        "measured as 0 its interval is set by q's upper bound (about 3.7 / the",
-        "invocations run); the ratio then grows without bound in N·L, which is the",
-        "model's point: isolation turns a per-call risk into none at the system level.",
+        "to get through N·L driver invocations without a system down."
+        + (" With q measured as 0 its interval is set by q's upper bound (about 3.7 / the"
+           " invocations run); the ratio then grows without bound in N·L, which is the"
+           " model's point: isolation turns a per-call risk into none at the system level."
+           if r.get("q_system_down_per_invocation_keep") == 0 else
+           " Keep went down in this run (q > 0): see the campaign's raw figures"
+           " (tradeoff_faults in bench/results.json) for which runs hung or died."),
         "The availability ratio `(1 + λ·t_r)/(1 + λ·t_s)` is close to 1 at realistic",
         "failure rates because both recoveries are short next to an hour; it matters",
         "when faults are frequent (see the plot) or t_r is long (a board with a slow",
