@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.keep-setup
 NODE_STAMP := node_modules/.keep-setup
 
-.PHONY: setup test demo bench lint chaos soak clean farm
+.PHONY: setup test demo bench lint chaos soak tradeoff clean farm
 
 setup: $(STAMP) $(NODE_STAMP)
 	@$(BIN)/python -m keep_host.emu.firmware
@@ -52,6 +52,11 @@ bench: setup
 
 chaos: setup
 	$(BIN)/python bench/chaos.py
+
+# Keep against its monolithic build: cost, faults, trusted core, both targets;
+# bench/results.json keys and docs/tradeoff.md (bench/tradeoff.py).
+tradeoff: setup
+	$(BIN)/python bench/tradeoff.py
 
 soak: setup
 	$(BIN)/python bench/soak.py --seconds $(or $(SECONDS),600)

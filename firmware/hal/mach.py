@@ -141,9 +141,12 @@ class UART:
         return self._u.any()
 
     def notify(self, slot, bits):
-        """Post `bits` to task `slot` while RX data waits (slot None: stop)."""
+        """Post `bits` to task `slot` while RX data waits (slot None: stop).
+        A UART opened again on the same id (a restarted server's) takes the
+        old object's place: that one is dead with the task that opened it."""
         for i in range(_MAX_WATCH):
-            if _watch[i] is self:
+            w = _watch[i]
+            if w is self or (w is not None and w.id == self.id):
                 _watch[i] = None
         if slot is None:
             return

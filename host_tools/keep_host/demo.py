@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 
 from .errors import KeepError
-from .manifest import compile_app
+
 from .trace import BoardState, Decoder
 
 _CHAOS = re.compile(r"chaos: ((?:\w+=\d+ ?)+)")
@@ -112,11 +112,13 @@ def rigged_app(app, board):
     return render(app, load_board(board))
 
 
-def task_names(app, board):
+def task_names(app, board, monolithic=False):
     """{slot: name} as runtime.boot lays the tasks out: the table's rows, then
     the console proxy."""
+    from .manifest import check_app
+
     ns = {}
-    exec(compile_app(app, board=board), ns)  # a module of plain literals
+    exec(check_app(app, board=board).table(monolithic), ns)  # a module of plain literals
     names = {slot: t[0] for slot, t in enumerate(ns["TASKS"])}
     names[len(names)] = CONSOLE_TASK
     return names
@@ -187,21 +189,22 @@ def _boot_output(data):
 
 
 def run_demo(seconds=30.0, app="chaos", board="unix", heap=None, flash_dir=None,
-             out=print, verbose=False, live=False, romfs=True, record=None):
+             out=print, verbose=False, live=False, romfs=True, record=None, monolithic=False):
     """Deploy `app` to a fresh virtual board, watch it for `seconds`; returns DemoResult.
 
     heap None: the board file's memory.heap_bytes. romfs: deploy with
     --romfs (modules run from the board's ROMFS partition, not the heap).
     record: a binary file that gets the console bytes the monitor decoded,
     from the app's boot on (what `keep monitor --record` writes), for
-    `keep trace export` and `keep monitor --replay`.
+    `keep trace export` and `keep monitor --replay`. monolithic: deploy
+    the build without isolation (keep deploy --monolithic, docs/tradeoff.md).
     Ctrl-C ends the run early; the summary is still made from what arrived.
     """
     from .boardtime import WallClock
     from .deploy import deploy
     from .vboard import open_virtual
 
-    names = task_names(rigged_app(app, board)[0], board)
+    names = task_names(rigged_app(app, board)[0], board, monolithic)
     if board != "unix":
         romfs = False  # only the unix board has a ROMFS partition (boards/*.toml memory.romfs_bytes)
     with tempfile.TemporaryDirectory(prefix="keep-demo-") as tmp:
@@ -211,10 +214,11 @@ def run_demo(seconds=30.0, app="chaos", board="unix", heap=None, flash_dir=None,
         w = _Watcher(names, out, verbose)
         try:
             out(f"keep demo: virtual board {board} up at {vb.url} ({vb.heap} heap); "
-                f"deploying {app} with keep deploy{' --romfs' if romfs else ''} ...")
+                f"deploying {app} with keep deploy{' --romfs' if romfs else ''}"
+                f"{' --monolithic' if monolithic else ''} ...")
             mark = vb.mark()
             app_ref, fw = rigged_app(app, board)
-            r = deploy(vb.url, app_ref, board, firmware=fw, romfs=romfs)
+            r = deploy(vb.url, app_ref, board, firmware=fw, romfs=romfs, monolithic=monolithic)
             w.res.deployed = r.summary()
             out(f"keep demo: {r.summary()}")
             out(f"keep demo: running {seconds:g} s{' of board time' if clock.kind != 'wall' else ''} "

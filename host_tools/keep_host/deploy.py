@@ -208,7 +208,8 @@ def _sources(firmware, board, app_dir):
     return out
 
 
-def build(app, board=None, firmware=None, apps_root=None, cache=CACHE, romfs=False):
+def build(app, board=None, firmware=None, apps_root=None, cache=CACHE, romfs=False,
+          monolithic=False):
     """Check and compile: a Plan with every file's bytes (nothing touches a board).
 
     romfs=True packs every compiled module into one ROMFS image (romfs.img)
@@ -219,7 +220,7 @@ def build(app, board=None, firmware=None, apps_root=None, cache=CACHE, romfs=Fal
     firmware = Path(firmware or paths.FIRMWARE)
     toml = resolve_app(app, apps_root)
     report = check_app(toml, board=board, roots=[firmware])
-    table = report.table()  # ManifestError (one line) unless clean
+    table = report.table(monolithic)  # ManifestError (one line) unless clean
     b = report.board
     if romfs:
         _check_romfs_board(b)
@@ -334,7 +335,7 @@ class DeployInterrupted(KeepError):
 
 
 def deploy(port, app, board=None, *, firmware=None, apps_root=None, progress=None, boot=True,
-           cache=CACHE, repl=None, romfs=False, plan=None):
+           cache=CACHE, repl=None, romfs=False, monolithic=False, plan=None):
     """Deploy app to the board at port; returns a Result. See the module docstring.
 
     progress(kind, path, size) is called with kind "plan" (path=None, size =
@@ -346,7 +347,8 @@ def deploy(port, app, board=None, *, firmware=None, apps_root=None, progress=Non
 
     t0 = time.monotonic()
     if plan is None:
-        plan = build(app, board, firmware=firmware, apps_root=apps_root, cache=cache, romfs=romfs)
+        plan = build(app, board, firmware=firmware, apps_root=apps_root, cache=cache, romfs=romfs,
+                     monolithic=monolithic)
     note = progress or (lambda *a: None)
     result = Result(port, plan.app, plan.board.name)
     own = repl is None

@@ -15,6 +15,10 @@ the SPI flash's JEDEC id (spi); their failures count as errors too.
 Every `report_ms` it logs one line the host demo parses:
   chaos: requests=R served=S errors=E lost=L dead=D bad=B restarts=N drivers=X
 (restarts = new flaky instances this client noticed).
+
+flaky is reached through the generic client (clients.base.Client), like
+the drivers: in a monolithic build (`keep deploy --monolithic`,
+clients/direct.py) the same calls run flaky's code in this task.
 """
 
 import time
@@ -42,7 +46,7 @@ async def main(k, period_ms=10, report_ms=1000, led=2, timeout_ms=500):
     req = k.m.body[:12]
     served = errors = lost = dead = bad = restarts = drivers = 0
     seq = 0
-    sid = k.lookup("flaky")
+    fl = clients.base.Client(k, "flaky", timeout_ms)
     g = clients.gpio.Gpio(k)
     u = clients.uart.Uart(k)
     f = clients.spi.Flash(k)
@@ -56,22 +60,21 @@ async def main(k, period_ms=10, report_ms=1000, led=2, timeout_ms=500):
         req[3] = seq >> 24 & 0xFF
         for i in range(4, 12):
             req[i] = (seq + i) & 0xFF
-        if k.lookup("flaky") != sid:
-            sid = k.lookup("flaky")
-            restarts += 1
-        await k.send(sid, 1, req, None, timeout_ms)  # returns k itself: k.rc, k.rbody
-        if k.rc == 0:
-            if k.rlen == 5 and k.rbody[0:4] == req[0:4] and k.rbody[4] == sum(req[4:]) & 0xFF:
+        try:  # not idempotent: an E_DEAD is counted, never hidden by a retry
+            r = await fl.call(1, req, None, False)
+            if r.rlen == 5 and r.rbody[0:4] == req[0:4] and r.rbody[4] == sum(req[4:]) & 0xFF:
                 served += 1
             else:
                 errors += 1
                 bad += 1
-        elif k.rc == _E_TIMEOUT:
-            lost += 1
-        else:
-            errors += 1
-            if k.rc == _E_DEAD:
-                dead += 1
+        except clients.base.ServerError as e:
+            if e.args[0] == _E_TIMEOUT:
+                lost += 1
+            else:
+                errors += 1
+                if e.args[0] == _E_DEAD:
+                    dead += 1
+        restarts = fl.restarts_seen
         if seq % 50 == 0:  # the real drivers, now and then
             try:
                 await g.toggle(led)

@@ -19,6 +19,9 @@ def add_arguments(p):
     p.add_argument("--romfs", action="store_true",
                    help="pack the compiled modules into one ROMFS image for the board's ROMFS "
                         "partition (bytecode runs from flash, not the heap; virtual board)")
+    p.add_argument("--monolithic", action="store_true",
+                   help="the build without isolation: drivers called in their callers' tasks, no "
+                        "server tasks, no supervisor (docs/tradeoff.md)")
     p.add_argument("--no-boot", action="store_true",
                    help="copy only; leave the board in the raw REPL without resetting it")
     p.add_argument("--no-progress", action="store_true",
@@ -72,7 +75,7 @@ def main(args):
         with portlock.held(port(args)):
             result = dep.deploy(args.port, args.app, args.board, progress=show,
                                 boot=not args.no_boot, firmware=args.firmware,
-                                romfs=args.romfs)
+                                romfs=args.romfs, monolithic=args.monolithic)
     finally:
         if isinstance(show, _Bar):
             show.stop()

@@ -8,7 +8,7 @@ directory (unchanged files compile from the content cache) and writes an
 app.toml where every pin, UART and SPI device of the unix board's rig is
 replaced by the same part of this board's rig: the GPIO jumper's ends, the
 LED, the looped-back UART, the flash's bus and chip select. That covers the
-servers' `owns` and the arguments that name them (out_pin, in_pin, led, a
+servers' `owns` and the arguments that name them (out_pin, in_pin, led, pin, a
 gpio server's rights, a uart server's rights, an spi server's devices).
 """
 
@@ -105,7 +105,7 @@ def rewire(doc, board_name, rig):
                                for d in owns["spi"]]
             t["owns"] = owns
         args = dict(t.get("args") or {})
-        for name in ("out_pin", "in_pin", "led"):
+        for name in ("out_pin", "in_pin", "led", "pin"):  # pin: blinky's LED
             if name in args:
                 args[name] = rig.pin(args[name])
         if "rights" in args and server == "servers.gpio":

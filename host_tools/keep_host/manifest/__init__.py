@@ -56,10 +56,10 @@ class Report:
                 f"({sum(r.size for r in regions)} bytes), heap estimate {total} of "
                 f"{b.heap_bytes} bytes on {b.name} ({a.name})")
 
-    def table(self):
+    def table(self, monolithic=False):
         if not self.ok:
             raise ManifestError(self.problems, self.source)
-        return table.render(self.app, self.board, self.source)
+        return table.render(self.app, self.board, self.source, monolithic)
 
 
 def resolve_app(app, apps_root=None):

@@ -36,6 +36,7 @@ class Task:
     priority: int
     disposition: str
     server: bool = False
+    driver: bool = False  # a server a monolithic build calls in its clients' tasks (table.py)
     regions: list = field(default_factory=list)  # [Region]
     heap_budget: int = 0  # bytes allocated per slice; 0 = unchecked
     slice_ms: int = 0  # longest run between yields; 0 = unchecked

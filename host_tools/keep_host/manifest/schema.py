@@ -22,8 +22,8 @@ KERNEL_KEYS = {"max_msg": (1, 4096), "trace_records": (8, 65535)}
 SUPERVISOR_KEYS = {"flap_restarts": (1, 255), "flap_window_ms": (1, 3_600_000),
                    "backoff_ms": (0, 600_000), "backoff_max_ms": (0, 600_000),
                    "heartbeat_ms": (0, 3_600_000)}
-TASK_KEYS = ("entry", "priority", "disposition", "server", "regions", "budget", "owns",
-             "grants", "notify", "args")
+TASK_KEYS = ("entry", "priority", "disposition", "server", "driver", "regions", "budget",
+             "owns", "grants", "notify", "args")
 OWNS_KEYS = ("pins", "uart", "spi", "i2c")
 ARG_INT = (-(1 << 31), (1 << 31) - 1)  # small enough for every port's int
 MAX_BADGE = 0xFFFF
@@ -94,6 +94,7 @@ def read_task(r, tname, t, slot, board):
     prio = r.int_(t, "priority", path, PRIORITY_MOST, PRIORITY_LEAST)
     disp = r.str_(t, "disposition", path, default="restart", choices=tuple(DISPOSITIONS))
     server = r.bool_(t, "server", path, default=False)
+    driver = r.bool_(t, "driver", path, default=False)
 
     regions = []
     for rname, spec in (r.table(t, "regions", path, default={}) or {}).items():
@@ -141,7 +142,7 @@ def read_task(r, tname, t, slot, board):
     # A field that failed to read stays None (its problem is already
     # recorded); the task is kept so the rules still judge its other keys.
     return Task(name=tname, slot=slot, module=module, function=function, priority=prio,
-                disposition=disp, server=server, regions=regions, heap_budget=heap_budget,
+                disposition=disp, server=server, driver=driver, regions=regions, heap_budget=heap_budget,
                 slice_ms=slice_ms, owns=owns, grants=grants, notify=notify, args=args or {})
 
 

@@ -37,9 +37,21 @@ the compiler's. Layout, TABLE_VERSION 2 (docs/manifest.md has the same):
     #   args         dict passed to the task at start ({} if none)
     DISPOSITIONS = ("restart", "hold", "reboot")   # names of the codes above
 
+The monolithic build (render(..., monolithic=True), `keep deploy
+--monolithic`, docs/tradeoff.md) writes the same layout plus
+MONOLITHIC = True; its drivers (servers that own hardware or say
+`driver = true`) are not in TASKS: slot 0 is clients.direct:system, whose
+args hold them as {"drivers": {name: (module, function, args, owns,
+{caller_slot: badge})}}, and the other tasks follow in manifest order,
+their grants to drivers moved into those badge maps. Every task's
+disposition is "reboot" (in a monolithic build a fault is the system's)
+and its heap and slice budgets 0 (nothing meters a task there).
+
 Invariant: render() output is deterministic for a given App and board, so a
 deploy can skip an unchanged table by hash.
 """
+
+from dataclasses import replace
 
 from .model import DISPOSITIONS, SUPERVISOR, SUPERVISOR_ENTRY
 
@@ -121,10 +133,42 @@ def _shown(source):
         return p.name
 
 
-def render(app, board, source=""):
-    """The text of app_table.py for a checked `app` on `board`."""
-    slots = {t.name: t.slot for t in app.tasks}
-    rows = [supervisor_tuple()] + [task_tuple(t, slots) for t in app.tasks]
+def is_driver(t):
+    """A server the monolithic build calls in its clients' tasks."""
+    return t.server and (t.driver or any(t.owns[k] for k in ("pins", "uart", "spi", "i2c")))
+
+
+def monolithic_rows(app):
+    """TASKS for the monolithic build: clients.direct:system in slot 0 with
+    the drivers in its args, then the other tasks renumbered."""
+    drivers = [t for t in app.tasks if is_driver(t)]
+    rest = [t for t in app.tasks if not is_driver(t)]
+    slots = {t.name: i + 1 for i, t in enumerate(rest)}
+    names = {t.name for t in drivers}
+    table = {}
+    for d in drivers:
+        row = task_tuple(d, slots)
+        badges = {slots[t.name]: t.grants[d.name] for t in rest if d.name in t.grants}
+        table[d.name] = (d.module, d.function, d.args, row[8], badges)
+    reboot = DISPOSITIONS["reboot"]
+    rows = [("system", "clients.direct", "system", 0, reboot, False, (), (), None, 0, 0,
+             {"drivers": table})]
+    for t in rest:
+        kept = replace(t, grants={p: b for p, b in t.grants.items() if p not in names},
+                       notify=[p for p in t.notify if p not in names])
+        row = task_tuple(kept, slots)
+        rows.append(row[:4] + (reboot,) + row[5:9] + (0, 0) + row[11:])
+    return rows
+
+
+def render(app, board, source="", monolithic=False):
+    """The text of app_table.py for a checked `app` on `board`; monolithic:
+    the build without isolation (see the module docstring)."""
+    if monolithic:
+        rows = monolithic_rows(app)
+    else:
+        slots = {t.name: t.slot for t in app.tasks}
+        rows = [supervisor_tuple()] + [task_tuple(t, slots) for t in app.tasks]
     lines = [
         f'"""Keep device table for app {app.name!s} on board {board.name!s}.',
         "",
@@ -144,8 +188,10 @@ def render(app, board, source=""):
         f"SAFEBOOT_PIN = {lit(board.safeboot_pin)}",
         f"SUPERVISOR = {lit(app.supervisor.as_tuple())}",
         f"DISPOSITIONS = {lit(tuple(DISPOSITIONS))}",
-        "TASKS = (",
     ]
+    if monolithic:
+        lines.append("MONOLITHIC = True")
+    lines.append("TASKS = (")
     for slot, row in enumerate(rows):
         lines.append(f"    # slot {slot}")
         lines.append(f"    {lit(row)},")
