@@ -307,7 +307,7 @@ async def system(k, drivers=None, wdt=None, reboot=None, **_):
             await k.log("system: %s faulted: rebooting the board (monolithic build)"
                         % (tcb.name[s] if s < tcb.ntasks else "?"))
             try:
-                from keep import drain
+                from runtime import drain
 
                 drain.drain(8)
             except Exception:
