@@ -85,7 +85,6 @@ class Direct:
     busy = False
     broken = False  # its coroutine ended (it raised): every later call raises OSError
     caller = None  # the handle of the task the driver runs in now
-    id = -2  # the driver's own "task id": never a call (a reply to it is a fault)
 
     def __init__(self, name, slot, main, args, badges, max_msg):
         self.name = name
@@ -109,7 +108,7 @@ class Direct:
         self.busy = True
         self.caller = k
         self.call += 1
-        self.sender = k.id
+        self.sender = k.id()
         self.badge = self.badges.get(k.slot, 0)
         self.op = op
         n = 0
@@ -164,6 +163,11 @@ class Direct:
             raise
         finally:
             self.busy = False
+
+    def id(self):
+        """The driver's own "task id" (k.id() in a task): never a call, so a
+        reply to it is a fault."""
+        return -2
 
     def reply_data(self):
         """A bytes copy of the reply body (as task.Handle.reply_data)."""
