@@ -231,7 +231,7 @@ def _priv(h, slot):
     slot. A call on another task's handle faults the running task (misuse,
     owner()); one from a task that is not the supervisor, or naming no
     slot, faults the caller (badarg). Either returns False: the call
-    returns -1 (sv_status: None) and the caller stops at its next await."""
+    returns -1 (sv_status, sv_task: None) and the caller stops at its next await."""
     if owner(h) is not None:
         return False
     if h.slot != fault.supervisor:
@@ -690,3 +690,11 @@ class Handle:
             return None
         return (tcb.state[slot], tcb.gen[slot], tcb.restarts[slot], tcb.prio[slot],
                 fault.records.get(slot))
+
+    def sv_task(h, slot):  # abi.SYS_SV_TASK
+        """The task in slot as a TaskState (keep/svc.py): the kernel's one
+        record, filled again by each call (valid until the next; nothing
+        allocates, so the supervisor's quiet rounds may call it)."""
+        if not _priv(h, slot):
+            return None
+        return svc.task_state(slot)

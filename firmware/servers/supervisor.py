@@ -12,8 +12,8 @@ this task. Here is the policy, per task, from the app table:
 - disposition `reboot` (2): log, drain the trace, reset the board (HAL).
 - heartbeat (heartbeat_ms > 0, servers only): the supervisor never sends,
   so it cannot ping. Instead a server is *hung* when clients are queued at
-  it (tcb.sq_head[s] != NONE, i.e. tasks IN_SEND to it) and it has not
-  called recv (tcb.recvs[s] unchanged) for longer than heartbeat_ms. A hung
+  it (TaskState.queued: tasks IN_SEND to it) and it has not called recv
+  (TaskState.recvs unchanged) for longer than heartbeat_ms. A hung
   server gets an injected fault and then its disposition, like any fault.
   A server that holds a message unanswered (a client IN_REPLY) without
   others queued is not hung: deferred replies are legitimate.
@@ -30,16 +30,17 @@ Invariants:
   business (fault.hook reboots the board).
 - A task waiting out its back-off stays FAULTED, so its clients keep
   getting E_DEAD until it is restarted with a new generation.
-- State is preallocated at start, two small buffers per task; a decision allocates
-  (log text), the quiet path (a periodic wake-up with nothing to do)
-  allocates nothing (tests/firmware/iso_supervisor.py locks the heap).
+- It reads task state through the sv_task supervisor call (docs/kernel.md),
+  never the kernel's tables.
+- State is made at start, one Task record per managed task; a decision
+  allocates (log text, a restart time), the quiet path (a periodic wake-up
+  with nothing to do) allocates nothing (tests/firmware/iso_supervisor.py
+  locks the heap).
 """
 
-from array import array
+from time import ticks_diff
 
 from micropython import const
-
-from keep import tcb
 
 _F_INJECTED = const(9)  # abi.F_INJECTED
 _NOTE_FAULT = const(536870912)  # abi.NOTE_FAULT
@@ -56,28 +57,24 @@ _REBOOT = const(2)
 # What the supervisor did, for tests, benches and `keep tasks`.
 stats = {"restarts": 0, "holds": 0, "flaps": 0, "hung": 0, "reboots": 0}
 
-# Per-task state lives in two small buffers per task, not a dozen: each
-# separate small array costs a 32-byte header plus at least one 32-byte
-# data block, so twelve arrays and a ring per task were ~20 heap objects
-# (1.6 KB for the chaos demo). Not one buffer for all tasks either: when
-# the supervisor starts, boot has left the heap in small holes (a 64 KB
-# heap had 5.6 KB free, no hole over 320 bytes), and one 500-byte table
-# did not fit. Slot 0 (this task) has no entry: task s's bytes are
-# tb[s - 1][field], its ints tw[s - 1][field], the ring after _NW.
-_DISP = const(0)  # disposition from the table; a task it does not list: restart
-_PENDING = const(1)  # 1 while a restart waits out its back-off
-_HIST_I = const(2)  # next slot of the restart-time ring
-_HIST_C = const(3)  # restart times in the ring (up to its length)
-_IS_SRV = const(4)  # 1: a server, watched by the heartbeat
-_HB_BUSY = const(5)  # 1: clients were queued at the last look
-_NB = const(6)
-_DELAY = const(0)  # the next back-off
-_DUE = const(1)  # when a scheduled restart is due
-_STARTED = const(2)  # last (re)start
-_HB_SEEN = const(3)  # tcb.recvs when clients were first seen queued
-_HB_SINCE = const(4)  # ... and when
-_HIST = const(5)  # restart times, a ring of max(1, flap_restarts)
-_NW = const(5)
+
+class Task:
+    """The supervisor's record of one managed task (slots 1..ntasks-1)."""
+
+    # Defaults, kept by the class: an instance pays a dict entry (16 bytes
+    # on a 64-bit port) only for what it sets, and most tasks never fault,
+    # are not servers, and keep the restart disposition.
+    disposition = _RESTART  # from the app table
+    server = False  # watched by the heartbeat
+    due = None  # when a restart waiting out its back-off is due
+    restart_times = ()  # the last flap_restarts restarts, oldest first
+    hb_since = None  # when clients were first seen queued without a recv
+    hb_recvs = 0  # ... and the server's recv count then
+
+    def __init__(self, slot, backoff_ms, now):
+        self.slot = slot
+        self.delay = backoff_ms  # the next back-off
+        self.started = now  # last (re)start
 
 
 async def main(k, flap_restarts=5, flap_window_ms=10000, backoff_ms=10, backoff_max_ms=2000,
@@ -85,129 +82,149 @@ async def main(k, flap_restarts=5, flap_window_ms=10000, backoff_ms=10, backoff_
                period_ms=100, ticks_ms=None):
     if ticks_ms is None:
         from time import ticks_ms
-    from time import ticks_diff
-
-    for name in stats:  # `name`, not one more local: each is 8 B in the generator
-        stats[name] = 0
-    n = tcb.ntasks
-    flap_n = max(1, flap_restarts)
-    stride = _NW + flap_n
-    tb = [bytearray(_NB) for _ in range(1, n)]
-    tw = [array("i", bytes(4 * stride)) for _ in range(1, n)]
-    now = ticks_ms()
-    for s in range(1, n):
-        if dispositions is not None and s < len(dispositions):
-            tb[s - 1][_DISP] = dispositions[s]
-        tw[s - 1][_DELAY] = backoff_ms
-        tw[s - 1][_STARTED] = now
-    for s in servers:
-        if s:  # slot 0 is this task: never watched, no entry
-            tb[s - 1][_IS_SRV] = 1
     if heartbeat_ms and heartbeat_ms // 4 < period_ms:
         period_ms = max(1, heartbeat_ms // 4)
     if wdt is not None and wdt.timeout_ms // 4 < period_ms:
         period_ms = max(1, wdt.timeout_ms // 4)
-    while True:
-        wait = period_ms
-        now = ticks_ms()
-        for s in range(1, n):
-            if tb[s - 1][_PENDING]:
-                d = ticks_diff(tw[s - 1][_DUE], now)
-                wait = 0 if d <= 0 else min(wait, d)
-        m = await k.recv(timeout_ms=wait, mask=_NOTE_FAULT)
-        if wdt is not None:
-            wdt.feed()
-        now = ticks_ms()
-        for s in range(1, n):
-            b = tb[s - 1]  # task s's bytes
-            w = tw[s - 1]  # and its ints
-            # tcb directly, like sq_head and recvs below: the quiet path builds
-            # no sv_status tuple; only a fault asks for one (its record).
-            state = tcb.state[s]
-            name = tcb.name[s]
-            if b[_PENDING]:
-                if state != _FAULTED:  # released or restarted by someone else
-                    b[_PENDING] = 0
-                elif ticks_diff(now, w[_DUE]) >= 0:
-                    b[_PENDING] = 0
-                    k.sv_restart(s)
-                    w[_STARTED] = ticks_ms()
-                    stats["restarts"] += 1
-                    await k.log("supervisor: %s restarted (gen %d, restart %d)"
-                                % (name, tcb.gen[s], tcb.restarts[s]))  # the new ones
-                continue
-            if state == _FAULTED:
-                rec = k.sv_status(s)[4]
-                why = "?"
-                if rec is not None:  # keep.faultnames, not all of keep.abinames: less RAM
-                    from keep import faultnames
+    for name in stats:
+        stats[name] = 0
+    sup = Supervisor(k, flap_restarts, flap_window_ms, backoff_ms, backoff_max_ms, heartbeat_ms,
+                     wdt, reboot, period_ms, ticks_ms)
+    now = ticks_ms()
+    for s in range(1, k.sv_task(0).ntasks):
+        t = Task(s, backoff_ms, now)
+        if dispositions is not None and s < len(dispositions) and dispositions[s] != _RESTART:
+            t.disposition = dispositions[s]
+        if s in servers:
+            t.server = True
+        sup.tasks.append(t)
+    await sup.run()
 
-                    why = faultnames.fault_name(rec.kind)
-                d = b[_DISP]
-                if d == _HOLD:
-                    k.sv_hold(s)
-                    stats["holds"] += 1
-                    await k.log("supervisor: %s %s fault: held (disposition hold)" % (name, why))
-                    continue
-                if d == _REBOOT:
-                    stats["reboots"] += 1
-                    await k.log("supervisor: %s %s fault: rebooting the board (disposition reboot)"
-                                % (name, why))
-                    try:
-                        from runtime import drain
 
-                        drain.drain(8)
-                    except Exception:
-                        pass
-                    if reboot is None:
-                        import hal
+class Supervisor:
+    """The policy: main's arguments, the managed tasks, the loop."""
 
-                        hal.load().reset()
-                    else:
-                        reboot()
-                    continue
-                c = 0  # restarts of s within the flap window
-                for i in range(b[_HIST_C]):
-                    if ticks_diff(now, w[_HIST + i]) < flap_window_ms:
-                        c += 1
-                if c >= flap_restarts:
-                    k.sv_hold(s)
-                    stats["flaps"] += 1
-                    stats["holds"] += 1
-                    await k.log("supervisor: %s is flapping: %d restarts within %d ms, last %s"
-                                " fault: held (release it to try again)"
-                                % (name, c, flap_window_ms, why))
-                else:
-                    if ticks_diff(now, w[_STARTED]) >= flap_window_ms:
-                        w[_DELAY] = backoff_ms  # quiet for a whole window: start over
-                    wait_ms = w[_DELAY]
-                    w[_DELAY] = min(wait_ms * 2, backoff_max_ms)  # doubles; 0 stays 0
-                    i = b[_HIST_I]
-                    w[_HIST + i] = now
-                    b[_HIST_I] = (i + 1) % flap_n
-                    if b[_HIST_C] < flap_n:
-                        b[_HIST_C] += 1
-                    if wait_ms == 0:
-                        k.sv_restart(s)
-                        w[_STARTED] = ticks_ms()
-                        stats["restarts"] += 1
-                        await k.log("supervisor: %s %s fault: restarted" % (name, why))
-                    else:
-                        b[_PENDING] = 1
-                        w[_DUE] = now + wait_ms
-                        await k.log("supervisor: %s %s fault: restart in %d ms" % (name, why, wait_ms))
-                continue
-            if heartbeat_ms and b[_IS_SRV] and state < _FAULTED:
-                if tcb.sq_head[s] == _NONE:
-                    b[_HB_BUSY] = 0
-                elif not b[_HB_BUSY] or tcb.recvs[s] != w[_HB_SEEN]:
-                    b[_HB_BUSY] = 1
-                    w[_HB_SEEN] = tcb.recvs[s]
-                    w[_HB_SINCE] = now
-                elif ticks_diff(now, w[_HB_SINCE]) > heartbeat_ms:
-                    b[_HB_BUSY] = 0
-                    stats["hung"] += 1
-                    await k.log("supervisor: %s hung: clients queued and no recv for %d ms"
-                                % (name, ticks_diff(now, w[_HB_SINCE])))
-                    k.sv_inject(s, _F_INJECTED)  # its disposition applies next round
-        m.bits = 0
+    def __init__(self, k, flap_restarts, flap_window_ms, backoff_ms, backoff_max_ms,
+                 heartbeat_ms, wdt, reboot, period_ms, ticks_ms):
+        self.k = k
+        self.flap_restarts = flap_restarts
+        self.flap_window_ms = flap_window_ms
+        self.backoff_ms = backoff_ms
+        self.backoff_max_ms = backoff_max_ms
+        self.heartbeat_ms = heartbeat_ms
+        self.wdt = wdt
+        self.reboot = reboot
+        self.period_ms = period_ms
+        self.ticks_ms = ticks_ms
+        self.tasks = []  # a Task per managed slot, in slot order
+
+    async def run(self):
+        # The quiet path (nothing due, nothing faulted, no server hung) is
+        # this loop alone: it allocates nothing (iso_supervisor.py locks
+        # the heap); decisions call the methods below, which may.
+        k = self.k
+        while True:
+            wait = self.period_ms
+            now = self.ticks_ms()
+            for t in self.tasks:
+                if t.due is not None:
+                    wait = max(0, min(wait, ticks_diff(t.due, now)))
+            m = await k.recv(timeout_ms=wait, mask=_NOTE_FAULT)
+            if self.wdt is not None:
+                self.wdt.feed()
+            now = self.ticks_ms()
+            for t in self.tasks:
+                ts = k.sv_task(t.slot)  # the kernel's record: valid until the next sv_task
+                if t.due is not None:
+                    if ts.state != _FAULTED:  # released or restarted by someone else
+                        t.due = None
+                    elif ticks_diff(now, t.due) >= 0:
+                        t.due = None
+                        await self.restart(t, "restarted")
+                elif ts.state == _FAULTED:
+                    await self.decide(t, ts, now)
+                elif self.heartbeat_ms and t.server and ts.state < _FAULTED:
+                    if not ts.queued:
+                        if t.hb_since is not None:  # (stays a class default while idle)
+                            t.hb_since = None
+                    elif t.hb_since is None or ts.recvs != t.hb_recvs:
+                        t.hb_since = now
+                        t.hb_recvs = ts.recvs
+                    elif ticks_diff(now, t.hb_since) > self.heartbeat_ms:
+                        await self.hung(t, ts, now)
+            m.bits = 0
+
+    async def restart(self, t, what):
+        """Restart t now and log `what` (the new generation and count if
+        what is "restarted": a restart that waited out its back-off)."""
+        self.k.sv_restart(t.slot)
+        t.started = self.ticks_ms()
+        stats["restarts"] += 1
+        ts = self.k.sv_task(t.slot)
+        if what == "restarted":
+            what = "restarted (gen %d, restart %d)" % (ts.gen, ts.restarts)
+        await self.k.log("supervisor: %s %s" % (ts.name, what))
+
+    async def decide(self, t, ts, now):
+        """t faulted: apply its disposition."""
+        k = self.k
+        name = ts.name
+        why = "?"
+        if ts.fault is not None:  # keep.faultnames, not all of keep.abinames: less RAM
+            from keep import faultnames
+
+            why = faultnames.fault_name(ts.fault.kind)
+        if t.disposition == _HOLD:
+            k.sv_hold(t.slot)
+            stats["holds"] += 1
+            await k.log("supervisor: %s %s fault: held (disposition hold)" % (name, why))
+            return
+        if t.disposition == _REBOOT:
+            stats["reboots"] += 1
+            await k.log("supervisor: %s %s fault: rebooting the board (disposition reboot)"
+                        % (name, why))
+            try:
+                from runtime import drain
+
+                drain.drain(8)
+            except Exception:
+                pass
+            if self.reboot is None:
+                import hal
+
+                hal.load().reset()
+            else:
+                self.reboot()
+            return
+        recent = 0  # restarts within the flap window
+        for at in t.restart_times:
+            if ticks_diff(now, at) < self.flap_window_ms:
+                recent += 1
+        if recent >= self.flap_restarts:
+            k.sv_hold(t.slot)
+            stats["flaps"] += 1
+            stats["holds"] += 1
+            await k.log("supervisor: %s is flapping: %d restarts within %d ms, last %s"
+                        " fault: held (release it to try again)"
+                        % (name, recent, self.flap_window_ms, why))
+            return
+        if ticks_diff(now, t.started) >= self.flap_window_ms:
+            t.delay = self.backoff_ms  # quiet for a whole window: start over
+        wait_ms = t.delay
+        t.delay = min(wait_ms * 2, self.backoff_max_ms)  # doubles; 0 stays 0
+        times = t.restart_times + (now,)
+        t.restart_times = times[-max(1, self.flap_restarts):]
+        if wait_ms == 0:
+            await self.restart(t, "%s fault: restarted" % why)
+        else:
+            t.due = now + wait_ms
+            await k.log("supervisor: %s %s fault: restart in %d ms" % (name, why, wait_ms))
+
+    async def hung(self, t, ts, now):
+        """A server with clients queued and no recv for heartbeat_ms: inject
+        a fault; its disposition applies at the next round."""
+        stats["hung"] += 1
+        await self.k.log("supervisor: %s hung: clients queued and no recv for %d ms"
+                         % (ts.name, ticks_diff(now, t.hb_since)))
+        t.hb_since = None
+        self.k.sv_inject(t.slot, _F_INJECTED)
