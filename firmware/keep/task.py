@@ -265,7 +265,9 @@ class Handle:
         self.rbody = memoryview(m.buf)[2 * _HDR + max_msg :]  # the reply half
         self._p = _FRESH
         self._stop = None
-        self._mstop = StopIteration(m)  # what recv and wait return
+        # recv and wait return m by raising this one StopIteration, made
+        # once (docs/performance.md, "Rules": preallocated results).
+        self._mstop = StopIteration(m)
         # Hot path (docs/performance.md, "Rules": no property on Handle):
         # m is a plain attribute and id() a method, not properties. A class with a
         # property makes MicroPython look the class up on *every* attribute
@@ -426,8 +428,8 @@ class Handle:
                 raise TypeError
         except TypeError:
             return bad(h, _F_BADARG, 0, "recv(timeout_ms, mask): bad argument")
-        h._stop = s = h._mstop
-        m = s.value  # the task's Msg (Handle.m)
+        h._stop = h._mstop
+        m = h.m
         h._p = 1
         recvs[me] += 1  # a server that keeps calling recv is alive (supervisor heartbeat)
         if mask:
@@ -575,8 +577,8 @@ class Handle:
                 type(timeout_ms) is not int or timeout_ms < 0 or timeout_ms > _TMAX)):
             return bad(h, _F_BADARG, 0, "wait: mask (non-zero, 32-bit) and timeout_ms must be ints")
         me = h.slot
-        h._stop = st = h._mstop
-        m = st.value  # the task's Msg (Handle.m)
+        h._stop = h._mstop
+        m = h.m
         h._p = 1
         pend = tcb.notes[me] & mask
         if pend:

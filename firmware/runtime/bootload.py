@@ -112,7 +112,7 @@ def setup(t, hal_impl=None, out=None, wdt_ms=None, console=True):
     if cell is not None:
         kernel.running = cell()  # a byte that survives a watchdog reset
     rows = t.TASKS
-    specs = [r[6] for r in rows]
+    specs = [r.regions for r in rows]
     if any(specs) or "keep.mem" in sys.modules:
         # keep.mem loads only when a task declares a region (or a previous
         # boot in this process left an arena that must be let go).
@@ -130,22 +130,22 @@ def setup(t, hal_impl=None, out=None, wdt_ms=None, console=True):
     wdt = b.wdt = make_wdt(hal, wdt_ms) if wdt_ms else None
     sup = getattr(t, "SUPERVISOR", (5, 10000, 10, 2000, 0))
     for slot in range(len(rows)):
-        (name, module, function, prio, _disp, _server, regions, _grants, owns,
-         heap_budget, slice_ms, args) = rows[slot]
+        row = rows[slot]
         # The row's own dict, not a copy: the kernel keeps it for restarts,
         # and the keys added here are the same on every boot of this table.
-        if owns:  # None unless it owns hardware (only the non-empty kinds)
-            args["owns"] = owns
+        args = row.args
+        if row.owns:  # None unless it owns hardware (only the non-empty kinds)
+            args["owns"] = row.owns
         if slot == 0:
             args["flap_restarts"], args["flap_window_ms"], args["backoff_ms"], \
                 args["backoff_max_ms"], args["heartbeat_ms"] = sup
-            args["dispositions"] = bytes(r[4] for r in rows)
-            args["servers"] = tuple(i for i in range(len(rows)) if rows[i][5])
+            args["dispositions"] = bytes(r.disposition for r in rows)
+            args["servers"] = tuple(i for i in range(len(rows)) if rows[i].server)
             args["wdt"] = wdt
             args["reboot"] = hal.reset
-        kernel.spawn(entry(module, function), prio, name, args=args,
-                     heap_budget=heap_budget, slice_ms=slice_ms, regions=regions)
-    caps.load([r[7] for r in rows])
+        kernel.spawn(entry(row.module, row.function), row.priority, row.name, args=args,
+                     heap_budget=row.heap_budget, slice_ms=row.slice_ms, regions=row.regions)
+    caps.load([r.grants for r in rows])
     svc.set_supervisor(0)
     fault.hook = b._supervisor_fault
     sink = out if out is not None else getattr(sys.stdout, "buffer", sys.stdout)

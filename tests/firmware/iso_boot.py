@@ -13,6 +13,8 @@ from runtime import boot
 TMP = rig.scratch()
 
 TABLE = """
+from collections import namedtuple
+
 TABLE_VERSION = 2
 ABI_VERSION = 1
 APP = 'isoboot'
@@ -23,14 +25,16 @@ TRACE_RECORDS = 512
 SUPERVISOR = (3, 10000, 0, 0, 0)
 DISPOSITIONS = ('restart', 'hold', 'reboot')
 E = None  # owns nothing
+Task = namedtuple("Task", ("name", "module", "function", "priority", "disposition", "server",
+                           "regions", "grants", "owns", "heap_budget", "slice_ms", "args"))
 TASKS = (
-    ('supervisor', 'servers.supervisor', 'main', 0, 2, False, (), (), E, 0, 0, {}),
-    ('echo', 'iso_boot_app', 'echo', 1, 0, True, (('scratch', 256, True),), (), E, 0, 0, {}),
-    ('client', 'iso_boot_app', 'client', 2, 0, False, (('io', 512, True), ('ro', 256, False)),
+    Task('supervisor', 'servers.supervisor', 'main', 0, 2, False, (), (), E, 0, 0, {}),
+    Task('echo', 'iso_boot_app', 'echo', 1, 0, True, (('scratch', 256, True),), (), E, 0, 0, {}),
+    Task('client', 'iso_boot_app', 'client', 2, 0, False, (('io', 512, True), ('ro', 256, False)),
      ((1, 7),), E, 0, 0, {'rounds': 3}),
-    ('rogue', 'iso_boot_app', 'rogue', 3, 1, False, (), (), E, 0, 0, {}),
-    ('hog', 'iso_boot_app', 'hog', 3, 1, False, (), ((1, 9),), E, 256, 0, {}),
-    ('spin', 'iso_boot_app', 'spin', 3, 1, False, (), (), E, 0, 5, {}),
+    Task('rogue', 'iso_boot_app', 'rogue', 3, 1, False, (), (), E, 0, 0, {}),
+    Task('hog', 'iso_boot_app', 'hog', 3, 1, False, (), ((1, 9),), E, 256, 0, {}),
+    Task('spin', 'iso_boot_app', 'spin', 3, 1, False, (), (), E, 0, 5, {}),
 )
 """ % rig.hal_name()
 

@@ -27,6 +27,8 @@ from hal.sim import wdt as sw  # noqa: E402
 from hal.sim.world import CAUSE_FILE  # noqa: E402
 
 TABLE = """
+from collections import namedtuple
+
 TABLE_VERSION = 2
 ABI_VERSION = 1
 APP = 'isowdt'
@@ -38,10 +40,12 @@ WDT_MS = 60
 SUPERVISOR = (3, 10000, 0, 0, 0)
 DISPOSITIONS = ('restart', 'hold', 'reboot')
 E = None  # owns nothing
+Task = namedtuple("Task", ("name", "module", "function", "priority", "disposition", "server",
+                           "regions", "grants", "owns", "heap_budget", "slice_ms", "args"))
 TASKS = (
-    ('supervisor', 'servers.supervisor', 'main', 0, 2, False, (), (), E, 0, 0, {}),
-    ('ticker', 'iso_wdt_app', 'ticker', 2, 0, False, (), (), E, 0, 0, {}),
-    ('stuck', 'iso_wdt_app', 'stuck', 3, 0, False, (), (), E, 0, 0, {}),
+    Task('supervisor', 'servers.supervisor', 'main', 0, 2, False, (), (), E, 0, 0, {}),
+    Task('ticker', 'iso_wdt_app', 'ticker', 2, 0, False, (), (), E, 0, 0, {}),
+    Task('stuck', 'iso_wdt_app', 'stuck', 3, 0, False, (), (), E, 0, 0, {}),
 )
 """
 APP = '''

@@ -191,7 +191,8 @@ def test_table_is_deterministic():
 
 
 def test_table_imports_on_micropython(tmp_path):
-    """The compiled table is plain literals the unix port imports as-is."""
+    """The compiled table is plain literals the unix port imports as-is; its
+    rows are namedtuples, read by field name and still tuples."""
     (tmp_path / "app_table.py").write_text(compile_app(SAMPLE_DIR))
     probe = (
         "import app_table as t\n"
@@ -199,6 +200,8 @@ def test_table_imports_on_micropython(tmp_path):
         "print(t.SUPERVISOR)\n"
         "print(len(t.TASKS), [x[0] for x in t.TASKS])\n"
         "for x in t.TASKS[3:5]: print(x)\n"
+        "x = t.TASKS[4]\n"
+        "print(x.module, x.grants, x.heap_budget, isinstance(x, tuple), x[2] == x.function)\n"
     )
     res = unixport.run(["-c", probe], path=(tmp_path,), cwd=tmp_path, merge_stderr=True)
     assert res.returncode == 0, res.stdout
@@ -207,12 +210,17 @@ def test_table_imports_on_micropython(tmp_path):
     assert lines[1] == "(5, 10000, 10, 2000, 500)"
     assert lines[2] == "6 ['supervisor', 'gpio', 'uart', 'spi', 'logger', 'blinky']"
     # spi: slot 3; logger: slot 4, granted spi (slot 3, badge 7) and uart (slot 2, badge 2)
-    assert lines[3].startswith("('spi', 'tasks.servers', 'spi', 2, 0, True, (('page', 256, True),), ()")
-    assert "'spi': ((1, 5),)" in lines[3] and ", 1024, 20, {})" in lines[3]
-    assert lines[4].startswith("('logger', 'tasks.clients', 'logger', 3, 1, False, "
-                               "(('buf', 512, True), ('cfg', 256, False)), ((2, 2), (3, 7)), ")
+    assert lines[3].startswith("Task(name='spi', module='tasks.servers', function='spi', priority=2, "
+                               "disposition=0, server=True, regions=(('page', 256, True),), grants=()")
+    assert "owns={'spi': ((1, 5),)}" in lines[3] and ", heap_budget=1024, slice_ms=20, args={})" \
+        in lines[3]
+    assert lines[4].startswith("Task(name='logger', module='tasks.clients', function='logger', "
+                               "priority=3, disposition=1, server=False, "
+                               "regions=(('buf', 512, True), ('cfg', 256, False)), "
+                               "grants=((2, 2), (3, 7)), ")
     for frag in ("'period_ms': 250", "'levels': (1, 2, 3)", "'gain': 0.5", "'verbose': True"):
         assert frag in lines[4]
+    assert lines[5].startswith("tasks.clients ((2, 2), (3, 7)) ") and lines[5].endswith(" True True")
 
 
 def test_keep_check_cli_clean(capsys, tmp_path):

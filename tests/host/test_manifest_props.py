@@ -77,13 +77,35 @@ plausible_manifest = strategies(noise=False)
 
 
 def literal_module(text):
-    """Every statement is NAME = <literal>: importing it runs no code."""
+    """Every statement is NAME = <literal>, but for the row type: `from
+    collections import namedtuple`, `Task = namedtuple("Task", <literal
+    fields>)` and TASKS, a tuple of Task(field=<literal>, ...) with every
+    field named once. Importing it runs no other code. TASKS comes back as
+    plain tuples, field by field."""
     values = {}
+    fields = None
     for node in ast.parse(text).body:
         if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
             continue  # the docstring
+        if isinstance(node, ast.ImportFrom):
+            assert node.module == "collections" and [a.name for a in node.names] == ["namedtuple"]
+            continue
         assert isinstance(node, ast.Assign) and len(node.targets) == 1, ast.dump(node)
-        values[node.targets[0].id] = ast.literal_eval(node.value)
+        name, v = node.targets[0].id, node.value
+        if name == "Task":
+            assert isinstance(v, ast.Call) and v.func.id == "namedtuple" and not v.keywords
+            assert ast.literal_eval(v.args[0]) == "Task"
+            fields = ast.literal_eval(v.args[1])
+        elif name == "TASKS":
+            assert isinstance(v, ast.Tuple) and fields is not None
+            rows = []
+            for call in v.elts:
+                assert isinstance(call, ast.Call) and call.func.id == "Task" and not call.args
+                assert [kw.arg for kw in call.keywords] == list(fields)
+                rows.append(tuple(ast.literal_eval(kw.value) for kw in call.keywords))
+            values[name] = tuple(rows)
+        else:
+            values[name] = ast.literal_eval(v)
     return values
 
 

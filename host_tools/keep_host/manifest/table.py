@@ -2,8 +2,12 @@
 
 The device never parses TOML; it imports `app_table.py` (or its .mpy), a
 module of plain literals - ints, bools, floats, ASCII strings with escapes,
-tuples and dicts - so importing it runs no code and needs no parser beyond
-the compiler's. Layout, TABLE_VERSION 2 (docs/manifest.md has the same):
+tuples and dicts - and one row type, so importing it needs no parser beyond
+the compiler's. Each task row is a `Task`, a namedtuple from `collections`
+(MicroPython has it): read by name (`row.module`), it still is the tuple
+below field for field, and costs no more heap than one (a 12-field row
+128 bytes either way on the unix port; the type itself 224 bytes once).
+Layout, TABLE_VERSION 2 (docs/manifest.md has the same):
 
     TABLE_VERSION = 2              # bumped when a field changes meaning or place
     ABI_VERSION = 1                # keep/abi.py ABI_VERSION the table was made for
@@ -16,8 +20,9 @@ the compiler's. Layout, TABLE_VERSION 2 (docs/manifest.md has the same):
     WDT_MS = 0                     # board [boot] watchdog_ms: hardware watchdog, 0 = off
     SAFEBOOT_PIN = None            # board [boot] safeboot_pin: low at reset skips the kernel
     SUPERVISOR = (flap_restarts, flap_window_ms, backoff_ms, backoff_max_ms, heartbeat_ms)
-    TASKS = (task, ...)            # TASKS[slot]; slot 0 is the supervisor
-    # each task:
+    Task = namedtuple("Task", FIELDS)
+    TASKS = (Task(name=..., ...), ...)   # TASKS[slot]; slot 0 is the supervisor
+    # each task's fields, in this order:
     # (name, module, function, priority, disposition, server,
     #  regions, grants, owns, heap_budget, slice_ms, args)
     #   name         str
@@ -109,6 +114,11 @@ def task_tuple(t, slots):
             regions, grants, owns, t.heap_budget, t.slice_ms, t.args)
 
 
+def task_row(row):
+    """Python source for one row: a Task built with its fields named."""
+    return "Task(" + ", ".join(f"{f}={lit(v)}" for f, v in zip(FIELDS, row, strict=True)) + ")"
+
+
 def supervisor_tuple():
     mod, fn = SUPERVISOR_ENTRY
     return (SUPERVISOR, mod, fn, 0, DISPOSITIONS["reboot"], False, (), (), None, 0, 0, {})
@@ -176,6 +186,8 @@ def render(app, board, source="", monolithic=False):
         "Layout: keep_host/manifest/table.py and docs/manifest.md.",
         '"""',
         "",
+        "from collections import namedtuple",
+        "",
         f"TABLE_VERSION = {TABLE_VERSION}",
         f"ABI_VERSION = {abi_version()}",
         f"APP = {lit(app.name)}",
@@ -191,9 +203,10 @@ def render(app, board, source="", monolithic=False):
     ]
     if monolithic:
         lines.append("MONOLITHIC = True")
+    lines.append(f"Task = namedtuple(\"Task\", {lit(FIELDS)})")
     lines.append("TASKS = (")
     for slot, row in enumerate(rows):
         lines.append(f"    # slot {slot}")
-        lines.append(f"    {lit(row)},")
+        lines.append(f"    {task_row(row)},")
     lines.append(")")
     return "\n".join(lines) + "\n"
