@@ -1,3 +1,6 @@
+# Declared hot path (docs/performance.md, "Rules"): poll(), run on every
+# kernel tick. MicroPython speed and RAM tricks are allowed there, each under
+# one of those rules; the rest of this module is plain code.
 """The HAL over MicroPython's documented `machine` API (shared by esp32, rp2).
 
 hal.esp32 and hal.rp2 are this module plus each port's limits; the unix

@@ -1,3 +1,6 @@
+# Declared hot path (docs/performance.md, "Rules"): the whole module (the
+# message copy and the hand-over to a server). MicroPython speed and RAM
+# tricks are allowed in it, each under one of those rules.
 """IPC: synchronous send / recv / reply with copied, versioned messages.
 
 The three syscalls are in keep/task.py with every other; this module

@@ -1,3 +1,7 @@
+# Declared hot path (docs/performance.md, "Rules"): run(), the scheduling
+# loop, and what it calls each slice. MicroPython speed and RAM tricks are
+# allowed there, each under one of those rules; the rest of this module is
+# plain code.
 """Kernel: boot, spawn, and the scheduling loop.
 
 The top of the kernel's import graph (docs/kernel.md, "Modules"): the

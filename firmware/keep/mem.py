@@ -1,3 +1,7 @@
+# Declared hot path (docs/performance.md, "Rules"): the viper byte loops _copy
+# and _fill, leaves under every lease and region read and write. MicroPython
+# speed and RAM tricks are allowed there, each under one of those rules; the
+# rest of this module is plain code.
 """Regions and leases: checked windows onto one kernel arena.
 
 The arena is a single bytearray allocated once at boot. This module is

@@ -1,3 +1,6 @@
+# Declared hot path (docs/performance.md, "Rules"): the whole module (the
+# ready queues). MicroPython speed and RAM tricks are allowed in it, each
+# under one of those rules.
 """Scheduler: fixed priorities, round-robin within a priority.
 
 One FIFO per priority level, linked through tcb.nxt (intrusive, so pushing

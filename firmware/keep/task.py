@@ -1,3 +1,7 @@
+# Declared hot path (docs/performance.md, "Rules"): send, recv, reply and the
+# Handle's awaitable protocol (__iter__, __next__). MicroPython speed and RAM
+# tricks are allowed there, each under one of those rules; the rest of this
+# module is plain code.
 """The syscall surface: every syscall, its argument and owner checks, the
 handle a task awaits them on.
 

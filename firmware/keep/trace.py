@@ -1,3 +1,6 @@
+# Declared hot path (docs/performance.md, "Rules"): write() and write_chars(),
+# the ring. MicroPython speed and RAM tricks are allowed there, each under one
+# of those rules; the rest of this module is plain code.
 """Trace ring: fixed-size, preallocated, written without allocating.
 
 Records are 8 bytes (abi.TR_SIZE): u8 kind | u8 slot | u16 a | u32 b,

@@ -1,3 +1,6 @@
+# Declared hot path (docs/performance.md, "Rules"): the whole module (the
+# trace drain, run on the kernel tick). MicroPython speed and RAM tricks are
+# allowed in it, each under one of those rules.
 """Trace drain: ring records out to the console as frames.
 
 Called from the kernel's tick and idle hooks. Each frame is encoded into

@@ -1,3 +1,7 @@
+# Declared hot path (docs/performance.md, "Rules"): the frame encoder,
+# _encode() and what the drain calls per frame. MicroPython speed and RAM
+# tricks are allowed there, each under one of those rules; the rest of this
+# module is plain code.
 """Trace frames for the console: ring records in, one self-checking frame out.
 
 The kernel drains its trace ring to the console through encode(). A frame

@@ -1,3 +1,6 @@
+# Declared hot path (docs/performance.md, "Rules"): poll(), run on every
+# kernel tick, and what it calls. MicroPython speed and RAM tricks are allowed
+# there, each under one of those rules; the rest of this module is plain code.
 """HAL for the unix port: simulated pins, UARTs, SPI devices, watchdog.
 
 Same interface as hal.esp32 / hal.rp2 (see hal/__init__.py), so servers

@@ -1,3 +1,6 @@
+# Declared hot path (docs/performance.md, "Rules"): poll(), run on every
+# kernel tick. MicroPython speed and RAM tricks are allowed there, each under
+# one of those rules; the rest of this module is plain code.
 """Simulated UARTs: loopback, host-attached, or bridged to a TCP socket.
 
 Each UART id has a *line* whose setup outlives the UART object (the host
