@@ -40,15 +40,7 @@ def post(s, bits):
         pend = notes[s] & tcb.mask[s]
         if pend:
             notes[s] ^= pend
-            m = tcb.handle[s].m
-            m.bits = pend
-            m.rc = 0
-            if st == _IN_RECV:
-                m.sender = -1
-                if m.call != -1:  # (a class default until a message sets it)
-                    m.call = -1
-                m.op = -1
-                m.len = 0
+            tcb.handle[s].m._woken(0, pend, st == _IN_RECV)
             wake(s)
             trace.write(_TR_WAKE, s, 0, pend)
 

@@ -80,30 +80,20 @@ def reset():
     cur = NONE
     ntasks = 0
     bud_heap = bud_us = None
+    _fill(state, 9)  # abi.ST_EMPTY
+    for table in (peer, nxt, sq_head, sq_next, held):  # links: nothing linked
+        _fill(table, NONE)
+    for table in (base, prio, gen, notes, mask, timed, restarts, recvs):
+        _fill(table, 0)
+    for table in (coro, handle, mbuf, slease, alease, entry, args, name):
+        _fill(table, None)
     for s in range(MAX_TASKS):
-        state[s] = 9  # abi.ST_EMPTY
-        peer[s] = NONE
-        base[s] = 0
-        prio[s] = 0
-        gen[s] = 0
-        nxt[s] = NONE
-        sq_head[s] = NONE
-        sq_next[s] = NONE
-        notes[s] = 0
-        mask[s] = 0
-        held[s] = NONE
         call[s] = s  # call number 0: none yet
-        timed[s] = 0
-        restarts[s] = 0
-        recvs[s] = 0
-        coro[s] = None
-        handle[s] = None
-        mbuf[s] = None
-        slease[s] = None
-        alease[s] = None
-        entry[s] = None
-        args[s] = None
-        name[s] = None
+
+
+def _fill(table, value):
+    for s in range(MAX_TASKS):
+        table[s] = value
 
 
 reset()

@@ -133,14 +133,6 @@ def expire(now):
             wake(s)
             reprioritise(srv)
         elif st == _IN_RECV or st == _IN_WAIT:
-            m = h.m
-            m.rc = _E_TIMEOUT
-            m.bits = 0
-            if st == _IN_RECV:
-                m.sender = -1
-                if m.call != -1:  # (a class default until a message sets it)
-                    m.call = -1
-                m.op = -1
-                m.len = 0
+            h.m._woken(_E_TIMEOUT, 0, st == _IN_RECV)
             wake(s)
 

@@ -128,22 +128,21 @@ def inject(target, kind="exception"):
 
 def hold(target):
     """Stop a task until released; its clients get E_DEAD."""
-    global last
-    s, rc = _check(target)
-    if rc:
-        return rc
-    kernel.hold(s)
-    last = "%s held" % tcb.name[s]
-    return 0
+    return _act(target, kernel.hold, lambda s: "%s held" % tcb.name[s])
 
 
 def release(target):
     """Start a held or faulted task again as a fresh instance."""
+    return _act(target, kernel.release,
+                lambda s: "%s released (gen %d)" % (tcb.name[s], tcb.gen[s]))
+
+
+def _act(target, act, said):
+    """hold and release: check the target, act(slot), last = said(slot)."""
     global last
     s, rc = _check(target)
     if rc:
         return rc
-    kernel.release(s)
-    last = "%s released (gen %d)" % (tcb.name[s], tcb.gen[s])
+    act(s)
+    last = said(s)
     return 0
-
