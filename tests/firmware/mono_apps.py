@@ -84,7 +84,9 @@ kernel.run(duration_ms=3000)
 last = [ln for ln in lines if ln.startswith("chaos:")][-1]
 f = {kv.split("=")[0]: int(kv.split("=")[1]) for kv in last.split()[1:]}
 print("tasks", [tcb.name[s] for s in range(tcb.ntasks)])
-print("served > 50:", f["served"] > 50, "errors", f["errors"], "lost", f["lost"], "drivers",
+# served > 0, not a count: how many requests fit before flaky's first bug
+# depends on how fast the host drains the board's console
+print("served:", f["served"] > 0, "errors", f["errors"], "lost", f["lost"], "drivers",
       f["drivers"])
 print("bug, then the system went down:", [ln for ln in lines if ln.startswith(("flaky", "system"))])
 print("one reboot, after flaky's first bug:", len(reboots), reboots[0] - t0 >= 400 if reboots else None)
