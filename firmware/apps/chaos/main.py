@@ -35,6 +35,23 @@ _E_DEAD = const(-1)  # abi.E_DEAD
 _E_TIMEOUT = const(-3)  # abi.E_TIMEOUT
 
 
+def fill_request(req, seq):
+    """The 12-byte ECHO request: seq (4 bytes, little-endian), then 8 bytes
+    that depend on it, so a reply to an older request does not pass."""
+    req[0] = seq & 0xFF
+    req[1] = seq >> 8 & 0xFF
+    req[2] = seq >> 16 & 0xFF
+    req[3] = seq >> 24 & 0xFF
+    for i in range(4, 12):
+        req[i] = (seq + i) & 0xFF
+
+
+def is_echo(r, req):
+    """Whether flaky's reply r answers req: its sequence and the checksum of
+    the 8 bytes after it."""
+    return r.rlen == 5 and r.rbody[0:4] == req[0:4] and r.rbody[4] == sum(req[4:]) & 0xFF
+
+
 # No **_ here (docs/howto-task.md suggests one): the dict it would fill
 # lives as long as the task, 96 bytes for three args, and this app's args
 # come from its own app.toml. For the same reason the loop keeps few
@@ -54,15 +71,10 @@ async def main(k, period_ms=10, report_ms=1000, led=2, timeout_ms=500):
     t_rep = time.ticks_ms()
     while True:
         seq += 1
-        req[0] = seq & 0xFF
-        req[1] = seq >> 8 & 0xFF
-        req[2] = seq >> 16 & 0xFF
-        req[3] = seq >> 24 & 0xFF
-        for i in range(4, 12):
-            req[i] = (seq + i) & 0xFF
+        fill_request(req, seq)
         try:  # not idempotent: an E_DEAD is counted, never hidden by a retry
             r = await fl.call(1, req, None, False)
-            if r.rlen == 5 and r.rbody[0:4] == req[0:4] and r.rbody[4] == sum(req[4:]) & 0xFF:
+            if is_echo(r, req):
                 served += 1
             else:
                 errors += 1
