@@ -32,7 +32,12 @@ def _docstring_lines(tree):
 
 
 def code_lines(path):
-    src = Path(path).read_text()
+    """Lines of code in the Python file at path."""
+    return source_code_lines(Path(path).read_text())
+
+
+def source_code_lines(src):
+    """Lines of Python source that hold code: no blank, comment or docstring line."""
     doc = _docstring_lines(ast.parse(src))
     lines = set()
     for tok in tokenize.generate_tokens(io.StringIO(src).readline):

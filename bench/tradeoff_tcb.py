@@ -24,10 +24,9 @@ the .mpy each module compiles to for the Pico (armv6m), as `keep deploy`
 copies them, from the chaos app's deploy (it has every driver).
 """
 
-import ast
-import io
-import tokenize
 from pathlib import Path
+
+from code_lines import source_code_lines
 
 # board path prefix (or file) -> part; the first match wins
 PARTS = (
@@ -65,28 +64,6 @@ def part_of(name):
     return "other"
 
 
-def code_lines(source):
-    """Lines of Python source that hold code: no blank, comment or docstring line."""
-    docs = set()
-    tree = ast.parse(source)
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-                    and isinstance(body[0].value.value, str):
-                docs.update(range(body[0].lineno, body[0].end_lineno + 1))
-    lines = set()
-    skip = (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
-            tokenize.ENDMARKER)
-    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
-        if tok.type in skip:
-            continue
-        for ln in range(tok.start[0], tok.end[0] + 1):
-            if ln not in docs:
-                lines.add(ln)
-    return len(lines)
-
-
 def measure(board="rpi_pico"):
     """{part: {"lines": n, "bytes": n, "files": n}} of the chaos app's deploy."""
     from keep_host.demo import rigged_app
@@ -104,7 +81,7 @@ def measure(board="rpi_pico"):
         if name == "app_table.mpy":
             text = None  # generated data, no code lines
         p = parts.setdefault(part_of(name), {"lines": 0, "bytes": 0, "files": 0})
-        p["lines"] += code_lines(text) if text else 0
+        p["lines"] += source_code_lines(text) if text else 0
         p["bytes"] += len(blob)
         p["files"] += 1
     return parts
