@@ -95,7 +95,9 @@ def load_abi(root):
             literals[name] = ast.get_source_segment(text, arg)
         if node.lineno in comments:
             docs[name] = comments[node.lineno]
-    return Source("abi", values, literals, docs)
+    src = Source("abi", values, literals, docs)
+    src.root = root
+    return src
 
 
 def load_protocols(root):
@@ -290,6 +292,13 @@ def table_protocol(proto):
     return out
 
 
+def handle_methods(root):
+    """{SYS name: method} from keep/task.py's Handle, each def marked
+    `# abi.SYS_*` (tests/host/test_syscall_surface.py checks the marks)."""
+    text = (root / "firmware" / "keep" / "task.py").read_text()
+    return {sys_: m for m, sys_ in re.findall(r"^    def (\w+)\(.*#\s*abi\.(SYS_\w+)$", text, re.M)}
+
+
 def table_abi(abi, what):
     def rows(prefix, exclude=(), key=None):
         fam = family(abi, prefix, exclude)
@@ -310,8 +319,9 @@ def table_abi(abi, what):
                         [(f"`1 << {v.bit_length() - 1}`", f"`{k}`", abi.docs.get(k, ""))
                          for k, v in fam.items()])
     if what == "syscalls":
+        methods = handle_methods(abi.root)
         return md_table(("number", "abi", "Handle method"),
-                        [(v, f"`{k}`", f"`k.{k[4:].lower()}`")
+                        [(v, f"`{k}`", f"`k.{methods.get(k, '?')}`")
                          for k, v in sorted(family(abi, "SYS_").items(), key=lambda kv: kv[1])])
     raise AbiError(f"no abi table {what!r} (states errors faults notes syscalls)")
 
