@@ -46,6 +46,8 @@ DECL = re.compile(r"^# (\w+): (.+)$")
 WIDTH = 99
 # abi.py's TR_ names that are not record kinds.
 TR_NOT_KINDS = ("TR_SIZE", "TR_KIND_MAX", "TR_WIRE_LEN", "TR_DELIVERED")
+# What every [[op]] of a protocol table has (errors, note: optional).
+OP_KEYS = {"name": str, "number": int, "request": str, "reply": str, "idempotent": bool}
 
 
 class AbiError(Exception):
@@ -110,6 +112,12 @@ def load_protocols(root):
             raise AbiError(f"{path.name}: TOML syntax error: {err}") from None
         if data.get("server") != path.stem:
             raise AbiError(f"{path.name}: server = {data.get('server')!r}, want {path.stem!r}")
+        for n, op in enumerate(data.get("op", ())):
+            for key, kind in OP_KEYS.items():
+                if not isinstance(op.get(key), kind):
+                    raise AbiError(f"{path.name}: op[{n}].{key}: want a {kind.__name__}")
+            if not op["name"].isidentifier():
+                raise AbiError(f"{path.name}: op[{n}].name {op['name']!r} is not a name")
         numbers = [op["number"] for op in data.get("op", ())]
         if len(set(numbers)) != len(numbers) or not all(1 <= n <= 255 for n in numbers):
             raise AbiError(f"{path.name}: op numbers must be distinct, 1..255")
@@ -240,32 +248,37 @@ def render_block(decls, sources, where):
     return out
 
 
-def regenerate_py(text, sources, where):
-    """text with every generated block rewritten from its declarations."""
+def rewrite_blocks(text, is_start, end, render, where):
+    """text with the lines between each start line (is_start) and the next
+    `end` line replaced by render(start line, those lines, where)."""
     lines = text.split("\n")
     out, i = [], 0
     while i < len(lines):
-        line = lines[i]
-        out.append(line)
+        out.append(lines[i])
         i += 1
-        if not line.startswith(START):
+        if not is_start(out[-1]):
             continue
-        decls = []
         j = i
-        while j < len(lines) and lines[j] != END:
-            if DECL.match(lines[j]):
-                decls.append(lines[j])
-            elif lines[j].startswith("#"):
-                raise AbiError(f"{where}:{j + 1}: only `# <source>: NAMES` lines in a "
-                               "generated block")
+        while j < len(lines) and lines[j] != end:
             j += 1
         if j == len(lines):
-            raise AbiError(f"{where}:{i}: generated block without `{END}`")
-        out.extend(decls)
-        out.extend(render_block(decls, sources, f"{where}:{i}"))
-        out.append(END)
+            raise AbiError(f"{where}:{i}: generated part without `{end}`")
+        out.extend(render(out[-1], lines[i:j], f"{where}:{i}"))
+        out.append(end)
         i = j + 1
     return "\n".join(out)
+
+
+def regenerate_py(text, sources, where):
+    """text with every generated const block rewritten from its declarations."""
+
+    def render(_start, body, at):
+        decls = [line for line in body if DECL.match(line)]
+        if any(line.startswith("#") and not DECL.match(line) for line in body):
+            raise AbiError(f"{at}: only `# <source>: NAMES` lines in a generated block")
+        return decls + render_block(decls, sources, at)
+
+    return rewrite_blocks(text, lambda line: line.startswith(START), END, render, where)
 
 
 # ---- Markdown tables ----------------------------------------------------------------------
@@ -327,30 +340,17 @@ def table_abi(abi, what):
 
 
 def regenerate_md(text, sources, protocols, where):
-    lines = text.split("\n")
-    out, i = [], 0
-    while i < len(lines):
-        line = lines[i]
-        out.append(line)
-        i += 1
-        m = MD_START.match(line)
-        if not m:
-            continue
-        j = i
-        while j < len(lines) and lines[j] != MD_END:
-            j += 1
-        if j == len(lines):
-            raise AbiError(f"{where}:{i}: generated table without `{MD_END}`")
-        kind, _, arg = m.group(1).partition(" ")
+    """text with every generated table rewritten."""
+
+    def render(start, _body, at):
+        kind, _, arg = MD_START.match(start).group(1).partition(" ")
         if kind == "protocol" and arg in protocols:
-            out.extend(table_protocol(protocols[arg]))
-        elif kind == "abi":
-            out.extend(table_abi(sources["abi"], arg))
-        else:
-            raise AbiError(f"{where}:{i}: no table {m.group(1)!r}")
-        out.append(MD_END)
-        i = j + 1
-    return "\n".join(out)
+            return table_protocol(protocols[arg])
+        if kind == "abi":
+            return table_abi(sources["abi"], arg)
+        raise AbiError(f"{at}: no table {kind} {arg!r}")
+
+    return rewrite_blocks(text, MD_START.match, MD_END, render, where)
 
 
 # ---- the tree ----------------------------------------------------------------------------------
