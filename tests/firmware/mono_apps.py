@@ -8,22 +8,14 @@
 # supervisor restarts flaky alone (app_chaos.py).
 import hal
 import rig
-from keep import caps, kernel, mem, svc, task, tcb, trace
+import tasklog
+from keep import caps, kernel, mem, svc, tcb, trace
 
 from clients import direct
 
 h = hal.load()
 rig.connect(8192)
-lines = []
-_log = task.Handle.log
-
-
-def log(hd, text):
-    lines.append(text)
-    return _log(hd, text)
-
-
-task.Handle.log = log
+lines = tasklog.capture()
 reboots = []
 
 
