@@ -134,18 +134,6 @@ class Msg:
         """A bytes copy of the body (convenience; allocates)."""
         return bytes(self.body[: self.len])
 
-    def _woken(self, rc, bits, recv):
-        """The task wakes without a message (notification bits or a timeout):
-        rc and bits; after a recv also no sender, call, op or body."""
-        self.rc = rc
-        self.bits = bits
-        if recv:
-            self.sender = -1
-            if self.call != -1:  # (a class default until a message sets it)
-                self.call = -1
-            self.op = -1
-            self.len = 0
-
 
 # ---- the guard: every syscall's owner, await and argument checks ------------
 
