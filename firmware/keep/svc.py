@@ -33,41 +33,6 @@ _FRESH = const(3)  # keep/task.py _FRESH: the _p of a task that is not running
 _NONE = const(0xFF)
 
 
-class TaskState:
-    """One task as the supervisor sees it (the sv_task syscall)."""
-
-    def __init__(self):
-        self.ntasks = 0  # slots 0..ntasks-1 are in use (the same for every slot)
-        self.name = None  # the task's name (str)
-        self.state = _ST_EMPTY  # abi.ST_*
-        self.gen = 0  # generation: bumped by each restart
-        self.restarts = 0
-        self.queued = False  # clients wait IN_SEND at it (a server not receiving)
-        self.recvs = 0  # recv calls, mod 2**16: a server that keeps calling recv is alive
-        self.fault = None  # its last FaultRecord, or None
-
-
-# sv_task's one record: made at its first call, filled again by each.
-_task_state = None
-
-
-def task_state(s):
-    """Slot s as a TaskState: the one record, refilled (no allocation)."""
-    global _task_state
-    r = _task_state
-    if r is None:
-        r = _task_state = TaskState()
-    r.ntasks = tcb.ntasks
-    r.name = tcb.name[s]
-    r.state = tcb.state[s]
-    r.gen = tcb.gen[s]
-    r.restarts = tcb.restarts[s]
-    r.queued = tcb.sq_head[s] != _NONE
-    r.recvs = tcb.recvs[s]
-    r.fault = fault.records.get(s)
-    return r
-
-
 def set_supervisor(slot):
     """Name the task that receives NOTE_FAULT and may use the sv_* calls."""
     fault.supervisor = slot

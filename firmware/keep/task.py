@@ -135,6 +135,24 @@ class Msg:
         return bytes(self.body[: self.len])
 
 
+class TaskState:
+    """One task as the supervisor sees it: what sv_task returns. The kernel
+    has one, made at the first sv_task and filled again by each."""
+
+    def __init__(self):
+        self.ntasks = 0  # slots 0..ntasks-1 are in use (the same for every slot)
+        self.name = None  # the task's name (str)
+        self.state = _EMPTY  # abi.ST_*
+        self.gen = 0  # generation: bumped by each restart
+        self.restarts = 0
+        self.queued = False  # clients wait IN_SEND at it (a server not receiving)
+        self.recvs = 0  # recv calls, mod 2**16: a server that keeps calling recv is alive
+        self.fault = None  # its last FaultRecord, or None
+
+
+_task_state = None  # sv_task's one TaskState
+
+
 # ---- the guard: every syscall's owner, await and argument checks ------------
 
 
@@ -687,9 +705,21 @@ class Handle:
                 fault.records.get(slot))
 
     def sv_task(h, slot):  # abi.SYS_SV_TASK
-        """The task in slot as a TaskState (keep/svc.py): the kernel's one
+        """The task in slot as a TaskState (above): the kernel's one
         record, filled again by each call (valid until the next; nothing
         allocates, so the supervisor's quiet rounds may call it)."""
+        global _task_state
         if not _priv(h, slot):
             return None
-        return svc.task_state(slot)
+        r = _task_state
+        if r is None:
+            r = _task_state = TaskState()
+        r.ntasks = tcb.ntasks
+        r.name = tcb.name[slot]
+        r.state = tcb.state[slot]
+        r.gen = tcb.gen[slot]
+        r.restarts = tcb.restarts[slot]
+        r.queued = tcb.sq_head[slot] != _NONE
+        r.recvs = tcb.recvs[slot]
+        r.fault = fault.records.get(slot)
+        return r
