@@ -14,11 +14,12 @@ badge on the server side), and a 25-series NOR flash on top of it.
     await f.program(0x1000, b"record")            # <= one page; or lease=
     data = await f.read(0x1000, 6)                # inline; or lease=
 
-xfer is not retried after E_DEAD unless the caller says idempotent=True
-(a read is, a program is not); config and poll are retried once. Settings
-set with config() are sent again to a restarted server before the next
-call. Errors raise clients.base.ServerError(rc); a device that does not
-answer shows as E_IO (no JEDEC id, or poll timed out).
+Spi's ops are the server's (servers/spi.py), in its order. xfer is not
+retried after E_DEAD unless the caller says idempotent=True (a read is, a
+program is not); config and poll are retried once. Settings set with
+config() are sent again to a restarted server before the next call.
+Errors raise clients.base.ServerError(rc); a device that does not answer
+shows as E_IO (no JEDEC id, or poll timed out).
 """
 
 # const() needs no import: the compiler folds it, and an import would be a
@@ -30,10 +31,12 @@ _XFER = const(1)
 _HDR = const(6)
 _E_IO = const(-10)
 _E_BADARG = const(-7)
+# (new: abigen to adopt)
+_CONFIG = const(2)
+_POLL = const(3)
 
 
 class Spi(Client):
-    _ops = "Spi"  # config, poll: clients.more.Spi, loaded on first use
     name = "spi"  # the server's name unless Spi(k, "name")
 
     async def xfer(self, write=b"", rlen=0, lease=None, loff=0, ln=0, idempotent=False):
@@ -51,14 +54,32 @@ class Spi(Client):
         r = await self.call(_XFER, b, lease, idempotent)
         return r.reply_data() if rlen else b""
 
+    async def config(self, baud, mode=0):
+        """This client's clock and mode (polarity << 1 | phase), for its own
+        transactions; sent again to a restarted server."""
+        body = baud.to_bytes(4, "little") + bytes((mode,))
+        self.remember(_CONFIG, _CONFIG, body)
+        await self.call(_CONFIG, body)
+
+    async def poll(self, cmd, mask, want, timeout_ms=100):
+        """Repeat [cmd] + read one byte until status & mask == want; the
+        status, or ServerError(E_IO) after timeout_ms."""
+        body = bytes((cmd, mask, want)) + timeout_ms.to_bytes(2, "little")
+        r = await self.call(_POLL, body, None, True, self.timeout_ms + timeout_ms)
+        return r.rbody[0]
+
+
+def _addressed(op, addr):
+    """A flash command: op and a 24-bit address."""
+    return bytes((op, addr >> 16 & 0xFF, addr >> 8 & 0xFF, addr & 0xFF))
+
 
 class Flash:
     """A 25-series SPI NOR flash reached through the spi server."""
 
-    # jedec, read, program, erase, PAGE, SECTOR and the default busy_timeout_ms
-    # (200: only program and erase wait for not-busy) are in clients.more.Flash
-    _ops = "Flash"
-    __getattr__ = Client.__getattr__
+    PAGE = 256  # program() writes at most one page
+    SECTOR = 4096  # erase() clears one sector
+    busy_timeout_ms = 200  # how long program/erase poll for not-busy, unless Flash(k, name, ms)
 
     def __init__(self, k, name=None, busy_timeout_ms=None):
         self.spi = Spi(k, name)
@@ -76,3 +97,37 @@ class Flash:
         if j == 0xFFFFFF or j == 0:
             raise ServerError(_E_IO)
         return j
+
+    async def jedec(self):
+        """The JEDEC id: maker, type, capacity (check() also tests it)."""
+        d = await self.spi.xfer(b"\x9f", 3, idempotent=True)
+        return d[0] << 16 | d[1] << 8 | d[2]
+
+    async def read(self, addr, n=0, lease=None):
+        """n bytes from addr, or into a writable lease (n 0: all of it)."""
+        c = _addressed(0x03, addr)
+        if lease is None:
+            return await self.spi.xfer(c, n, idempotent=True)
+        await self.spi.xfer(c, 0, lease, 0, n, idempotent=True)
+
+    async def program(self, addr, data=None, lease=None, n=0):
+        """Page program (must not cross a page end); waits until done."""
+        await self.wait_ready()
+        await self.spi.xfer(b"\x06")  # write enable
+        c = _addressed(0x02, addr)
+        if lease is None:
+            await self.spi.xfer(c + data)
+        else:
+            await self.spi.xfer(c, 0, lease, 0, n)
+        await self.wait_ready()
+
+    async def erase(self, addr):
+        """Erase the 4 KB sector holding addr; waits until done."""
+        await self.wait_ready()
+        await self.spi.xfer(b"\x06")  # write enable
+        await self.spi.xfer(_addressed(0x20, addr))
+        await self.wait_ready()
+
+    def wait_ready(self):
+        """Poll the status register (0x05) until the busy bit is clear."""
+        return self.spi.poll(0x05, 0x01, 0x00, self.busy_timeout_ms)

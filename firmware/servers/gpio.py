@@ -42,6 +42,7 @@ from micropython import const
 
 import hal
 from keep import trace
+from servers import right
 
 _TR_PIN = const(22)  # abi.TR_PIN
 _PIN_TICKS_MASK = const(0x1FFFFFFF)  # abi.TR_PIN: ticks_ms mod 2**29
@@ -59,123 +60,115 @@ _E_DENIED = const(-5)
 _E_BUSY = const(-9)
 _MAX_PINS = const(28)  # one irq bit per owned pin, below the kernel's bits
 
-# Per-pin state, for as long as the server runs, in one list of _W blocks
-# of n slots (field f of pin i at st[f * n + i]) instead of one list or
-# bytearray per field: each small object costs 64 bytes on a 64-bit port.
-_PIN = const(0)  # the hal Pin (st[i])
-_SUB = const(1)  # the subscriber's task id, -1 for none
-_BITS = const(2)  # the notification bits it asked for (1 << bit)
-_CFG = const(3)  # edges << 1 | mode: the edges subscribed to, hal.IN or hal.OUT
-_W = const(4)
-
-# main() is one coroutine frame for the task's whole life, 8 bytes a slot
-# for each local and for the deepest expression's stack: its loops are
-# `while`, not `for ... in range` (whose loop state would be two more
-# slots), request fields are read from m where used rather than copied
-# into more locals, and one scratch local, v, serves every branch.
+# One record per owned pin, a list indexed by these names, for as long as
+# the server runs (a list of five is 96 bytes on a 64-bit port; an object
+# with five attributes and its class cost more).
+_PIN = const(0)  # the hal Pin
+_MODE = const(1)  # hal.IN or hal.OUT
+_EDGES = const(2)  # the edges subscribed to (1 rising, 2 falling, 3 both), 0 for none
+_SUBSCRIBER = const(3)  # the subscriber's task id, -1 for none
+_BITS = const(4)  # the notification bits it asked for (1 << bit)
 
 
 async def main(k, owns=None, rights=None, **_):
     del _  # unused args: do not keep their dict in this frame for the task's life
     h = hal.load()
-    pins = tuple((owns or {}).get("pins", ()))
-    n = len(pins)
-    if n > _MAX_PINS:
+    numbers = tuple((owns or {}).get("pins", ()))  # pin i's interrupt is bit 1 << i
+    if len(numbers) > _MAX_PINS:
         raise ValueError("gpio: at most 28 pins per server")
-    st = [0] * (_W * n)
-    i = 0
-    while i < n:  # re-initialise: a restart starts clean
-        st[i] = h.Pin(pins[i], hal.IN)
-        st[i].irq(None)
-        st[_SUB * n + i] = -1
-        i += 1
+    pins = []  # pin i's record
+    for number in numbers:  # (re)initialised: a restart starts clean
+        p = [h.Pin(number, hal.IN), hal.IN, 0, -1, 0]
+        p[_PIN].irq(None)  # no edges left from the previous instance
+        pins.append(p)
     # The one-byte READ / TOGGLE reply, in this task's reply half: a server
     # never sends, so nothing else writes there.
     one = k.rbody[:1]
     while True:
-        m = await k.recv(None, (1 << n) - 1)
-        if m.sender < 0:  # edges: forward to the subscribers
-            i = 0
-            while i < n:
-                v = st[_SUB * n + i]
-                if m.bits >> i & 1 and v >= 0 and await k.notify(v, st[_BITS * n + i]) != _OK:
-                    st[_SUB * n + i] = -1  # it died: drop it
-                    st[i].irq(None)
-                i += 1
+        m = await k.recv(None, (1 << len(pins)) - 1)
+        if m.sender < 0:  # interrupt bits, not a request: forward the edges
+            for i in range(len(pins)):
+                p = pins[i]
+                if m.bits >> i & 1 and p[_SUBSCRIBER] >= 0 and \
+                        await k.notify(p[_SUBSCRIBER], p[_BITS]) != _OK:
+                    p[_SUBSCRIBER] = -1  # it died: drop it
+                    p[_PIN].irq(None)
             continue
-        c = m.call  # what reply() answers
+
+        # Every request: the op, the body's length, then the pin and the
+        # caller's right to it, before any op touches the pin.
         op = m.op
-        b = m.body
+        body = m.body
         if op < _READ or op > _SUBSCRIBE:
-            await k.reply(c, _E_NOTSUP)
+            await k.reply(m.call, _E_NOTSUP)
             continue
-        v = m.len
-        if v < 1 or (op == _WRITE and v < 2) or (op == _CONFIG and v < 3) or \
-                (op == _SUBSCRIBE and v < 3):
-            await k.reply(c, _E_BADARG)
+        if m.len < 1 or (op == _WRITE and m.len < 2) or (op == _CONFIG and m.len < 3) or \
+                (op == _SUBSCRIBE and m.len < 3):
+            await k.reply(m.call, _E_BADARG)
             continue
-        i = 0  # the pin's index in pins
-        while i < n and pins[i] != b[0]:
-            i += 1
-        if i < n and rights is not None:  # may this badge use the pin?
-            v = rights.get(m.badge)
-            if v is None:
-                v = rights.get(str(m.badge))
-            if v is None or b[0] not in v:
-                i = n
-        if i == n:
-            await k.reply(c, _E_DENIED)
+        number = body[0]
+        allowed = numbers if rights is None else right(rights, m.badge) or ()
+        if number not in numbers or number not in allowed:
+            await k.reply(m.call, _E_DENIED)
             continue
-        if op == _READ:
-            one[0] = st[i].value()
-            await k.reply(c, _OK, one)
-        elif op == _WRITE or op == _TOGGLE:
-            if op == _WRITE:
-                v = b[1]
-                if v > 1:
-                    await k.reply(c, _E_BADARG)
-                    continue
-                if st[_CFG * n + i] & 1 != hal.OUT:  # becomes an output at that level
-                    st[i] = h.Pin(b[0], hal.OUT, None, v)
-                    st[_CFG * n + i] |= hal.OUT
-                else:
-                    st[i].value(v)
-            else:
-                st[i].toggle()
-            one[0] = v = st[i].value()
-            # The record: level | ticks_ms << 1, the time kept to 29 bits so
-            # the sum stays a small int on a 32-bit port (masking the sum
-            # with 0xFFFFFFFF built a long int there, on every WRITE).
-            v |= (h.ticks_ms() & _PIN_TICKS_MASK) << 1
-            trace.write(_TR_PIN, k.slot, b[0], v)
-            await k.reply(c, _OK, one if op == _TOGGLE else None)
-        elif op == _CONFIG:  # [pin, mode, pull(, value)]
-            if b[1] > 1 or b[2] > 2:
-                await k.reply(c, _E_BADARG)
+        i = numbers.index(number)
+        p = pins[i]
+
+        if op == _READ:  # [pin] -> [level]
+            one[0] = p[_PIN].value()
+            await k.reply(m.call, _OK, one)
+
+        elif op == _WRITE:  # [pin, level] -> []; the pin becomes an output
+            level = body[1]
+            if level > 1:
+                await k.reply(m.call, _E_BADARG)
                 continue
-            v = b[3] if m.len > 3 else None  # the initial output level
-            st[i] = h.Pin(b[0], b[1], b[2] or None, v)
-            v = st[_CFG * n + i] >> 1  # edges subscribed to
-            st[_CFG * n + i] = v << 1 | b[1]
-            if st[_SUB * n + i] >= 0 and b[1] == hal.IN:
-                st[i].irq(k.slot, 1 << i, v)
-            await k.reply(c, _OK)
-        else:  # _SUBSCRIBE: [pin, edges, bit]
-            v = b[1]
-            if v > 3 or b[2] > 27:
-                await k.reply(c, _E_BADARG)
-                continue
-            if st[_SUB * n + i] >= 0 and st[_SUB * n + i] != m.sender and v:
-                # someone else has it; free it only if that client is gone
-                if await k.notify(st[_SUB * n + i], 0) == _OK:
-                    await k.reply(c, _E_BUSY)
-                    continue
-            st[_CFG * n + i] = v << 1 | st[_CFG * n + i] & 1
-            if v:
-                st[_SUB * n + i] = m.sender
-                st[_BITS * n + i] = 1 << b[2]
-                st[i].irq(k.slot, 1 << i, v)
+            if p[_MODE] != hal.OUT:  # made an output at that level, no glitch
+                p[_PIN] = h.Pin(number, hal.OUT, None, level)
+                p[_MODE] = hal.OUT
             else:
-                st[_SUB * n + i] = -1
-                st[i].irq(None)
-            await k.reply(c, _OK)
+                p[_PIN].value(level)
+            # The trace record: level | ticks_ms << 1, the time kept to 29
+            # bits so the sum stays a small int on a 32-bit port (masking the
+            # sum with 0xFFFFFFFF built a long int there, on every WRITE).
+            level = p[_PIN].value()
+            trace.write(_TR_PIN, k.slot, number, level | (h.ticks_ms() & _PIN_TICKS_MASK) << 1)
+            await k.reply(m.call, _OK)
+
+        elif op == _TOGGLE:  # [pin] -> [level after]
+            p[_PIN].toggle()
+            one[0] = level = p[_PIN].value()
+            trace.write(_TR_PIN, k.slot, number, level | (h.ticks_ms() & _PIN_TICKS_MASK) << 1)
+            await k.reply(m.call, _OK, one)
+
+        elif op == _CONFIG:  # [pin, mode, pull(, value)] -> []
+            mode = body[1]
+            if mode > 1 or body[2] > 2:
+                await k.reply(m.call, _E_BADARG)
+                continue
+            level = body[3] if m.len > 3 else None  # an output's first level
+            p[_PIN] = h.Pin(number, mode, body[2] or None, level)
+            p[_MODE] = mode
+            if p[_SUBSCRIBER] >= 0 and mode == hal.IN:  # the new Pin keeps the subscription
+                p[_PIN].irq(k.slot, 1 << i, p[_EDGES])
+            await k.reply(m.call, _OK)
+
+        else:  # _SUBSCRIBE: [pin, edges, bit] -> []; edges 0 unsubscribes
+            edges = body[1]
+            if edges > 3 or body[2] > 27:
+                await k.reply(m.call, _E_BADARG)
+                continue
+            if p[_SUBSCRIBER] >= 0 and p[_SUBSCRIBER] != m.sender and edges:
+                # someone else has it; take it over only if that client is gone
+                if await k.notify(p[_SUBSCRIBER], 0) == _OK:
+                    await k.reply(m.call, _E_BUSY)
+                    continue
+            p[_EDGES] = edges
+            if edges:
+                p[_SUBSCRIBER] = m.sender
+                p[_BITS] = 1 << body[2]
+                p[_PIN].irq(k.slot, 1 << i, edges)
+            else:
+                p[_SUBSCRIBER] = -1
+                p[_PIN].irq(None)
+            await k.reply(m.call, _OK)

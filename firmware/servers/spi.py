@@ -42,6 +42,7 @@ settings start from the defaults (the client library sends CONFIG again).
 from micropython import const
 
 import hal
+from servers import device_for
 
 _XFER = const(1)
 _CONFIG = const(2)
@@ -55,136 +56,117 @@ _E_MEM = const(-8)
 _E_IO = const(-10)
 _HDR = const(6)
 
-# Per-device state (one device per owned chip select), for as long as the
-# server runs, in one list of _W blocks of n slots (field f of device i at
-# st[f * n + i]) instead of one list or bytearray per field: each small
-# object costs 64 bytes on a 64-bit port. rate and mode are the settings
-# of the client that talks to that device.
-_CS = const(0)  # the chip select's hal Pin (st[i])
+# One record per device (per owned chip select), a list indexed by these
+# names, for as long as the server runs. Rate and mode are the settings of
+# the client that talks to that device.
+_CS = const(0)  # the chip select's hal Pin
 _RATE = const(1)  # baud
 _MODE = const(2)  # polarity << 1 | phase
-_W = const(3)
-
-# main() is one coroutine frame for the task's whole life, 8 bytes a slot
-# for each local and for the deepest expression's stack: its loops are
-# `while`, not `for ... in range` (whose loop state would be two more
-# slots), request fields are read from m where used rather than copied
-# into more locals, one scratch local, v, serves every branch, and a reply
-# slice is made before the reply call.
 
 
 async def main(k, owns=None, devices=None, baud=1000000, **_):
     del _  # unused args: do not keep their dict in this frame for the task's life
     h = hal.load()
-    pairs = tuple((owns or {}).get("spi", ()))  # (bus, cs) per device
-    n = len(pairs)
-    spi = h.SPI(pairs[0][0] if n else 1, baud)  # re-initialised at every start
-    st = [baud] * (_W * n)
-    i = 0
-    while i < n:
-        st[i] = h.Pin(pairs[i][1], hal.OUT, None, 1)  # deselected
-        st[_MODE * n + i] = 0
-        i += 1
+    pairs = tuple((owns or {}).get("spi", ()))  # (bus, cs) per device, all on one bus
+    spi = h.SPI(pairs[0][0] if pairs else 1, baud)  # opened again at every start
+    chip_selects = []  # device i's chip select pin
+    records = []  # device i's record
+    for _bus, cs in pairs:
+        chip_selects.append(cs)
+        records.append([h.Pin(cs, hal.OUT, None, 1), baud, 0])  # deselected
     # XFER's read-back and the lease phase's chunks go through this task's
     # reply half (max_msg bytes; the chunks are done before the read-back),
     # POLL's status byte through its first byte: a server never sends, so
     # nothing else writes there.
     rb = k.rbody
-    one = rb[:1]
-    cur = -1  # settings currently on the bus (device index)
+    status = rb[:1]
+    on_bus = None  # the device whose settings are on the bus
 
     while True:
         m = await k.recv()
-        c = m.call  # what reply() answers
+
+        # Every request: the op, then the device the caller's badge talks to.
         op = m.op
-        b = m.body
+        body = m.body
         if op < _XFER or op > _POLL:
-            await k.reply(c, _E_NOTSUP)
+            await k.reply(m.call, _E_NOTSUP)
             continue
-        i = 0 if n else -1  # the device this badge may talk to: st[i]
-        if devices is not None:
-            v = devices.get(m.badge)
-            if v is None:
-                v = devices.get(str(m.badge))
-            i = n - 1
-            while i >= 0 and pairs[i][1] != v:
-                i -= 1
-        if i < 0:
-            await k.reply(c, _E_DENIED)
+        dev = device_for(records, chip_selects, devices, m.badge)
+        if dev is None:
+            await k.reply(m.call, _E_DENIED)
             continue
-        if op == _XFER:  # [rlen, 0, loff u16, ln u16, write bytes...]
-            if m.len < _HDR or b[0] > len(rb):
-                await k.reply(c, _E_BADARG)
+
+        if op == _XFER:  # [rlen, 0, loff u16, ln u16, write bytes...] -> [rlen bytes]
+            if m.len < _HDR or body[0] > len(rb):
+                await k.reply(m.call, _E_BADARG)
                 continue
-            off = b[2] | b[3] << 8
-            end = b[4] | b[5] << 8  # ln, then where the lease phase ends
+            off = body[2] | body[3] << 8  # where the lease phase starts
+            end = body[4] | body[5] << 8  # ln, then where the lease phase ends
             if m.lease is None:
                 if end:
-                    await k.reply(c, _E_BADARG)
+                    await k.reply(m.call, _E_BADARG)
                     continue
             else:
                 end = off + end if end else m.lease.len
                 if end > m.lease.len:
-                    await k.reply(c, _E_MEM)
+                    await k.reply(m.call, _E_MEM)
                     continue
-            if cur != i:  # this client's settings onto the bus
-                v = st[_MODE * n + i]
-                spi.init(st[_RATE * n + i], v >> 1, v & 1)
-                cur = i
-            st[i].value(0)
+            if on_bus is not dev:  # this client's settings onto the bus
+                spi.init(dev[_RATE], dev[_MODE] >> 1, dev[_MODE] & 1)
+                on_bus = dev
+            dev[_CS].value(0)
             try:
                 if m.len > _HDR:
-                    spi.write(b[_HDR:m.len])
-                while off < end:  # in chunks of up to len(rb) bytes
-                    v = min(end - off, len(rb))
+                    spi.write(body[_HDR:m.len])
+                while off < end:  # the lease phase, in chunks of up to len(rb) bytes
+                    n = min(end - off, len(rb))
                     if m.lease.writable:
-                        spi.readinto(rb[:v])
-                        m.lease.write(off, rb, v)
+                        spi.readinto(rb[:n])
+                        m.lease.write(off, rb, n)
                     else:
-                        m.lease.read(off, v, rb)
-                        spi.write(rb[:v])
-                    off += v
-                v = b[0]  # rlen (the received body stays as it came until the next recv)
-                if v:
-                    v = rb[:v]
-                    spi.readinto(v)
-                else:
-                    v = None
+                        m.lease.read(off, n, rb)
+                        spi.write(rb[:n])
+                    off += n
+                readback = None
+                if body[0]:  # rlen (the received body stays as it came until the next recv)
+                    readback = rb[:body[0]]
+                    spi.readinto(readback)
             finally:
-                st[i].value(1)
-            await k.reply(c, _OK, v)
-        elif op == _CONFIG:
-            if m.len < 5 or b[4] > 3:
-                await k.reply(c, _E_BADARG)
+                dev[_CS].value(1)  # also when the bus raised: never left selected
+            await k.reply(m.call, _OK, readback)
+
+        elif op == _CONFIG:  # [baud u32, mode u8] -> []: this client's settings
+            if m.len < 5 or body[4] > 3:
+                await k.reply(m.call, _E_BADARG)
                 continue
-            v = b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24
-            if not v:
-                await k.reply(c, _E_BADARG)
+            rate = body[0] | body[1] << 8 | body[2] << 16 | body[3] << 24
+            if not rate:
+                await k.reply(m.call, _E_BADARG)
                 continue
-            st[_RATE * n + i] = v
-            st[_MODE * n + i] = b[4]
-            cur = -1
-            await k.reply(c, _OK)
-        else:  # _POLL: [cmd, mask, want, timeout_ms u16]; the body stays ours
+            dev[_RATE] = rate
+            dev[_MODE] = body[4]
+            on_bus = None  # applied at this device's next transaction
+            await k.reply(m.call, _OK)
+
+        else:  # _POLL: [cmd, mask, want, timeout_ms u16] -> [status]; the body stays ours
             if m.len < 5:
-                await k.reply(c, _E_BADARG)
+                await k.reply(m.call, _E_BADARG)
                 continue
-            end = h.ticks_add(h.ticks_ms(), b[3] | b[4] << 8)  # the deadline
+            deadline = h.ticks_add(h.ticks_ms(), body[3] | body[4] << 8)
             while True:
-                if cur != i:
-                    v = st[_MODE * n + i]
-                    spi.init(st[_RATE * n + i], v >> 1, v & 1)
-                    cur = i
-                st[i].value(0)
-                one[0] = b[0]
-                spi.write(one)
-                spi.readinto(one)
-                st[i].value(1)
-                if one[0] & b[1] == b[2]:
-                    v = _OK
+                if on_bus is not dev:
+                    spi.init(dev[_RATE], dev[_MODE] >> 1, dev[_MODE] & 1)
+                    on_bus = dev
+                dev[_CS].value(0)
+                status[0] = body[0]
+                spi.write(status)
+                spi.readinto(status)
+                dev[_CS].value(1)
+                if status[0] & body[1] == body[2]:
+                    rc = _OK
                     break
-                if h.ticks_diff(h.ticks_ms(), end) >= 0:
-                    v = _E_IO
+                if h.ticks_diff(h.ticks_ms(), deadline) >= 0:
+                    rc = _E_IO  # it stopped answering, or never gets ready
                     break
                 await k.sleep_ms(1)  # other tasks run; this call stays ours
-            await k.reply(c, v, one)
+            await k.reply(m.call, rc, status)

@@ -41,6 +41,7 @@ client library subscribes again).
 from micropython import const
 
 import hal
+from servers import device_for
 
 _WRITE = const(1)
 _READ = const(2)
@@ -55,140 +56,135 @@ _E_BADARG = const(-7)
 _E_MEM = const(-8)
 _E_BUSY = const(-9)
 
-# Per-UART state, for as long as the server runs, in one list of _W blocks
-# of n slots (field f of UART i at st[f * n + i]) instead of one list per
-# field: each small object costs 64 bytes on a 64-bit port.
-_UART = const(0)  # the hal UART (st[i])
-_SUB = const(1)  # the subscriber's task id, -1 for none
+# One record per owned UART, a list indexed by these names, for as long as
+# the server runs.
+_UART = const(0)  # the hal UART
+_SUBSCRIBER = const(1)  # the subscriber's task id, -1 for none
 _BITS = const(2)  # the notification bits it asked for (1 << bit)
-_W = const(3)
-
-# main() is one coroutine frame for the task's whole life, 8 bytes a slot
-# for each local and for the deepest expression's stack: its loops are
-# `while`, not `for ... in range` (whose loop state would be two more
-# slots), request fields are read from m where used rather than copied
-# into more locals, one scratch local, v, serves every branch, and a reply
-# slice is made before the reply call.
 
 
 async def main(k, owns=None, rights=None, baud=115200, rxbuf=256, **_):
     del _  # unused args: do not keep their dict in this frame for the task's life
-    ids = tuple((owns or {}).get("uart", ()))
-    n = len(ids)
-    st = [0] * (_W * n)
-    i = 0
-    while i < n:
-        st[i] = hal.load().UART(ids[i], baud, rxbuf=rxbuf)  # re-initialised
-        st[i].notify(k.slot, 1 << i)
-        st[_SUB * n + i] = -1
-        i += 1
+    h = hal.load()
+    ids = tuple((owns or {}).get("uart", ()))  # UART i's "data waiting" is bit 1 << i
+    uarts = []  # UART i's record
+    for i in range(len(ids)):  # opened again: a restart starts with an empty ring
+        u = [h.UART(ids[i], baud, rxbuf=rxbuf), -1, 0]
+        u[_UART].notify(k.slot, 1 << i)
+        uarts.append(u)
     # Every reply body (an inline READ's bytes, counts, STATUS) and the
     # chunks moved between a lease and the UART go through this task's reply
     # half, max_msg bytes: a server never sends, so nothing else writes there.
     rb = k.rbody
     while True:
-        m = await k.recv(None, (1 << n) - 1)
-        if m.sender < 0:  # RX data waiting: tell the subscribers
-            i = 0
-            while i < n:
-                v = st[_SUB * n + i]
-                if m.bits >> i & 1 and v >= 0 and await k.notify(v, st[_BITS * n + i]) != _OK:
-                    st[_SUB * n + i] = -1  # it died: drop it
-                i += 1
+        m = await k.recv(None, (1 << len(uarts)) - 1)
+        if m.sender < 0:  # interrupt bits, not a request: tell the subscribers
+            for i in range(len(uarts)):
+                u = uarts[i]
+                if m.bits >> i & 1 and u[_SUBSCRIBER] >= 0 and \
+                        await k.notify(u[_SUBSCRIBER], u[_BITS]) != _OK:
+                    u[_SUBSCRIBER] = -1  # it died: drop it
             continue
-        c = m.call  # what reply() answers
+
+        # Every request: the op, then the UART the caller's badge talks to.
         op = m.op
-        b = m.body
+        body = m.body
         if op < _WRITE or op > _STATUS:
-            await k.reply(c, _E_NOTSUP)
+            await k.reply(m.call, _E_NOTSUP)
             continue
-        i = 0 if n else -1  # the UART this badge may use: st[i]
-        if rights is not None:
-            v = rights.get(m.badge)
-            if v is None:
-                v = rights.get(str(m.badge))
-            i = n - 1
-            while i >= 0 and ids[i] != v:
-                i -= 1
-        if i < 0:
-            await k.reply(c, _E_DENIED)
+        u = device_for(uarts, ids, rights, m.badge)
+        if u is None:
+            await k.reply(m.call, _E_DENIED)
             continue
-        if op == _WRITE or op == _READ:  # each sets v, the count it replies
+
+        if op == _WRITE:  # inline bytes, or a readable lease's span -> [n u16]
+            if m.lease is None:
+                count = u[_UART].write(body[:m.len])
+            else:
+                count = _through_lease(m, u[_UART], rb)
+            if count < 0:
+                await k.reply(m.call, count)
+            else:
+                await k.reply(m.call, _OK, count.to_bytes(2, "little"))
+
+        elif op == _READ:  # inline [max u16] -> the bytes; or a writable lease's span -> [n u16]
             if m.lease is not None:
-                if m.len >= 4:
-                    off = b[0] | b[1] << 8
-                    end = off + (b[2] | b[3] << 8)
-                elif m.len == 0:
-                    off = 0
-                    end = m.lease.len
+                count = _through_lease(m, u[_UART], rb)
+                if count < 0:
+                    await k.reply(m.call, count)
                 else:
-                    await k.reply(c, _E_BADARG)
-                    continue
-                if end > m.lease.len or (op == _READ and not m.lease.writable):
-                    await k.reply(c, _E_MEM)
-                    continue
-                v = off  # where the transfer starts; off moves on to end
-                while off < end:  # in chunks of up to len(rb) bytes
-                    s = min(end - off, len(rb))
-                    if op == _WRITE:
-                        m.lease.read(off, s, rb)
-                        st[i].write(rb[:s])
-                    else:
-                        s = st[i].readinto(rb, s)
-                        if not s:
-                            break  # nothing more waiting: reads never block
-                        m.lease.write(off, rb, s)
-                    off += s
-                v = off - v
-            elif op == _WRITE:
-                v = st[i].write(b[:m.len])
-            else:  # inline READ: the bytes are the reply
-                if m.len < 2:
-                    await k.reply(c, _E_BADARG)
-                    continue
-                v = min(b[0] | b[1] << 8, len(rb))
-                v = rb[:st[i].readinto(rb, v)]
-                await k.reply(c, _OK, v)
-                continue
-            rb[0] = v & 0xFF
-            rb[1] = v >> 8
-            v = rb[:2]
-            await k.reply(c, _OK, v)
-        elif op == _SUBSCRIBE:
-            if m.len < 1 or (b[0] > 27 and b[0] != 255):
-                await k.reply(c, _E_BADARG)
-                continue
-            if b[0] == 255:
-                if st[_SUB * n + i] == m.sender:
-                    st[_SUB * n + i] = -1
-                await k.reply(c, _OK)
-                continue
-            v = st[_SUB * n + i]
-            if v >= 0 and v != m.sender and await k.notify(v, 0) == _OK:
-                await k.reply(c, _E_BUSY)
-                continue
-            st[_SUB * n + i] = m.sender
-            st[_BITS * n + i] = v = 1 << b[0]
-            if st[i].any():
-                await k.notify(m.sender, v)
-            await k.reply(c, _OK)
-        elif op == _CONFIG:  # [baud u32, bits, parity, stop]
+                    await k.reply(m.call, _OK, count.to_bytes(2, "little"))
+            elif m.len < 2:
+                await k.reply(m.call, _E_BADARG)
+            else:  # reads never block: what is waiting, up to max and the message limit
+                count = u[_UART].readinto(rb, min(body[0] | body[1] << 8, len(rb)))
+                await k.reply(m.call, _OK, rb[:count])
+
+        elif op == _SUBSCRIBE:  # [bit], 255 unsubscribes -> []
+            if m.len < 1 or (body[0] > 27 and body[0] != 255):
+                await k.reply(m.call, _E_BADARG)
+            elif body[0] == 255:
+                if u[_SUBSCRIBER] == m.sender:
+                    u[_SUBSCRIBER] = -1
+                await k.reply(m.call, _OK)
+            elif u[_SUBSCRIBER] >= 0 and u[_SUBSCRIBER] != m.sender and \
+                    await k.notify(u[_SUBSCRIBER], 0) == _OK:  # the other client is alive
+                await k.reply(m.call, _E_BUSY)
+            else:
+                u[_SUBSCRIBER] = m.sender
+                u[_BITS] = 1 << body[0]
+                if u[_UART].any():  # data already waiting: say so now
+                    await k.notify(m.sender, u[_BITS])
+                await k.reply(m.call, _OK)
+
+        elif op == _CONFIG:  # [baud u32, bits, parity, stop] -> []
             if m.len < 7:
-                await k.reply(c, _E_BADARG)
+                await k.reply(m.call, _E_BADARG)
                 continue
-            v = b[0] | b[1] << 8 | b[2] << 16 | b[3] << 24
-            if not v or b[4] < 5 or b[4] > 8 or b[5] > 2 or b[6] < 1 or b[6] > 2:
-                await k.reply(c, _E_BADARG)
+            baud = body[0] | body[1] << 8 | body[2] << 16 | body[3] << 24
+            bits = body[4]
+            parity = body[5]
+            stop = body[6]
+            if not baud or bits < 5 or bits > 8 or parity > 2 or stop < 1 or stop > 2:
+                await k.reply(m.call, _E_BADARG)
                 continue
-            s = b[6]  # stop bits: b[6] as the call's last argument would need one more stack slot
-            st[i].init(v, b[4], b[5] - 1 if b[5] else None, s)  # the HAL's parity: None, 0 even, 1 odd
-            await k.reply(c, _OK)
-        else:  # _STATUS
-            v = st[i].any()
-            rb[0] = v & 0xFF
-            rb[1] = v >> 8
-            v = getattr(st[i], "overruns", 0) & 0xFFFF
-            rb[2] = v & 0xFF
-            rb[3] = v >> 8
-            v = rb[:4]
-            await k.reply(c, _OK, v)
+            # the HAL's parity: None, 0 even, 1 odd
+            u[_UART].init(baud, bits, parity - 1 if parity else None, stop)
+            await k.reply(m.call, _OK)
+
+        else:  # _STATUS: [] -> [waiting u16, overruns u16]
+            waiting = u[_UART].any()
+            overruns = getattr(u[_UART], "overruns", 0) & 0xFFFF  # a HAL may not count them
+            await k.reply(m.call, _OK, (waiting | overruns << 16).to_bytes(4, "little"))
+
+
+def _through_lease(m, uart, buf):
+    """WRITE or READ through m's lease, in chunks of buf's size: the span is
+    [off u16, n u16] of the lease, or [] for all of it. Returns the count
+    moved, or E_BADARG (a malformed span) or E_MEM (the span does not fit
+    the lease, or READ into a read-only one), checked before touching it."""
+    b = m.body
+    ls = m.lease
+    if m.len >= 4:
+        off = b[0] | b[1] << 8
+        end = off + (b[2] | b[3] << 8)
+    elif m.len == 0:
+        off = 0
+        end = ls.len
+    else:
+        return _E_BADARG
+    if end > ls.len or (m.op == _READ and not ls.writable):
+        return _E_MEM
+    start = off
+    while off < end:
+        n = min(end - off, len(buf))
+        if m.op == _WRITE:
+            ls.read(off, n, buf)
+            uart.write(buf[:n])
+        else:
+            n = uart.readinto(buf, n)
+            if not n:
+                break  # nothing more waiting: reads never block
+            ls.write(off, buf, n)
+        off += n
+    return off - start
