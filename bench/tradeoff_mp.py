@@ -45,7 +45,7 @@ from keep import caps, kernel, svc
 from clients import direct
 from clients.base import Client
 from clients.gpio import Gpio
-from clients.spi import Flash
+from clients.flash import Flash
 from clients.uart import Uart
 
 mem_total = getattr(micropython, "mem_total", None)

@@ -64,10 +64,10 @@ _MAX_PINS = const(28)  # one irq bit per owned pin, below the kernel's bits
 # the server runs (a list of five is 96 bytes on a 64-bit port; an object
 # with five attributes and its class cost more).
 _PIN = const(0)  # the hal Pin
-_MODE = const(1)  # hal.IN or hal.OUT
-_EDGES = const(2)  # the edges subscribed to (1 rising, 2 falling, 3 both), 0 for none
-_SUBSCRIBER = const(3)  # the subscriber's task id, -1 for none
-_BITS = const(4)  # the notification bits it asked for (1 << bit)
+_SUBSCRIBER = const(1)  # the subscriber's task id, -1 for none
+_BITS = const(2)  # the notification bits it asked for (1 << bit)
+_MODE = const(3)  # hal.IN or hal.OUT
+_EDGES = const(4)  # the edges subscribed to (1 rising, 2 falling, 3 both), 0 for none
 
 
 async def main(k, owns=None, rights=None, **_):
@@ -78,7 +78,7 @@ async def main(k, owns=None, rights=None, **_):
         raise ValueError("gpio: at most 28 pins per server")
     pins = []  # pin i's record
     for number in numbers:  # (re)initialised: a restart starts clean
-        p = [h.Pin(number, hal.IN), hal.IN, 0, -1, 0]
+        p = [h.Pin(number, hal.IN), -1, 0, hal.IN, 0]
         p[_PIN].irq(None)  # no edges left from the previous instance
         pins.append(p)
     # The one-byte READ / TOGGLE reply, in this task's reply half: a server

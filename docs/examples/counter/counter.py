@@ -1,6 +1,7 @@
 """counter: a running total kept for clients (docs/howto-server.md).
 
-Protocol (numbers little endian; every reply rc is 0 or a negative abi.E_*):
+Protocol (protocol.toml; numbers little endian; every reply rc is OK (0)
+or a negative abi.E_*):
   op 1 ADD   [n u8]                    -> [total u32]  not idempotent; the
              caller's badge must be in `writers`, else E_DENIED
   op 2 GET   []                        -> [total u32]  idempotent
@@ -14,26 +15,28 @@ across a restart; the history of recent adds does not (it starts empty).
 
 from micropython import const
 
-_ADD = const(1)
+_ADD = const(1)  # the ops, from the protocol table
 _GET = const(2)
 _DUMP = const(3)
-_HIST = const(16)
 
+_OK = const(0)  # reply codes (keep/abi.py)
 _E_DENIED = const(-5)
 _E_NOTSUP = const(-6)
 _E_BADARG = const(-7)
 _E_MEM = const(-8)
 
+_HIST = const(16)  # how many recent adds DUMP returns
+
 
 async def main(k, writers=(), **_):
     state = k.region("state")         # [total u32 ...], survives a restart
-    out = bytearray(4)
+    out = bytearray(4)                # the reply: the total, or DUMP's count
     hist = bytearray(_HIST)           # recent adds: reset by a restart
-    nh = 0
+    adds = 0                          # adds since this instance started
     while True:
         m = await k.recv()
         op = m.op
-        if op == _ADD:
+        if op == _ADD:                # [n u8] -> [total u32]
             if m.len < 1:
                 await k.reply(m.call, _E_BADARG)
                 continue
@@ -45,22 +48,22 @@ async def main(k, writers=(), **_):
             total = (int.from_bytes(out, "little") + n) & 0xFFFFFFFF
             out[:] = total.to_bytes(4, "little")
             state.write(0, out)
-            hist[nh % _HIST] = n
-            nh += 1
-            await k.reply(m.call, 0, out)
-        elif op == _GET:
+            hist[adds % _HIST] = n
+            adds += 1
+            await k.reply(m.call, _OK, out)
+        elif op == _GET:              # [] -> [total u32]
             state.read(0, 4, out)
-            await k.reply(m.call, 0, out)
-        elif op == _DUMP:
+            await k.reply(m.call, _OK, out)
+        elif op == _DUMP:             # [] + a writable lease -> [n u8]
             ls = m.lease
             if ls is None or not ls.writable or ls.len < _HIST:
                 await k.reply(m.call, _E_MEM)
                 continue
-            n = min(nh, _HIST)
+            n = min(adds, _HIST)
             for i in range(n):        # oldest first
-                out[0] = hist[(nh - n + i) % _HIST]
+                out[0] = hist[(adds - n + i) % _HIST]
                 ls.write(i, out, 1)
             out[0] = n
-            await k.reply(m.call, 0, memoryview(out)[:1])
+            await k.reply(m.call, _OK, memoryview(out)[:1])
         else:
             await k.reply(m.call, _E_NOTSUP)

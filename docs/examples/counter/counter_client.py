@@ -2,23 +2,24 @@
 
 from clients.base import Client
 
+_ADD = const(1)  # the ops' numbers, from the protocol table
+_GET = const(2)
+_DUMP = const(3)
+
 
 class Counter(Client):
-    def __init__(self, k, name="counter", timeout_ms=1000):
-        super().__init__(k, name, timeout_ms)
-        self._b = bytearray(1)
+    name = "counter"  # the server's name unless Counter(k, "name")
 
     async def add(self, n):
         """Add n (0..255); returns the new total. Not retried after E_DEAD."""
-        self._b[0] = n
-        r = await self.call(1, self._b, idempotent=False)
+        r = await self.call(_ADD, bytes((n,)), idempotent=False)
         return int.from_bytes(r.rbody[:4], "little")
 
     async def get(self):
-        r = await self.call(2)
+        r = await self.call(_GET)
         return int.from_bytes(r.rbody[:4], "little")
 
     async def dump(self, lease):
         """Copy the recent adds into a writable lease of >= 16 bytes; returns how many."""
-        r = await self.call(3, None, lease)
+        r = await self.call(_DUMP, lease=lease)
         return r.rbody[0]

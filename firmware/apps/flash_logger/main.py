@@ -11,7 +11,7 @@ at start. Logs "logger: N records written, N verified, E errors".
 import time
 
 from clients.base import ServerError
-from clients.spi import Flash
+from clients.flash import Flash
 
 REC = 16
 
