@@ -4,8 +4,9 @@ The page's code blocks tagged `file=NAME` are the app (blocks of one file
 are its parts in order). Here they are put together and:
 - they are the files of docs/examples/counter/, so the example the other
   pages point at is what the walkthrough builds, and neither drifts;
-- the op numbers in the server and its client are the protocol table's,
-  and the reply codes the server names are keep/abi.py's;
+- the protocol table passes make abi's checks, and make abi's code writes
+  the server's and the client's const blocks exactly as the page shows
+  them (the op numbers from the table, the reply codes from keep/abi.py);
 - the app, written to a fresh folder (a path with a space), goes through
   the page's step 7 on a virtual board (the MicroPython unix port): every
   `$ keep ...` line of its transcript runs as the `keep` command does, and
@@ -17,9 +18,8 @@ are its parts in order). Here they are put together and:
 import re
 import shlex
 import time
-import tomllib
 
-from keep_host import abi, cli
+from keep_host import abigen, cli
 from keep_host.boardtime import Deadline
 from keep_host.paths import ROOT
 from keep_host.vboard import VirtualBoard
@@ -27,7 +27,6 @@ from keep_host.vboard import VirtualBoard
 DOC = ROOT / "docs" / "howto-server.md"
 EXAMPLE = ROOT / "docs" / "examples" / "counter"
 FENCE = re.compile(r"^```(\w*)([^\n]*)\n(.*?)^```$", re.M | re.S)
-CONST = re.compile(r"^_(\w+) = const\((-?\d+)\)", re.M)
 
 
 def blocks():
@@ -47,10 +46,6 @@ def walkthrough_files():
     return files
 
 
-def consts(text):
-    return {name: int(value) for name, value in CONST.findall(text)}
-
-
 def test_the_walkthrough_builds_the_example():
     files = walkthrough_files()
     assert set(files) == {p.name for p in EXAMPLE.iterdir() if p.is_file()}, \
@@ -60,21 +55,22 @@ def test_the_walkthrough_builds_the_example():
             f"docs/howto-server.md's {name} differs from docs/examples/counter/{name}"
 
 
-def test_numbers_come_from_the_protocol_table():
+def test_numbers_come_from_the_protocol_table(tmp_path):
+    """make abi's own code: the table passes its checks, and it writes the
+    server's and the client's const blocks as the page shows them."""
     files = walkthrough_files()
-    table = tomllib.loads(files["protocol.toml"])
-    server, client = consts(files["counter.py"]), consts(files["counter_client.py"])
+    (tmp_path / "protocols").mkdir()
+    (tmp_path / "protocols" / "counter.toml").write_text(files["protocol.toml"])
+    table = abigen.load_protocols(tmp_path)["counter"]
     assert table["op"], "the protocol table has no ops"
-    for op in table["op"]:
-        for module, numbers in (("counter.py", server), ("counter_client.py", client)):
-            assert numbers.get(op["name"]) == op["number"], \
-                f"{module}: _{op['name']} is not op {op['number']} of the protocol table"
-        for err in op["errors"]:
-            assert err in server, f"counter.py does not name {err}, an error of {op['name']}"
-    assert table["unknown_op"] in server
-    replies = {name: v for name, v in server.items() if name == "OK" or name.startswith("E_")}
-    assert replies and all(getattr(abi, name) == v for name, v in replies.items()), \
-        f"counter.py's reply codes differ from keep/abi.py: {replies}"
+    sources = {"abi": abigen.load_abi(ROOT), "counter": abigen.protocol_source(table)}
+    for name in ("counter.py", "counter_client.py"):
+        text = files[name]
+        assert abigen.START in text, f"{name} has no generated const block"
+        assert abigen.regenerate_py(text, sources, name) == text, \
+            f"{name}: its const block is not what make abi writes from protocol.toml"
+        for op in table["op"]:
+            assert f"_{op['name']} = const({op['number']})" in text, f"{name} does not name {op['name']}"
 
 
 def transcript():
