@@ -56,6 +56,7 @@ from .boards import ARCHS, HALS
 from .device import SHA_HELPER, upload, upload_many
 from .errors import KeepError
 from .slots import RECORD, ROM, ROMFS_IMAGE, SLOTS
+from .transport import check_free
 
 # Board paths are relative to the root, where the query chdirs first: the
 # unix port's VfsPosix mounted at / refuses os.rename with absolute paths.
@@ -353,7 +354,7 @@ def deploy(port, app, board=None, *, firmware=None, apps_root=None, progress=Non
     result = Result(port, plan.app, plan.board.name)
     own = repl is None
     if own:
-        _check_port_free(port)
+        check_free(port)
         repl = RawRepl(port)
     state = _State(plan.app)
     try:
@@ -575,15 +576,6 @@ def boot_kernel(repl, wait_s=3.0):
     if b"soft reboot" not in got:
         raise KeepError(f"the board did not reboot after the copy (last output {got[-60:]!r}); "
                         "reset it by hand: the files are in place")
-
-
-def _check_port_free(port):
-    """A serial device held by another program is 'busy' now, not a confusing error later."""
-    if "://" in port:
-        return
-    from .commands.monitor import open_port
-
-    open_port(port).close()
 
 
 def stdout_is_tty():

@@ -23,6 +23,7 @@ import socket
 import time
 
 from .errors import KeepError
+from .transport import close_quietly
 
 
 class SimError(KeepError):
@@ -87,12 +88,7 @@ class SimControl:
     def close(self):
         if self.clock is not None:
             self.clock.close()  # an emulator clock reconnects when next read
-        if self.sock is not None:
-            try:
-                self.sock.close()
-            except OSError:
-                pass
-            self.sock = None
+        self.sock = close_quietly(self.sock, OSError)
 
     def __enter__(self):
         return self
