@@ -101,7 +101,7 @@ def test_keep_deploy_monolithic_then_keep_again(tmp_path):
 
 def test_every_stock_app_runs_monolithic_on_the_emulated_pico(tmp_path):
     """The same on the emulated Pico (the official rp2 firmware), the apps
-    rigged for its wiring (keep_host.hil.app), one flash for all: each
+    rigged for its wiring (--wiring board), one flash for all: each
     deploy copies only what changed."""
     from keep_host.vboard.pico import node_or_none
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..boards import load_board
 from ..errors import KeepError
-from . import app as hil_app
+from ..manifest import wiring as rig
 from . import ports
 from .link import Link
 
@@ -76,7 +76,7 @@ class BoardSession:
 
     @property
     def wiring(self):
-        return hil_app.wiring(self.board)
+        return rig.as_dict(self.board)
 
     # ---- life ------------------------------------------------------------------
 
@@ -123,7 +123,7 @@ class BoardSession:
     def _names_for(self, app_ref):
         from ..manifest import check_app
 
-        rep = check_app(app_ref, board=self.board.name)
+        rep = check_app(app_ref, board=self.board.name, wiring=rig.BOARD)
         names = {0: "supervisor"}
         if rep.app is not None:
             for i, t in enumerate(rep.app.tasks, 1):
@@ -137,7 +137,7 @@ class BoardSession:
         from ..repl import RawRepl
 
         app = app or self.app
-        app_ref, fw = hil_app.render(app, self.board)
+        app_ref, fw = app, None
         if firmware is not None:
             fw = Path(firmware)
             if "/" not in str(app) and (fw / "apps" / app / "app.toml").exists():
@@ -146,7 +146,9 @@ class BoardSession:
         repl = RawRepl(self.port)
         repl.open()
         try:
-            res = deploy(self.port, app_ref, board=self.board.name, firmware=fw, repl=repl)
+            # The app as written for the unix board's rig, compiled for this board's.
+            res = deploy(self.port, app_ref, board=self.board.name, firmware=fw, repl=repl,
+                         wiring=rig.BOARD)
         except BaseException:
             repl.close()
             raise
