@@ -29,6 +29,9 @@ def add_arguments(p):
     p.add_argument("--monolithic", action="store_true",
                    help="deploy the build without isolation (drivers in their callers' tasks, "
                         "no supervisor: the first fault reboots the board; docs/tradeoff.md)")
+    p.add_argument("--firmware", metavar="UF2",
+                   help="rpi_pico: boot this firmware with the app frozen in (keep build --image) "
+                        "instead of deploying the app's modules (docs/freeze.md)")
     p.add_argument("-v", "--verbose", action="store_true", help="print every trace event")
 
 
@@ -42,7 +45,7 @@ def main(args):
     try:
         res = demo.run_demo(seconds=args.seconds, app=args.app, board=args.board, heap=args.heap,
                             verbose=args.verbose, live=args.live, romfs=not args.no_romfs,
-                            record=record, monolithic=args.monolithic)
+                            record=record, monolithic=args.monolithic, firmware=args.firmware)
     finally:
         if record is not None:
             record.close()

@@ -45,6 +45,9 @@ def add_arguments(p):
     p.add_argument("--no-crlf", action="store_true",
                    help="send line ends as the unix port prints them (LF), not CR LF as a board "
                         "does; for binary protocols over the console, e.g. mpremote mount writes")
+    p.add_argument("--firmware", metavar="UF2",
+                   help="rpi_pico: run this UF2 instead of the vendored MicroPython, e.g. one "
+                        "with an app frozen in (keep build --image)")
     p.add_argument("-v", "--verbose", action="store_true", help="report every reboot on stderr")
 
 
@@ -68,7 +71,8 @@ def main(args):
 
     vb = open_virtual(args.board, args.flash, heap=args.heap, listen=args.listen,
                       pty=args.pty, link_faults=args.link_faults, seed=args.seed,
-                      root_fs=not args.no_root, on_event=on_event, crlf=not args.no_crlf)
+                      root_fs=not args.no_root, on_event=on_event, crlf=not args.no_crlf,
+                      firmware=args.firmware)
     old = {}
 
     def on_stop(signum, frame):

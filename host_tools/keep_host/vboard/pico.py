@@ -90,7 +90,7 @@ class EmulatedPico:
     kind = "emulator"
 
     def __init__(self, flash_dir=None, *, board="rpi_pico", listen="127.0.0.1:0", heap=None,
-                 on_event=None):
+                 on_event=None, firmware=None):
         from ..boards import load_board
 
         self.board = board
@@ -99,6 +99,11 @@ class EmulatedPico:
             raise KeepError(f"--heap: the emulated {board}'s heap is its firmware's "
                             f"({self._board.heap_bytes} bytes); it cannot be changed")
         self.heap = str(self._board.heap_bytes)
+        # firmware: a UF2 of our own (keep build --image: the app frozen in)
+        # instead of the vendored one; checked here, not when the emulator fails.
+        self.firmware = None if firmware is None else Path(firmware).resolve()
+        if self.firmware is not None and not self.firmware.is_file():
+            raise KeepError(f"--firmware {firmware}: no such file")
         self._tmp = None
         if flash_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="keep-pico-")
@@ -120,6 +125,7 @@ class EmulatedPico:
     def start(self, timeout=BOOT_TIMEOUT_S):
         node = check_node()
         uf2, bootrom = firmware_files()
+        uf2 = self.firmware or uf2
         self.flash_dir.mkdir(parents=True, exist_ok=True)
         argv = [node, str(EMU_DIR / "runner.mjs"), "--uf2", str(uf2), "--bootrom", str(bootrom),
                 "--flash", str(self.flash_dir / FLASH_FILE), "--nor", str(self.flash_dir / NOR_FILE),
