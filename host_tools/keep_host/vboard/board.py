@@ -110,7 +110,25 @@ def heapsize(n):
     return f"{n // 1024}K" if n % 1024 == 0 else str(n)
 
 
-class VirtualBoard:
+class Lifecycle:
+    """A virtual board as a context manager (start .. stop), and the
+    temporary flash directory it made when given none."""
+
+    _tmp = None  # tempfile.TemporaryDirectory, or None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def _drop_tmp(self):
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+
+class VirtualBoard(Lifecycle):
     def __init__(self, flash_dir=None, *, board="unix", heap=None,
                  listen="127.0.0.1:0", pty=False, link_faults=None, seed=0,
                  root_fs=True, env=None, on_event=None, crlf=True):
@@ -202,15 +220,7 @@ class VirtualBoard:
                 except OSError:
                     pass
         self._wake_r = self._wake_w = None
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
+        self._drop_tmp()
 
     @property
     def url(self):

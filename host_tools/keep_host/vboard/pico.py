@@ -33,7 +33,8 @@ from ..boardtime import Deadline, EmulatorClock
 from ..errors import KeepError
 from ..paths import ROOT
 from . import registry
-from .board import BoardTimeout
+from ..runtime import end_child
+from .board import BoardTimeout, Lifecycle
 from .tap import ConsoleTap
 
 EMU_DIR = ROOT / "emu" / "rp2040"
@@ -86,7 +87,7 @@ def wiring_for(board):
     return spec
 
 
-class EmulatedPico:
+class EmulatedPico(Lifecycle):
     kind = "emulator"
 
     def __init__(self, flash_dir=None, *, board="rpi_pico", listen="127.0.0.1:0", heap=None,
@@ -226,27 +227,11 @@ class EmulatedPico:
             self.dropped  # noqa: B018 (read the runner's count while it still answers)
             if self.url:
                 registry.unregister(self.url)
-            try:
-                self._proc.stdin.close()  # the runner stops (and saves the flash) on EOF
-            except OSError:
-                pass
-            try:
-                self._proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+            end_child(self._proc, 10)  # the runner stops (and saves the flash) on EOF
             self._proc = None
         if self.clock is not None:
             self.clock.close()
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
+        self._drop_tmp()
 
     @property
     def running(self):
