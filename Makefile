@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.keep-setup
 NODE_STAMP := node_modules/.keep-setup
 
-.PHONY: setup test demo bench lint chaos soak tradeoff clean farm
+.PHONY: setup test demo bench lint chaos soak tradeoff clean farm abi
 
 setup: $(STAMP) $(NODE_STAMP)
 	@$(BIN)/python -m keep_host.emu.firmware
@@ -63,6 +63,13 @@ soak: setup
 
 lint: setup
 	$(BIN)/ruff check .
+
+# Every copy of an ABI or protocol number, from its one source: firmware/
+# keep/abi.py and protocols/*.toml -> the firmware modules' generated const
+# blocks, keep/abinames.py, keep/faultnames.py and the docs' tables
+# (docs/abi.md; tests/host/test_abi_consistency.py fails when out of date).
+abi: setup
+	$(BIN)/python -m keep_host.abigen
 
 # docs/getting-started.md from docs/getting-started.in.md and a real run of
 # the commands it shows (docs/getting_started.py; PICO=1 also runs the

@@ -77,6 +77,20 @@ def run_unix(n, rounds):
     return _json(r.stdout, "the unix port")
 
 
+def pico_part(fig, what, args, progress):
+    """run_pico(args)'s result, or None when it failed (said, and kept in
+    fig's tradeoff_errors, so the other figures stand) or Node.js is missing."""
+    try:
+        got = run_pico(args)
+    except KeepError as e:
+        fig.setdefault("tradeoff_errors", []).append(str(e)[:300])
+        progress(f"  {what}: FAILED: {str(e)[:300]}")
+        return None
+    if got is None:
+        progress(f"  {what}: skipped, Node.js >= 18 not installed")
+    return got
+
+
 def run_pico(*runs):
     """tradeoff_mp.py on an emulated Pico of its own, once per argument list
     in runs (a board has no command line: a one-line module per run sets
@@ -172,17 +186,8 @@ def cost(short=False, pico=True, cg=True, unix=True, progress=print):
                 progress(f"  callgrind: {time.monotonic() - t0:.0f} s wall")
     if pico and not short:
         t0 = time.monotonic()
-        try:
-            p = run_pico([N_PICO, ",".join(BUILDS)])
-        except KeepError as e:  # say so, keep the other figures
-            p = False
-            fig.setdefault("tradeoff_errors", []).append(str(e)[:300])
-            progress(f"  emulated Pico: FAILED: {str(e)[:300]}")
-        if p is False:
-            pass
-        elif p is None:
-            progress("  emulated Pico: skipped, Node.js >= 18 not installed")
-        else:
+        p = pico_part(fig, "emulated Pico", [N_PICO, ",".join(BUILDS)], progress)
+        if p is not None:
             p = raw["pico"] = p[0]
             fig.update(ratios(p["us"], "_pico"))
             for op in p["ops"]:
@@ -333,17 +338,8 @@ def faults(short=False, pico=True, unix=True, progress=print):
                  f"t_r {fig['t_r_ms']} ms ({time.monotonic() - t0:.0f} s wall)")
     if pico and not short:
         t0 = time.monotonic()
-        try:
-            got = run_pico(["faults", FAULT_N_PICO, FAULT_PPM])
-        except KeepError as e:  # say so, keep the other figures
-            got = False
-            fig.setdefault("tradeoff_errors", []).append(str(e)[:300])
-            progress(f"  faults on the emulated Pico: FAILED: {str(e)[:300]}")
-        if got is False:
-            pass
-        elif got is None:
-            progress("  faults on the emulated Pico: skipped, Node.js >= 18 not installed")
-        else:
+        got = pico_part(fig, "faults on the emulated Pico", ["faults", FAULT_N_PICO, FAULT_PPM], progress)
+        if got is not None:
             t_r, lost = reboot_times("rpi_pico", REBOOTS_PICO, progress)
             fig.update(fault_figures(got[0], t_r, lost, "_pico"))
             fig.setdefault("tradeoff_faults", {})["pico"] = got[0]

@@ -39,6 +39,21 @@ def _ci(v):
     return f"[{_g(v[0])}, {_g(v[1])}]" if v else "–"
 
 
+def _sides(r, *keys):
+    """[(suffix, label)] of the targets (unix port, emulated Pico) for which
+    r has every figure in keys."""
+    return [(s, "unix port" if not s else "emulated Pico") for s in ("", "_pico")
+            if all(r.get(k + s) is not None for k in keys)]
+
+
+def _save(plt, fig, name, caption, out):
+    """Write one plot under IMG and list it in out as (file, caption)."""
+    fig.tight_layout()
+    fig.savefig(IMG / name, dpi=100)
+    plt.close(fig)
+    out.append((name, caption))
+
+
 def plots(r):
     """The three plots; returns [(file, caption)] of those it could draw."""
     import matplotlib
@@ -63,12 +78,8 @@ def plots(r):
             ax.set_ylabel("µs per op (log)")
             ax.set_title("unix port" if t == "unix" else "emulated Pico (125 MHz)")
             ax.legend()
-        fig.tight_layout()
-        fig.savefig(IMG / "tradeoff_cost.png", dpi=100)
-        plt.close(fig)
-        out.append(("tradeoff_cost.png", "Time per operation, Keep and monolithic"))
-    sides = [(s, "unix port" if not s else "emulated Pico") for s in ("", "_pico")
-             if r.get("t_r_ms" + s) is not None and r.get("t_s_ms" + s) is not None]
+        _save(plt, fig, "tradeoff_cost.png", "Time per operation, Keep and monolithic", out)
+    sides = _sides(r, "t_r_ms", "t_s_ms")
     if sides:
         fig, ax = plt.subplots(figsize=(6, 4))
         lam = [10 ** (e / 10) for e in range(-40, 41)]  # faults per hour
@@ -80,12 +91,8 @@ def plots(r):
         ax.set_ylabel("(1 + λ·t_r) / (1 + λ·t_s)")
         ax.set_title("Availability ratio for the measured t_s and t_r")
         ax.legend()
-        fig.tight_layout()
-        fig.savefig(IMG / "tradeoff_availability.png", dpi=100)
-        plt.close(fig)
-        out.append(("tradeoff_availability.png", "Availability ratio against λ"))
-    sides = [(s, "unix port" if not s else "emulated Pico") for s in ("", "_pico")
-             if r.get("p_ci95" + s)]
+        _save(plt, fig, "tradeoff_availability.png", "Availability ratio against λ", out)
+    sides = _sides(r, "p_ci95")
     if sides:
         fig, ax = plt.subplots(figsize=(6, 4))
         nl = [10 ** (e / 10) for e in range(0, 51)]
@@ -104,10 +111,7 @@ def plots(r):
         ax.set_ylabel("log10 of ((1 − q)/(1 − p))^(N·L)")
         ax.set_title("Reliability ratio, Keep over monolithic")
         ax.legend(fontsize=8)
-        fig.tight_layout()
-        fig.savefig(IMG / "tradeoff_reliability.png", dpi=100)
-        plt.close(fig)
-        out.append(("tradeoff_reliability.png", "Reliability ratio against N·L"))
+        _save(plt, fig, "tradeoff_reliability.png", "Reliability ratio against N·L", out)
     return out
 
 

@@ -42,6 +42,7 @@ import micropython
 import rig
 from keep import caps, kernel, svc
 
+from apps.chaos import main as chaos
 from clients import direct
 from clients.base import Client
 from clients.gpio import Gpio
@@ -110,14 +111,9 @@ class Ops:
         self.seq += 1
         seq = self.seq
         req = self.req
-        req[0] = seq & 0xFF
-        req[1] = seq >> 8 & 0xFF
-        req[2] = seq >> 16 & 0xFF
-        req[3] = seq >> 24 & 0xFF
-        for i in range(4, 12):
-            req[i] = (seq + i) & 0xFF
+        chaos.fill_request(req, seq)
         r = await self.fl.call(1, req, None, False)
-        if not (r.rlen == 5 and r.rbody[0:4] == req[0:4] and r.rbody[4] == sum(req[4:]) & 0xFF):
+        if not chaos.is_echo(r, req):
             raise ValueError("flaky: bad reply")
         if seq % 50 == 0:
             await self.g.toggle(rig.PIN_OUT)

@@ -24,9 +24,8 @@ the .mpy each module compiles to for the Pico (armv6m), as `keep deploy`
 copies them, from the chaos app's deploy (it has every driver).
 """
 
-import ast
-import io
-import tokenize
+
+from code_lines import count  # bench/ is on sys.path: scripts run from there
 
 # board path prefix (or file) -> part; the first match wins
 PARTS = (
@@ -65,25 +64,9 @@ def part_of(name):
 
 
 def code_lines(source):
-    """Lines of Python source that hold code: no blank, comment or docstring line."""
-    docs = set()
-    tree = ast.parse(source)
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-            body = node.body
-            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-                    and isinstance(body[0].value.value, str):
-                docs.update(range(body[0].lineno, body[0].end_lineno + 1))
-    lines = set()
-    skip = (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
-            tokenize.ENDMARKER)
-    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
-        if tok.type in skip:
-            continue
-        for ln in range(tok.start[0], tok.end[0] + 1):
-            if ln not in docs:
-                lines.add(ln)
-    return len(lines)
+    """Lines of Python source that hold code: no blank, comment or docstring
+    line (bench/code_lines.py's count, the kernel_code_lines rules)."""
+    return count(source)
 
 
 def measure(board="rpi_pico"):

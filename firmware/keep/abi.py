@@ -132,11 +132,19 @@ TR_STATE = const(19)  # a = state | priority << 8, b = generation (task table sn
 TR_BOOT = const(20)  # a = ABI version, b = reset cause | watchdog culprit slot << 8
 TR_HOLD = const(21)  # a = 1 held / 0 released, b = 0
 TR_PIN = const(22)  # a = pin, b = level | (ticks_ms mod 2**29) << 1 (gpio server)
+PIN_TICKS_MASK = const(0x1FFFFFFF)  # TR_PIN's ticks_ms mod 2**29, a small int on 32-bit ports
 TR_NAME = const(23)  # a = name length, b = 0; the task's name follows in TEXT records (as LOG)
 TR_KIND_MAX = const(23)
 
 
 KERNEL_SLOT = const(0xFF)
+
+# ---- dispositions (app table -> supervisor) ------------------------------------------
+# What the supervisor does when a task faults: the app table's disposition
+# column (keep_host/manifest/model.py DISPOSITIONS names them).
+DISP_RESTART = const(0)  # restart after a back-off
+DISP_HOLD = const(1)  # leave it held
+DISP_REBOOT = const(2)  # reset the board
 
 # syscall numbers (TR_SYSCALL a): one per method of keep/task.py's Handle,
 # listed in its table (tests/host/test_syscall_surface.py). lookup, region

@@ -3,6 +3,9 @@
 firmware/keep/abi.py is MicroPython source with a `const` shim for CPython;
 this module executes that file and re-exports every public name, so
 `from keep_host import abi; abi.TR_SEND` is the number the kernel writes.
+The names (RC_NAMES, TR_NAMES, ...) come from keep/abinames.py, which
+`make abi` generates from abi.py; OPS names each server's ops, read from its
+protocols/<server>.toml (docs/abi.md).
 
 Invariant: nothing here defines a number of its own.
 """
@@ -36,3 +39,15 @@ def _load(path, name):
 for _mod in (_load(ABI_PATH, "abi"), _load(NAMES_PATH, "abinames")):
     globals().update({k: v for k, v in vars(_mod).items()
                       if not k.startswith("_") and k != "const"})
+
+
+def _ops():
+    """{server: {op number: op name}} from protocols/*.toml."""
+    from .abigen import load_protocols
+    from .paths import ROOT
+
+    return {name: {op["number"]: op["name"] for op in table.get("op", ())}
+            for name, table in load_protocols(ROOT).items()}
+
+
+OPS = _ops()

@@ -5,7 +5,8 @@
 # (tests/firmware/lib/rig.py: the LED on PIN_OUT, the looped UART, the NOR).
 import hal
 import rig
-from keep import caps, kernel, task
+import tasklog
+from keep import caps, kernel
 
 import srv_util
 from apps.chaos import flaky
@@ -14,16 +15,7 @@ from servers import gpio, spi, uart
 
 hal.load()
 rig.connect(4096)
-lines = []
-_log = task.Handle.log
-
-
-def log(h, text):
-    lines.append(text)
-    return _log(h, text)
-
-
-task.Handle.log = log
+lines = tasklog.capture()
 srv_util.boot(backoff_ms=10)
 kernel.spawn(gpio.main, 1, "gpio", {"owns": {"pins": (rig.PIN_OUT,)}, "rights": {"1": [rig.PIN_OUT]}})
 kernel.spawn(uart.main, 1, "uart", {"owns": {"uart": (rig.UART,)}, "rights": {"1": rig.UART},

@@ -5,7 +5,8 @@
 # straight over the bus.
 import hal
 import rig
-from keep import caps, kernel, task
+import tasklog
+from keep import caps, kernel
 
 import srv_util
 from apps.flash_logger import main as logger
@@ -13,16 +14,7 @@ from servers import spi
 
 h = hal.load()
 rig.connect(8192)
-lines = []
-_log = task.Handle.log
-
-
-def log(hd, text):
-    lines.append(text)
-    return _log(hd, text)
-
-
-task.Handle.log = log
+lines = tasklog.capture()
 PAGE = (("page", 256, True),)  # as in apps/flash_logger/app.toml
 srv_util.boot([PAGE])
 kernel.spawn(spi.main, 1, "spi", {"owns": {"spi": ((rig.FLASH_BUS, rig.FLASH_CS),)},

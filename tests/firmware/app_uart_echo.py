@@ -5,6 +5,7 @@ import rig
 
 rig.needs_sim("puts the UART line in host mode and injects bytes from outside")
 
+import hostline
 from hal.sim import world
 from keep import caps, kernel
 
@@ -17,14 +18,7 @@ kernel.spawn(uart.main, 1, "uart", {"owns": {"uart": (1,)}, "rights": {"1": 1}})
 kernel.spawn(echo.main, 3, "echo", {"bit": 0, "limit": 11})
 
 
-async def host(k):
-    await k.sleep_ms(20)
-    world.inject(1, b"hello ")
-    await k.sleep_ms(20)
-    world.inject(1, b"world")
-
-
-kernel.spawn(host, 4, "host")
+kernel.spawn(hostline.typist(1, (b"hello ", b"world")), 4, "host")
 caps.load(((), ((0, 1),), ()))
 kernel.run(duration_ms=200)
 print("tx", world.take_tx(1))

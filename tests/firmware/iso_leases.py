@@ -6,7 +6,7 @@
 # access is bounds- and permission-checked and ends at the reply. Using a
 # lease after the reply, writing through a read-only lease, or using one
 # that was granted to another server is a memory fault of the task using it.
-from iso_util import boot, frec, records, state
+from iso_util import boot, show, state
 
 from keep import abi, kernel, mem
 
@@ -124,9 +124,4 @@ kernel.spawn(client2, 3, "client2", args=(s1,), regions=R)
 kernel.spawn(other, 4, "other", regions=R)
 kernel.spawn(thief, 4, "thief")
 kernel.run(until_idle=True)
-for o in out:
-    print(o)
-for s in range(7):
-    print(s, state(s), frec(s))
-for slot, a, b in records(abi.TR_MEMFAULT):
-    print("memfault slot", slot, "acc", a & 0xFF, "region", a >> 8, "off", b >> 16, "len", b & 0xFFFF)
+show(out, 7)

@@ -3,9 +3,9 @@
 # Regions: carved from one arena by the board's MPU rules; every access is
 # bounds-, permission- and owner-checked; a violation is a memory fault of
 # the task that made it (record, TR_MEMFAULT, MemoryFault stops its code).
-from iso_util import boot, frec, records, state
+from iso_util import boot, show
 
-from keep import abi, fault, kernel, mem
+from keep import fault, kernel, mem
 
 # ---- carving and the MPU rules ----------------------------------------------
 boot()
@@ -87,12 +87,7 @@ kernel.spawn(thief, 3, "thief", regions=(("own", 256, True),))
 kernel.spawn(catcher, 2, "catcher", regions=R)
 kernel.spawn(noname, 2, "noname")
 kernel.run(until_idle=True)
-for o in out:
-    print(o)
-for s in range(6):
-    print(s, state(s), frec(s))
-for slot, a, b in records(abi.TR_MEMFAULT):
-    print("memfault slot", slot, "acc", a & 0xFF, "region", a >> 8, "off", b >> 16, "len", b & 0xFFFF)
+show(out, 6)
 rec = fault.records[1]
 print("record", rec.detail >> 16, rec.detail & 0xFFFF, rec.info.access, rec.info.offset, rec.info.length)
 print("text", rec.text().split(" at File")[0])

@@ -8,22 +8,14 @@
 # supervisor restarts flaky alone (app_chaos.py).
 import hal
 import rig
-from keep import caps, kernel, mem, svc, task, tcb, trace
+import tasklog
+from keep import caps, kernel, mem, svc, tcb, trace
 
 from clients import direct
 
 h = hal.load()
 rig.connect(8192)
-lines = []
-_log = task.Handle.log
-
-
-def log(hd, text):
-    lines.append(text)
-    return _log(hd, text)
-
-
-task.Handle.log = log
+lines = tasklog.capture()
 reboots = []
 
 
@@ -84,7 +76,9 @@ kernel.run(duration_ms=3000)
 last = [ln for ln in lines if ln.startswith("chaos:")][-1]
 f = {kv.split("=")[0]: int(kv.split("=")[1]) for kv in last.split()[1:]}
 print("tasks", [tcb.name[s] for s in range(tcb.ntasks)])
-print("served > 50:", f["served"] > 50, "errors", f["errors"], "lost", f["lost"], "drivers",
+# served > 0, not a count: how many requests fit before flaky's first bug
+# depends on how fast the host drains the board's console
+print("served:", f["served"] > 0, "errors", f["errors"], "lost", f["lost"], "drivers",
       f["drivers"])
 print("bug, then the system went down:", [ln for ln in lines if ln.startswith(("flaky", "system"))])
 print("one reboot, after flaky's first bug:", len(reboots), reboots[0] - t0 >= 400 if reboots else None)

@@ -7,6 +7,7 @@ import rig
 
 rig.needs_sim("puts the UART line in host mode and injects bytes from outside")
 
+import hostline  # noqa: E402
 from hal.sim import world  # noqa: E402
 from keep import caps, kernel, svc, tcb  # noqa: E402
 
@@ -21,14 +22,7 @@ svc.set_supervisor(0)
 kernel.spawn(echo.main, 3, "echo", {"bit": 0, "limit": 11})
 
 
-async def host(k):
-    await k.sleep_ms(20)
-    world.inject(1, b"hello ")
-    await k.sleep_ms(20)
-    world.inject(1, b"world")
-
-
-kernel.spawn(host, 4, "host")
+kernel.spawn(hostline.typist(1, (b"hello ", b"world")), 4, "host")
 caps.load(((), (), ()))
 kernel.run(duration_ms=200)
 print("tx", world.take_tx(1))

@@ -6,20 +6,16 @@ import json
 import re
 
 import pytest
-from vboard_app import HEAP, app_copy, firmware_tree
+from vboard_app import app_copy, firmware_tree, fresh_board
 
 from keep_host import abi, cli
 from keep_host.deploy import deploy
-from keep_host.vboard import VirtualBoard
 
 
 @pytest.fixture(scope="module")
 def vb(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("console")
-    flash = tmp / "flash"
-    flash.mkdir()
-    with VirtualBoard(flash, heap=HEAP) as board:
-        board.wait_output(">>> ", 10)
+    with fresh_board(tmp) as (board, _flash):
         mark = board.mark()
         deploy(board.url, app_copy(tmp), firmware=firmware_tree(tmp))
         board.wait_output("ticker 25", 10, since=mark)

@@ -20,13 +20,12 @@ import re
 import shutil
 
 import pytest
-from vboard_app import HEAP, firmware_tree
+from vboard_app import firmware_tree, fresh_board
 
 from keep_host import cli
 from keep_host.deploy import FIRMWARE_DIRS, DeployInterrupted, build, deploy
 from keep_host.repl import RawRepl
 from keep_host.slots import POINTER, RECORD, ROM, ROMFS_IMAGE
-from keep_host.vboard import VirtualBoard
 from keep_host.vboard.pico import DECLARED_SPEED, node_or_none
 
 APP_TOML = """name = "versioned"
@@ -123,10 +122,7 @@ def _build(tmp, version, app_version=None, romfs=False, board=None):
 @pytest.fixture(scope="module")
 def board(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("atomic")
-    flash = tmp / "flash"
-    flash.mkdir()
-    with VirtualBoard(flash, heap=HEAP) as vb:
-        vb.wait_output(">>> ", 10)
+    with fresh_board(tmp) as (vb, flash):
         yield vb, flash, tmp
 
 

@@ -9,7 +9,7 @@ One board serves the whole module (tests run in order).
 import re
 
 import pytest
-from vboard_app import HEAP, app_copy, firmware_tree
+from vboard_app import app_copy, firmware_tree, fresh_board
 
 from keep_host import cli
 from keep_host.boards import load_board
@@ -17,16 +17,12 @@ from keep_host.deploy import ROMFS_IMAGE, build, deploy
 from keep_host.slots import POINTER, RECORD
 from keep_host.errors import KeepError
 from keep_host.repl import RawRepl
-from keep_host.vboard import VirtualBoard
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("romfs")
-    flash = tmp / "flash"
-    flash.mkdir()
-    with VirtualBoard(flash, heap=HEAP) as vb:
-        vb.wait_output(">>> ", 10)
+    with fresh_board(tmp) as (vb, flash):
         yield {"vb": vb, "flash": flash, "fw": firmware_tree(tmp), "app": app_copy(tmp)}
 
 

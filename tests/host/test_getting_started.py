@@ -17,7 +17,7 @@ import pytest
 
 from keep_host import cli
 from keep_host.paths import ROOT
-from keep_host.vboard import VirtualBoard
+from vboard_app import fresh_board
 
 spec = importlib.util.spec_from_file_location("getting_started", ROOT / "docs" / "getting_started.py")
 gs = importlib.util.module_from_spec(spec)
@@ -46,10 +46,7 @@ def test_checks_print_what_the_guide_shows():
 
 def test_check_and_deploy_counts(tmp_path, capsys):
     assert gs.shown("keep check chaos", gs.keep("check", "chaos")) == OUT["check_chaos"]
-    flash = tmp_path / "flash"
-    flash.mkdir()
-    with VirtualBoard(flash) as vb:
-        vb.wait_output(">>> ", 10)
+    with fresh_board(tmp_path) as (vb, _flash):
         assert cli.main(["deploy", "-p", vb.url, "--app", "chaos", "--no-progress"]) == 0
         first = capsys.readouterr().out.splitlines()[-1]
         assert cli.main(["deploy", "-p", vb.url, "--app", "chaos", "--no-progress"]) == 0

@@ -99,24 +99,30 @@ def test_keep_deploy_monolithic_then_keep_again(tmp_path):
         vb.wait_output("keep: kernel running, 3 tasks (app blinky", 20, since=mark)
 
 
-def test_every_stock_app_runs_monolithic_on_the_emulated_pico(tmp_path):
-    """The same on the emulated Pico (the official rp2 firmware), the apps
-    rigged for its wiring (--wiring board), one flash for all: each
-    deploy copies only what changed."""
+@pytest.fixture(scope="module")
+def pico_flash(tmp_path_factory):
+    """One flash for every app's run on the emulated Pico: each deploy copies
+    only what changed since the app before."""
     from keep_host.vboard.pico import node_or_none
 
     if node_or_none() is None:
         pytest.skip("the emulated Pico needs Node.js >= 18, not installed here")
-    for app in STOCK:
-        lines = []
-        res = run_demo(seconds=3.0, app=app, board="rpi_pico", out=lines.append,
-                       monolithic=True, flash_dir=tmp_path / "flash")
-        text = "\n".join(lines)
-        want, tasks = EXPECT[app]
-        assert f"kernel running, {tasks + 1} tasks" in text, text
-        if want:
-            assert want in text, text
-        if app == "chaos":
-            assert res.chaos["served"] > 0 and res.chaos["lost"] == 0, res.chaos
-        else:
-            assert not res.faults and not res.restarts, text
+    return tmp_path_factory.mktemp("pico") / "flash"
+
+
+@pytest.mark.parametrize("app", STOCK)
+def test_every_stock_app_runs_monolithic_on_the_emulated_pico(app, pico_flash):
+    """The same on the emulated Pico (the official rp2 firmware), the apps
+    rigged for its wiring (--wiring board)."""
+    lines = []
+    res = run_demo(seconds=3.0, app=app, board="rpi_pico", out=lines.append,
+                   monolithic=True, flash_dir=pico_flash)
+    text = "\n".join(lines)
+    want, tasks = EXPECT[app]
+    assert f"kernel running, {tasks + 1} tasks" in text, text
+    if want:
+        assert want in text, text
+    if app == "chaos":
+        assert res.chaos["served"] > 0 and res.chaos["lost"] == 0, res.chaos
+    else:
+        assert not res.faults and not res.restarts, text

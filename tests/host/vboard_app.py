@@ -1,9 +1,11 @@
 """Helpers for the tests that deploy the console_demo app to a real virtual board."""
 
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 from keep_host.paths import FIRMWARE, ROOT
+from keep_host.vboard import VirtualBoard
 
 DATA = ROOT / "tests" / "host" / "data"
 APP = DATA / "apps" / "console_demo"
@@ -25,3 +27,14 @@ def app_copy(tmp: Path, name="console_demo") -> Path:
         toml = dst / "app.toml"
         toml.write_text(toml.read_text().replace('name = "console_demo"', f'name = "{name}"'))
     return dst
+
+
+@contextmanager
+def fresh_board(tmp: Path, heap=HEAP):
+    """A virtual board on a new, empty flash folder under tmp, at its prompt:
+    yields (board, flash folder)."""
+    flash = tmp / "flash"
+    flash.mkdir()
+    with VirtualBoard(flash, heap=heap) as vb:
+        vb.wait_output(">>> ", 10)
+        yield vb, flash

@@ -29,6 +29,17 @@ def state(slot):
     return abinames.STATE_NAMES[tcb.state[slot]]
 
 
+def show(out, ntasks):
+    """Print what a region scenario found: its lines `out`, each task's state
+    and last fault, and the memory faults the trace recorded."""
+    for o in out:
+        print(o)
+    for s in range(ntasks):
+        print(s, state(s), frec(s))
+    for slot, a, b in records(abi.TR_MEMFAULT):
+        print("memfault slot", slot, "acc", a & 0xFF, "region", a >> 8, "off", b >> 16, "len", b & 0xFFFF)
+
+
 def logs(slot=None):
     """Log lines in the trace ring (LOG + TEXT records), as (slot, text)."""
     out = []
