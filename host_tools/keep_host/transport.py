@@ -101,3 +101,11 @@ def close_quietly(thing, errors=(Exception,)):
         except errors:
             pass
     return None
+
+
+def shut(thing, how="close"):
+    """thing.close() (or thing.<how>()) if there is a thing; returns None,
+    for `self.x = shut(self.x)`. Errors propagate (close_quietly swallows them)."""
+    if thing is not None:
+        getattr(thing, how)()
+    return None

@@ -3,20 +3,16 @@
 from .. import demo
 from ..errors import KeepError
 from ._types import positive_float
+from ._vboard_args import add_vboard
 
 HELP = "run the chaos demo on a virtual board (a buggy server crashes, nothing is lost)"
 
 
 def add_arguments(p):
-    p.add_argument("--board", default="unix", choices=["unix", "rpi_pico"],
-                   help="the virtual board: unix (the unix port) or rpi_pico (the official "
-                        "firmware on an emulated RP2040; Node.js needed) (default: %(default)s)")
+    add_vboard(p)
     p.add_argument("--seconds", type=positive_float, default=30.0,
                    help="how long to run, in the board's seconds (default: %(default)s); "
                         "Ctrl-C ends it earlier")
-    p.add_argument("--heap", default=None,
-                   help="MicroPython heap of the virtual board, e.g. 256K "
-                        "(default: boards/unix.toml memory.heap_bytes)")
     p.add_argument("--app", default="chaos", help="app to run (default: %(default)s)")
     p.add_argument("--live", action="store_true",
                    help="the monitor's live view (task table, IPC, faults, log) instead of lines")
@@ -29,9 +25,6 @@ def add_arguments(p):
     p.add_argument("--monolithic", action="store_true",
                    help="deploy the build without isolation (drivers in their callers' tasks, "
                         "no supervisor: the first fault reboots the board; docs/tradeoff.md)")
-    p.add_argument("--firmware", metavar="UF2",
-                   help="rpi_pico: boot this firmware with the app frozen in (keep build --image) "
-                        "instead of deploying the app's modules (docs/freeze.md)")
     p.add_argument("-v", "--verbose", action="store_true", help="print every trace event")
 
 

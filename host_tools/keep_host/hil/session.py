@@ -18,6 +18,7 @@ from ..boards import load_board
 from ..errors import KeepError
 from ..manifest import wiring as rig
 from . import ports
+from ..transport import shut
 from .link import Link
 
 BOOT_TIMEOUT_S = 15.0
@@ -100,12 +101,8 @@ class BoardSession:
     def stop(self):
         if self.link is not None:
             self.link.detach()
-        if self._sim is not None:
-            self._sim.close()
-            self._sim = None
-        if self.vb is not None:
-            self.vb.stop()
-            self.vb = None
+        self._sim = shut(self._sim)
+        self.vb = shut(self.vb, "stop")
 
     @property
     def sim(self):

@@ -46,6 +46,7 @@ from pathlib import Path
 
 from .. import unixport
 from ..errors import KeepError
+from ..transport import shut
 from . import bootcode, markers
 from .endpoints import PtyEndpoint, SocketEndpoint
 from .faults import LinkFaults
@@ -122,6 +123,13 @@ class Lifecycle:
     def __exit__(self, *exc):
         self.stop()
 
+    def _flash(self, flash_dir, prefix):
+        """The flash directory: flash_dir, or a temporary one (gone at stop())."""
+        if flash_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix=prefix)
+            flash_dir = self._tmp.name
+        return Path(flash_dir).resolve()
+
     def _drop_tmp(self):
         if self._tmp is not None:
             self._tmp.cleanup()
@@ -144,11 +152,7 @@ class VirtualBoard(Lifecycle):
         self.heap = heapsize(self._heap_bytes)
         self.romfs_bytes = b.romfs_bytes
         self.sim_devices_bytes = b.sim_devices_bytes
-        self._tmp = None
-        if flash_dir is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="keep-vboard-")
-            flash_dir = self._tmp.name
-        self.flash_dir = Path(flash_dir).resolve()
+        self.flash_dir = self._flash(flash_dir, "keep-vboard-")
         self._listen = listen
         self._use_pty = pty
         self.root_fs = root_fs
@@ -208,9 +212,7 @@ class VirtualBoard(Lifecycle):
             self._send(("stop",))
             self._thread.join(timeout=10)
         self._thread = None
-        if self._proc is not None:
-            self._proc.close()
-            self._proc = None
+        self._proc = shut(self._proc)
         if self.endpoint is not None:
             self.endpoint.close()
         for fd in (self._wake_r, self._wake_w):

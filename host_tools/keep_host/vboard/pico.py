@@ -25,7 +25,6 @@ import json
 import shutil
 import socket
 import subprocess
-import tempfile
 import threading
 from pathlib import Path
 
@@ -105,11 +104,7 @@ class EmulatedPico(Lifecycle):
         self.firmware = None if firmware is None else Path(firmware).resolve()
         if self.firmware is not None and not self.firmware.is_file():
             raise KeepError(f"--firmware {firmware}: no such file")
-        self._tmp = None
-        if flash_dir is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="keep-pico-")
-            flash_dir = self._tmp.name
-        self.flash_dir = Path(flash_dir).resolve()
+        self.flash_dir = self._flash(flash_dir, "keep-pico-")
         self._listen = listen
         self.on_event = on_event
         self._proc = None
