@@ -12,7 +12,8 @@
         vb.reset(safe=True)
 """
 
-from .board import BoardTimeout, VirtualBoard, free_port
+from .board import VirtualBoard, free_port
+from .tap import BoardTimeout
 from .faults import LinkFaults, parse_spec
 from .pico import EmulatedPico
 from .subproc import VBoardProcess

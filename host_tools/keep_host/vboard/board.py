@@ -52,6 +52,7 @@ from .endpoints import PtyEndpoint, SocketEndpoint
 from .faults import LinkFaults
 from .lineio import CookedOutput, ReplInput
 from .process import UnixProcess, micropython_argv
+from .tap import BoardTimeout, ConsoleTap
 
 SOFT_REBOOT = b"MPY: soft reboot\r\n"
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
@@ -70,11 +71,6 @@ BACKLOG_MAX = 16 << 10
 # raises once. A Ctrl-C while the last SIGINT may still be on its way (the
 # kernel holds it, or it was sent less than this long ago) joins that one.
 SIGINT_GAP_S = 0.05
-_TAP_LIMIT = 8 << 20  # bytes of console kept for wait_output()
-
-
-class BoardTimeout(KeepError):
-    """wait_output() gave up; the message shows the pattern and the tail."""
 
 
 def free_port(host="127.0.0.1"):
@@ -173,9 +169,7 @@ class VirtualBoard(Lifecycle):
         self._wake_r = self._wake_w = None
         self._thread = None
         self._stopping = False
-        self._cond = threading.Condition()
-        self._tap = bytearray()
-        self._tap_base = 0
+        self.tap = ConsoleTap()  # everything it printed, for mark/output_since/wait_output
         # crlf=False: LF as the port prints it, for binary protocols over the
         # console (mpremote mount's file writes): on this port print() and
         # sys.stdout.buffer reach the pty alike, unlike on a board.
@@ -269,40 +263,22 @@ class VirtualBoard(Lifecycle):
 
     def mark(self):
         """Absolute console position now (use with output_since/wait_output)."""
-        with self._cond:
-            return self._tap_base + len(self._tap)
+        return self.tap.mark()
 
     @property
     def console(self):
         """Everything the board printed (the retained tail), before faults."""
-        with self._cond:
-            return bytes(self._tap)
+        return self.tap.text
 
     def output_since(self, mark):
-        with self._cond:
-            return bytes(self._tap[max(0, mark - self._tap_base):])
+        return self.tap.since(mark)
 
     def wait_output(self, pattern, timeout=10.0, since=None):
         """Wait until the console (from `since`, default: the start) matches
         pattern (bytes, str or compiled bytes regex). Returns the absolute
         position just after the match."""
-        if isinstance(pattern, str):
-            pattern = pattern.encode()
-        rx = pattern if hasattr(pattern, "search") else re.compile(re.escape(pattern))
-        deadline = time.monotonic() + timeout
-        start = 0 if since is None else since
-        with self._cond:
-            while True:
-                begin = max(0, start - self._tap_base)
-                m = rx.search(self._tap, begin)
-                if m:
-                    return self._tap_base + m.end()
-                left = deadline - time.monotonic()
-                if left <= 0 or (not self.running and self._thread is not None):
-                    tail = bytes(self._tap[-300:]).decode(errors="replace")
-                    raise BoardTimeout(f"no {rx.pattern!r} on the console within "
-                                       f"{timeout:g}s; last output: {tail!r}")
-                self._cond.wait(min(left, 0.5))
+        return self.tap.wait_output(pattern, timeout, since,
+                                    alive=lambda: self.running or self._thread is None)
 
     # ---- the pump (only this thread touches process and endpoint) -----------
 
@@ -407,8 +383,7 @@ class VirtualBoard(Lifecycle):
                 self._expected_exit = True
                 self._proc.close()
                 self._proc = None
-            with self._cond:
-                self._cond.notify_all()
+            self.tap.wake()
 
     def _loop(self):
         while not self._stopping:
@@ -517,14 +492,8 @@ class VirtualBoard(Lifecycle):
             self._ready.set()
         if self._cooked is not None:
             data = self._cooked.feed(data)
-        with self._cond:
-            self._tap += data
-            if len(self._tap) > _TAP_LIMIT:
-                cut = len(self._tap) - _TAP_LIMIT
-                del self._tap[:cut]
-                self._tap_base += cut
-            look = bytes(self._tap[-(len(data) + len(RAW_BANNER)):])
-            self._cond.notify_all()
+        self.tap.feed(data)  # only this (the pump) thread feeds it
+        look = self.tap.since(self.tap.mark() - len(data) - len(RAW_BANNER))
         # Which REPL is the process in? Decides how a soft reset comes back.
         raw_at = look.rfind(RAW_BANNER)
         friendly_at = look.rfind(FRIENDLY_BANNER)

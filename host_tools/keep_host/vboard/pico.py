@@ -33,8 +33,8 @@ from ..errors import KeepError
 from ..paths import ROOT
 from . import registry
 from ..runtime import end_child
-from .board import BoardTimeout, Lifecycle
-from .tap import ConsoleTap
+from .board import Lifecycle
+from .tap import BoardTimeout, ConsoleTap
 
 EMU_DIR = ROOT / "emu" / "rp2040"
 NODE_MODULES = ROOT / "node_modules"
