@@ -13,6 +13,14 @@
 - `trace_bytes_per_event`: console bytes per decoded trace event.
 
     .venv/bin/python bench/demo_heap.py [--seconds 10] [--no-min-heap]
+    .venv/bin/python bench/demo_heap.py --board rpi_pico [--firmware FROZEN.uf2]
+
+--board rpi_pico runs it on the emulated Pico (.mpy files deployed, as
+bench/pico_bench.py does): `demo_peak_heap_bytes_pico`, no bisection (the
+firmware's heap is fixed). --firmware boots a UF2 with the app frozen in
+(keep build --image, docs/freeze.md) instead of deploying it, and prints
+`demo_peak_heap_bytes_pico_frozen` without merging it: the image is built
+by hand, not vendored, so no later run could reproduce the figure.
 
 The demo deploys with --romfs, as `make demo` does, onto a board with
 boards/unix.toml's heap, the same as `keep vboard`.
@@ -58,10 +66,23 @@ def main(argv=None):
     ap.add_argument("--no-min-heap", action="store_true",
                     help="skip the bisection for demo_min_heap_bytes (~1 min)")
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--board", default="unix", choices=["unix", "rpi_pico"])
+    ap.add_argument("--firmware", metavar="UF2", help="rpi_pico: the chaos app frozen in this image")
     args = ap.parse_args(argv)
-    res = demo.run_demo(seconds=args.seconds, out=lambda s: None)
+    if args.firmware and args.board != "rpi_pico":
+        sys.exit("--firmware is for --board rpi_pico")
+    res = demo.run_demo(seconds=args.seconds, board=args.board, firmware=args.firmware,
+                        out=lambda s: None)
     if res.heap_peak is None:
         sys.exit("the demo did not report a heap peak")
+    if args.board == "rpi_pico":
+        key = "demo_peak_heap_bytes_pico" + ("_frozen" if args.firmware else "")
+        c = res.chaos
+        print(f"{key}={res.heap_peak}  (served {c.get('served', 0)}, lost {c.get('lost', 0)}, "
+              f"faults {res.faults or 'none'})")
+        if not args.firmware:
+            merge({key: res.heap_peak}, args.out)
+        return 0
     figures = {"demo_peak_heap_bytes": res.heap_peak,
                "trace_bytes_per_event": round(res.trace_bytes_per_event, 2),
                "trace_bytes_per_record": round(res.trace_bytes_per_record, 2),

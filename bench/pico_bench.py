@@ -98,11 +98,10 @@ def board_print(url, code, timeout=RUN_TIMEOUT_S):
 def deploy_firmware(url):
     """keep deploy --no-boot of the rigged chaos app: every firmware module
     (keep/, servers/, hal/rp2, ...) as .mpy on the board's flash."""
-    from keep_host.demo import rigged_app
+    from keep_host.demo import RIG
     from keep_host.deploy import deploy
 
-    app, fw = rigged_app("chaos", BOARD)
-    return deploy(url, app, BOARD, firmware=fw, boot=False)
+    return deploy(url, "chaos", BOARD, boot=False, wiring=RIG)
 
 
 def board_benches(url, keep_n=KEEP_N, asyncio_n=ASYNCIO_N, rounds=ROUNDS, trace_n=TRACE_N,

@@ -248,7 +248,7 @@ def reboot_times(board, runs, progress=print):
     board that is not back within REBOOT_LIMIT_S counts that long, as
     downtime, and the run goes on. Returns (samples in ms, unanswered)."""
     from keep_host.boardtime import Deadline, WallClock
-    from keep_host.demo import rigged_app
+    from keep_host.demo import RIG
     from keep_host.deploy import deploy
     from keep_host.vboard import open_virtual
 
@@ -257,8 +257,7 @@ def reboot_times(board, runs, progress=print):
         vb = open_virtual(board, Path(tmp) / "flash")
         vb.start()
         try:
-            app, fw = rigged_app("chaos", board)
-            deploy(vb.url, app, board, firmware=fw, monolithic=True)
+            deploy(vb.url, "chaos", board, monolithic=True, wiring=RIG)
             clock = getattr(vb, "clock", None) or WallClock()
             for _ in range(runs):
                 mark = vb.mark()

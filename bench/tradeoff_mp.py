@@ -46,7 +46,7 @@ from apps.chaos import main as chaos
 from clients import direct
 from clients.base import Client
 from clients.gpio import Gpio
-from clients.spi import Flash
+from clients.flash import Flash
 from clients.uart import Uart
 
 mem_total = getattr(micropython, "mem_total", None)

@@ -24,7 +24,6 @@ the .mpy each module compiles to for the Pico (armv6m), as `keep deploy`
 copies them, from the chaos app's deploy (it has every driver).
 """
 
-from pathlib import Path
 
 from code_lines import count  # bench/ is on sys.path: scripts run from there
 
@@ -72,17 +71,17 @@ def code_lines(source):
 
 def measure(board="rpi_pico"):
     """{part: {"lines": n, "bytes": n, "files": n}} of the chaos app's deploy."""
-    from keep_host.demo import rigged_app
-    from keep_host.deploy import _sources, build
+    from keep_host.demo import RIG
+    from keep_host.deploy import build, gather
 
-    app, fw = rigged_app("chaos", board)
-    plan = build(app, board, firmware=fw)
-    srcs = _sources(fw, plan.board, Path(app).parent if Path(app).suffix else Path(app))
+    plan = build("chaos", board, wiring=RIG)  # rewired for the board's rig
+    got = gather("chaos", board, wiring=RIG)
+    srcs = got.modules
     parts = {}
     for name, blob in plan.files.items():
         src = srcs.get(name[:-4] + ".py") if name.endswith(".mpy") else None
         if name == "main.py":
-            src = Path(fw) / "main.py"
+            src = got.root["main.py"]
         text = src.read_text() if src is not None else None
         if name == "app_table.mpy":
             text = None  # generated data, no code lines

@@ -4,6 +4,7 @@
     emu/rp2040/build_firmware.py                  # clone the sources from GitHub
     emu/rp2040/build_firmware.py --sources DIR    # use git repos already fetched
     emu/rp2040/build_firmware.py --update         # ...and vendor the result
+    emu/rp2040/build_firmware.py --frozen-manifest build/frozen/chaos-rpi_pico/manifest.py
 
 Builds MicroPython's `ports/rp2` for `BOARD=RPI_PICO` at the pinned tag and
 writes `<build>/RPI_PICO-<tag>.uf2` with its sha256, then compares it with
@@ -15,6 +16,12 @@ The one pin is MICROPYTHON below. The submodules' commits are not pinned
 here: they are the gitlinks that tag records, exactly what
 `git submodule update` would check out, so a later MicroPython is a
 one-line change. Only the four submodules RPI_PICO needs are checked out.
+
+--frozen-manifest FILE builds the same firmware with FILE as the port's
+frozen manifest (`make FROZEN_MANIFEST=FILE`, what `keep build --image`
+passes: an app frozen into flash, docs/freeze.md) and writes
+`<build>/RPI_PICO-<tag>-frozen.uf2`; that image is never vendored, so it is
+not compared with the vendored one.
 
 Stdlib only; runs with any Python 3.8+. No third-party code is committed:
 the sources live only in the build directory.
@@ -266,7 +273,35 @@ def make(target_dir, args, env, log, label):
     say("      %s done in %.0f s" % (label, time.monotonic() - started))
 
 
-def build(mp, jobs, log):
+# MicroPython v1.28's tools/mpy-tool.py freezes ARMv6-M native code (the
+# kernel's @micropython.native functions) 2-byte aligned, but the ARMv6-M
+# emitter loads 32-bit constants with `ldr rX, [pc, #0]` and so needs its
+# code 4-byte aligned (py/asmthumb.c asserts it for code in RAM): a frozen
+# native function 2 bytes off loads the wrong word and crashes (rp2040js
+# stops on the unaligned read). A frozen build makes mpy-tool.py align
+# ARMv6-M native code to 4 bytes, as it does for ARMv6; the banner then
+# says -dirty, which is true. Not needed once upstream aligns it.
+MPY_TOOL_ALIGN = ("""        if config.native_arch in (
+            MP_NATIVE_ARCH_ARMV6,
+""", """        if config.native_arch in (
+            MP_NATIVE_ARCH_ARMV6,
+            MP_NATIVE_ARCH_ARMV6M,  # keep: build_firmware.py --frozen-manifest
+""")
+
+
+def align_frozen_native(mp):
+    """Apply MPY_TOOL_ALIGN to the checkout's mpy-tool.py; say what was done."""
+    tool = mp / "tools" / "mpy-tool.py"
+    text = tool.read_text()
+    old, new = MPY_TOOL_ALIGN
+    if text.count(old) != 1:
+        say("      mpy-tool.py: ARMv6-M alignment patch not applicable (already fixed upstream?)")
+        return
+    tool.write_text(text.replace(old, new))
+    say("      mpy-tool.py: frozen ARMv6-M native code aligned to 4 bytes (see MPY_TOOL_ALIGN)")
+
+
+def build(mp, jobs, log, frozen_manifest=None):
     tag, commit = MICROPYTHON
     epoch = git(mp, "log", "-1", "--format=%ct", commit)
     env = dict(os.environ)
@@ -278,7 +313,12 @@ def build(mp, jobs, log):
     say("[2/4] mpy-cross (about 20 s on 2 cores)")
     make(mp / "mpy-cross", ["-j%d" % jobs], env, log, "mpy-cross")
     say("[3/4] ports/rp2 BOARD=%s, SOURCE_DATE_EPOCH=%s (about 90 s on 2 cores)" % (BOARD, epoch))
-    make(mp / "ports" / "rp2", ["-j%d" % jobs, "BOARD=" + BOARD], env, log, "rp2")
+    args = ["-j%d" % jobs, "BOARD=" + BOARD]
+    if frozen_manifest is not None:
+        align_frozen_native(mp)
+        say("      FROZEN_MANIFEST=%s" % frozen_manifest)
+        args.append("FROZEN_MANIFEST=%s" % frozen_manifest)
+    make(mp / "ports" / "rp2", args, env, log, "rp2")
     return mp / "ports" / "rp2" / ("build-" + BOARD) / "firmware.bin"
 
 
@@ -363,10 +403,18 @@ def main(argv=None):
     parser.add_argument("--jobs", "-j", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--update", action="store_true",
                         help="copy the UF2 into emu/rp2040/firmware/ and rewrite SHA256SUMS")
+    parser.add_argument("--frozen-manifest", type=Path, metavar="FILE",
+                        help="freeze what this MicroPython manifest lists into the image "
+                             "(keep build writes one); output RPI_PICO-<tag>-frozen.uf2, never vendored")
     args = parser.parse_args(argv)
     try:
         if args.sources is not None and not args.sources.is_dir():
             raise BuildError("--sources %s is not a directory" % args.sources)
+        frozen = args.frozen_manifest.resolve() if args.frozen_manifest else None
+        if frozen is not None and not frozen.is_file():
+            raise BuildError("--frozen-manifest %s: no such file (keep build writes one)" % args.frozen_manifest)
+        if frozen is not None and args.update:
+            raise BuildError("--update vendors the plain firmware only; drop --frozen-manifest or --update")
         check_toolchain()
         started = time.monotonic()
         tag = MICROPYTHON[0]
@@ -382,14 +430,16 @@ def main(argv=None):
                 log.write(line + "\n")
             sources = args.sources.resolve() if args.sources else None
             mp = get_sources(src, sources, log)
-            firmware_bin = build(mp, args.jobs, log)
-            out = build_dir / ("%s-%s.uf2" % (BOARD, tag))
+            firmware_bin = build(mp, args.jobs, log, frozen)
+            out = build_dir / ("%s-%s%s.uf2" % (BOARD, tag, "-frozen" if frozen else ""))
             to_uf2(mp, firmware_bin, out, log)
         digest = sha256(out)
         (build_dir / (out.name + ".sha256")).write_text("%s  %s\n" % (digest, out.name))
         say("built %s in %.0f s: sha256 %s" % (out, time.monotonic() - started, digest))
         vendored = read_sums(SUMS).get(out.name)
-        if args.update:
+        if frozen is not None:
+            say("frozen image (not compared with the vendored firmware): %s" % out)
+        elif args.update:
             vendor(out, digest)
         elif vendored is None:
             say("no vendored %s yet: rerun with --update to vendor it" % out.name)

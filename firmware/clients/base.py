@@ -11,8 +11,7 @@ repeated behind the app's back: the app gets ServerError(E_DEAD) and
 decides.
 
 Errors: a negative rc becomes ServerError(rc); `e.args[0]` is the rc
-(abi.E_*), and clients.more.rc_name(rc) its name (in the lazily loaded
-module: naming an error is the rare path). Non-negative rcs are results.
+(abi.E_*), and keep.abinames.RC_NAMES its name. Non-negative rcs are results.
 
 Invariants:
 - At most one retry per call, and only for idempotent ops.
@@ -23,8 +22,9 @@ Invariants:
   (the chaos app reports it); self.sid is the server id last used;
   reconnected() has run once for every new server instance seen.
 - Server-side state a client set (gpio subscriptions, the uart
-  subscription, the spi CONFIG) is kept as the requests that set it, in
-  self._resend, and reconnected() sends them to each new instance.
+  subscription, the spi CONFIG) is kept as the requests that set it
+  (remember(), into self._resend), and reconnected() sends them to each
+  new instance.
 
 RAM (each object here is live for as long as the app runs): an instance
 holds only k and sid, and name when it is not the class's. Everything with
@@ -53,8 +53,6 @@ class ServerError(Exception):
 
 
 class Client:
-    # A subclass's _ops names the class in clients.more holding its rarely
-    # used ops (Gpio: "Gpio"); a class without one has none there.
     # Defaults an instance overrides only when it must (see RAM above); a
     # subclass names its server here (name = "gpio") and needs no __init__.
     timeout_ms = 1000
@@ -115,18 +113,16 @@ class Client:
             raise ServerError(rc)
         return k
 
-    def __getattr__(self, name):
-        """An op not in the class: a rarely used one (a subscribe, a config),
-        kept in clients.more under the class's name (_ops) and loaded the
-        first time one is called, so an app that never calls it never pays
-        the RAM; the same for a constant used only with such ops (g.IN).
-        Anything else: AttributeError, as usual."""
-        from clients import more
-
-        f = getattr(getattr(more, getattr(type(self), "_ops", "Client")), name)
-        if not callable(f):
-            return f
-        return lambda *a, **kw: f(self, *a, **kw)
+    def remember(self, key, op, body):
+        """Keep the request (op, body) that set server-side state under key,
+        for reconnected() to send to a new server instance; body None
+        forgets it (the state was cleared)."""
+        if self._resend is None:
+            self._resend = {}
+        if body is None:
+            self._resend.pop(key, None)
+        else:
+            self._resend[key] = (op, body)
 
     async def reconnected(self):
         """Called once per new server instance, before the next call to it:

@@ -215,16 +215,14 @@ class Direct:
 
 # ---- the clients' seam --------------------------------------------------------
 def _init(c, k, name=None, timeout_ms=None):
-    """Client.__init__ in a monolithic build: the driver object, not a task id."""
-    c.k = k
-    if name is not None:
-        c.name = name
-    if timeout_ms is not None:
-        c.timeout_ms = timeout_ms
-    d = drivers.get(c.name)
-    if d is None:
-        _task_init(c, k, name, timeout_ms)  # a server that is still a task
-    else:
+    """Client.__init__ in a monolithic build: a driver's client holds the
+    driver object as its sid; a server that is still a task, its id."""
+    try:
+        _task_init(c, k, name, timeout_ms)
+    except ValueError:  # no task by that name: the drivers have none
+        d = drivers.get(c.name)
+        if d is None:
+            raise
         c.sid = d
 
 

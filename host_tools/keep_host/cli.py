@@ -23,6 +23,7 @@ COMMANDS = {
     "monitor": "monitor",
     "trace": "trace",
     "deploy": "deploy",
+    "build": "build",
     "tasks": "tasks",
     "hold": "hold",
     "release": "release",

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from . import abi
 from .errors import KeepError
 from .trace.frame import crc16  # the same CRC-16/CCITT-FALSE as trace frames
+from .transport import close_quietly, open_port, read_some
 
 START = bytes([abi.CONSOLE_START])
 REQ = chr(abi.CONSOLE_REQ)
@@ -115,18 +116,11 @@ class ConsoleClient:
 
     def open(self):
         if self.transport is None:
-            from .commands.monitor import open_port
-
             self.transport = open_port(self.port, self.baud, timeout=0.05)
         return self
 
     def close(self):
-        if self.transport is not None:
-            try:
-                self.transport.close()
-            except Exception:
-                pass
-            self.transport = None
+        self.transport = close_quietly(self.transport)
 
     def __enter__(self):
         return self.open()
@@ -135,15 +129,7 @@ class ConsoleClient:
         self.close()
 
     def _read(self):
-        import serial
-
-        try:
-            n = self.transport.in_waiting
-            return self.transport.read(max(1, min(n, 4096)))
-        except (serial.SerialException, OSError) as err:
-            from .commands.monitor import lost_message
-
-            raise KeepError(lost_message(self.port, err))
+        return read_some(self.transport, self.port, limit=4096)
 
     def request(self, *words):
         """Send one request; return the reply object (ConsoleError on a refusal)."""

@@ -103,22 +103,18 @@ class DemoResult:
         return lines
 
 
-def rigged_app(app, board):
-    """(app, firmware dir) of a stock app on `board`: the unix board's pins,
-    UART and flash swapped for this board's rig (keep_host.hil.app.render)."""
-    from .boards import load_board
-    from .hil.app import render
-
-    return render(app, load_board(board))
+# The stock apps are written for the unix board's rig; on another board the
+# manifest is compiled with that board's own [test_wiring] (wiring overlay).
+RIG = "board"
 
 
-def task_names(app, board, monolithic=False):
+def task_names(app, board, monolithic=False, wiring=RIG):
     """{slot: name} as runtime.boot lays the tasks out: the table's rows, then
     the console proxy."""
     from .manifest import check_app
 
     ns = {}
-    exec(check_app(app, board=board).table(monolithic), ns)  # a module of plain literals
+    exec(check_app(app, board=board, wiring=wiring).table(monolithic), ns)  # a module of plain literals
     names = {slot: t[0] for slot, t in enumerate(ns["TASKS"])}
     names[len(names)] = CONSOLE_TASK
     return names
@@ -189,7 +185,8 @@ def _boot_output(data):
 
 
 def run_demo(seconds=30.0, app="chaos", board="unix", heap=None, flash_dir=None,
-             out=print, verbose=False, live=False, romfs=True, record=None, monolithic=False):
+             out=print, verbose=False, live=False, romfs=True, record=None, monolithic=False,
+             firmware=None):
     """Deploy `app` to a fresh virtual board, watch it for `seconds`; returns DemoResult.
 
     heap None: the board file's memory.heap_bytes. romfs: deploy with
@@ -198,29 +195,35 @@ def run_demo(seconds=30.0, app="chaos", board="unix", heap=None, flash_dir=None,
     from the app's boot on (what `keep monitor --record` writes), for
     `keep trace export` and `keep monitor --replay`. monolithic: deploy
     the build without isolation (keep deploy --monolithic, docs/tradeoff.md).
+    firmware: a UF2 with the app frozen in (keep build --image, emulated
+    Pico only): nothing is deployed, the board is reset and boots it.
     Ctrl-C ends the run early; the summary is still made from what arrived.
     """
     from .boardtime import WallClock
     from .deploy import deploy
     from .vboard import open_virtual
 
-    names = task_names(rigged_app(app, board)[0], board, monolithic)
+    names = task_names(app, board, monolithic)
     if board != "unix":
         romfs = False  # only the unix board has a ROMFS partition (boards/*.toml memory.romfs_bytes)
     with tempfile.TemporaryDirectory(prefix="keep-demo-") as tmp:
-        vb = open_virtual(board, flash_dir or tmp, heap=heap)
+        vb = open_virtual(board, flash_dir or tmp, heap=heap, firmware=firmware)
         vb.start()
         clock = getattr(vb, "clock", None) or WallClock()
         w = _Watcher(names, out, verbose)
         try:
-            out(f"keep demo: virtual board {board} up at {vb.url} ({vb.heap} heap); "
-                f"deploying {app} with keep deploy{' --romfs' if romfs else ''}"
-                f"{' --monolithic' if monolithic else ''} ...")
-            mark = vb.mark()
-            app_ref, fw = rigged_app(app, board)
-            r = deploy(vb.url, app_ref, board, firmware=fw, romfs=romfs, monolithic=monolithic)
-            w.res.deployed = r.summary()
-            out(f"keep demo: {r.summary()}")
+            if firmware is not None:
+                mark = vb.mark()
+                vb.reset()  # the frozen main.py starts the kernel
+                w.res.deployed = f"{app} frozen in {firmware} (nothing deployed)"
+            else:
+                out(f"keep demo: virtual board {board} up at {vb.url} ({vb.heap} heap); "
+                    f"deploying {app} with keep deploy{' --romfs' if romfs else ''}"
+                    f"{' --monolithic' if monolithic else ''} ...")
+                mark = vb.mark()
+                r = deploy(vb.url, app, board, romfs=romfs, monolithic=monolithic, wiring=RIG)
+                w.res.deployed = r.summary()
+            out(f"keep demo: {w.res.deployed}")
             out(f"keep demo: running {seconds:g} s{' of board time' if clock.kind != 'wall' else ''} "
                 "(Ctrl-C ends it)")
             t0 = clock.now()

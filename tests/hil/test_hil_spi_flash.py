@@ -1,5 +1,5 @@
 """SPI NOR flash on the rig: write, read back and verify through the spi
-server (the hil task runs erase / page program / read via clients.spi.Flash)."""
+server (the hil task runs erase / page program / read via clients.flash.Flash)."""
 
 import pytest
 

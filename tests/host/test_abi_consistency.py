@@ -58,8 +58,8 @@ def test_a_hand_edit_and_a_table_edit_are_caught(tmp_path):
     proto.write_text(proto.read_text().replace('name = "TOGGLE"\nnumber = 3',
                                                'name = "TOGGLE"\nnumber = 7'))
     assert _make_abi(copy).returncode == 0
-    assert _differs(copy) == ["docs/servers.md", "firmware/clients/gpio.py",
-                              "firmware/servers/gpio.py"]
+    assert _differs(copy) == ["docs/servers.md", "firmware/apps/chaos/main.py",
+                              "firmware/clients/gpio.py", "firmware/servers/gpio.py"]
     assert "_TOGGLE = const(7)" in srv.read_text()
     assert "| 7 TOGGLE |" in (copy / "docs" / "servers.md").read_text()
 

@@ -160,7 +160,7 @@ def test_call_returns_rc_and_bytes():
 @pytest.fixture
 def fake_port(monkeypatch):
     board = FakeBoard()
-    monkeypatch.setattr("keep_host.commands.monitor.open_port", lambda *a, **k: board)
+    monkeypatch.setattr("keep_host.console.open_port", lambda *a, **k: board)
     return board
 
 

@@ -113,7 +113,7 @@ def pico_flash(tmp_path_factory):
 @pytest.mark.parametrize("app", STOCK)
 def test_every_stock_app_runs_monolithic_on_the_emulated_pico(app, pico_flash):
     """The same on the emulated Pico (the official rp2 firmware), the apps
-    rigged for its wiring (keep_host.hil.app)."""
+    rigged for its wiring (--wiring board)."""
     lines = []
     res = run_demo(seconds=3.0, app=app, board="rpi_pico", out=lines.append,
                    monolithic=True, flash_dir=pico_flash)

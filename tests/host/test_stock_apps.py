@@ -11,7 +11,7 @@ How long: the issue asks for each app's first minute. Five apps at a minute
 each would be five minutes of wall time, so each runs for a few seconds of
 board time instead, which is enough to see every fault the apps had: a task's
 heap budget is checked on every slice from its first, and the faults found
-(blinky's and uart_echo's first call of an op in clients.more, flash_logger's
+(blinky's and uart_echo's first call of an op loaded lazily then, flash_logger's
 page loop) came in the first second. RUN_S says how long each one needs
 to show its steady state: blinky cycles every 0.5 s, flash_logger finishes
 its 32 records in about 1 s, chaos's flaky server crashes at 1.5 s and

@@ -3,7 +3,6 @@
 args: pin (the LED), period_ms (half a blink), cycles (0 = forever).
 """
 
-import clients.more  # noqa: F401 write(): loaded at boot, not in blinky's first slice
 from clients.gpio import Gpio
 
 

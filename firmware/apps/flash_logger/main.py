@@ -10,9 +10,8 @@ at start. Logs "logger: N records written, N verified, E errors".
 
 import time
 
-import clients.more  # noqa: F401 erase, program and read: loaded at boot, not in a slice
 from clients.base import ServerError
-from clients.spi import Flash
+from clients.flash import Flash
 
 REC = 16
 

@@ -15,7 +15,7 @@ the host can see it in the trace as well as in the reply.
 """
 
 from clients.base import ServerError
-from clients.spi import Flash
+from clients.flash import Flash
 
 _E_NOTSUP = -6
 _E_BADARG = -7

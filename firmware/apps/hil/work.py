@@ -13,7 +13,7 @@ import time
 
 from clients.base import ServerError
 from clients.gpio import Gpio
-from clients.spi import Flash
+from clients.flash import Flash
 
 
 async def load(k, in_pin=15, period_ms=2, report_ms=250, **_):

@@ -7,7 +7,6 @@ is there and writes it back; a restarted uart server is subscribed again
 by the client library. Stops after `limit` bytes when limit > 0 (tests).
 """
 
-import clients.more  # noqa: F401 subscribe, read, write: loaded at boot, not in a slice
 from clients.base import ServerError
 from clients.uart import Uart
 

@@ -21,8 +21,22 @@ def task_names(c):
     return {t.slot: t.name for t in c.tasks()}
 
 
-def print_task_change(task, r):
-    """One line for hold/release: the task's state now, and its new id."""
-    st = TaskRow(r["slot"], task, r["state"], 0, 0, 0, 0, 0xFF).state_name
-    extra = f", id {r['id']:#x} (generation {r['id'] >> 8})" if "id" in r else ""
-    print(f"{task}: {st}{extra}")
+def add_task(p):
+    """The options of keep hold and keep release: the port and a task."""
+    add_port(p)
+    p.add_argument("task", help="task name (or slot number)")
+
+
+def task_change(op):
+    """keep hold / keep release's main(): ConsoleClient.<op>(task), then one
+    line with the task's state now and its new id."""
+
+    def main(args):
+        with client(args) as c:
+            r = getattr(c, op)(args.task)
+        st = TaskRow(r["slot"], args.task, r["state"], 0, 0, 0, 0, 0xFF).state_name
+        extra = f", id {r['id']:#x} (generation {r['id'] >> 8})" if "id" in r else ""
+        print(f"{args.task}: {st}{extra}")
+        return 0
+
+    return main

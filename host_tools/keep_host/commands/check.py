@@ -7,6 +7,7 @@ from pathlib import Path
 from ..deploy import CompileErrors, build
 from ..errors import KeepError
 from ..manifest import check_app
+from ._wiring_arg import add_wiring
 
 HELP = ("check an app manifest (app.toml) against its board and compile the app's "
         "modules with mpy-cross, as deploy does")
@@ -16,12 +17,13 @@ def add_arguments(p):
     p.add_argument("app", metavar="APP",
                    help="app name (firmware/apps/NAME), app directory or path to app.toml")
     p.add_argument("--board", help="board to check against (default: the manifest's)")
+    add_wiring(p)
     p.add_argument("--table", metavar="FILE",
                    help="when clean, write the device table (app_table.py) here; - for stdout")
 
 
 def main(args):
-    report = check_app(args.app, board=args.board)
+    report = check_app(args.app, board=args.board, wiring=args.wiring)
     if not report.ok:
         # One line per problem on stdout (it is the command's output, for
         # grep and editors); the verdict on stderr.
@@ -31,7 +33,7 @@ def main(args):
         print(f"keep check: {n} problem{'s' * (n != 1)} in {report.source}", file=sys.stderr)
         return 1
     try:  # the app's and the firmware's modules, for the board's arch, as deploy does
-        build(args.app, board=args.board)
+        build(args.app, board=args.board, wiring=args.wiring)
     except CompileErrors as err:
         for e in err.errors:
             print(e)

@@ -3,20 +3,16 @@
 from .. import demo
 from ..errors import KeepError
 from ._types import positive_float
+from ._vboard_args import add_vboard
 
 HELP = "run the chaos demo on a virtual board (a buggy server crashes, nothing is lost)"
 
 
 def add_arguments(p):
-    p.add_argument("--board", default="unix", choices=["unix", "rpi_pico"],
-                   help="the virtual board: unix (the unix port) or rpi_pico (the official "
-                        "firmware on an emulated RP2040; Node.js needed) (default: %(default)s)")
+    add_vboard(p)
     p.add_argument("--seconds", type=positive_float, default=30.0,
                    help="how long to run, in the board's seconds (default: %(default)s); "
                         "Ctrl-C ends it earlier")
-    p.add_argument("--heap", default=None,
-                   help="MicroPython heap of the virtual board, e.g. 256K "
-                        "(default: boards/unix.toml memory.heap_bytes)")
     p.add_argument("--app", default="chaos", help="app to run (default: %(default)s)")
     p.add_argument("--live", action="store_true",
                    help="the monitor's live view (task table, IPC, faults, log) instead of lines")
@@ -42,7 +38,7 @@ def main(args):
     try:
         res = demo.run_demo(seconds=args.seconds, app=args.app, board=args.board, heap=args.heap,
                             verbose=args.verbose, live=args.live, romfs=not args.no_romfs,
-                            record=record, monolithic=args.monolithic)
+                            record=record, monolithic=args.monolithic, firmware=args.firmware)
     finally:
         if record is not None:
             record.close()

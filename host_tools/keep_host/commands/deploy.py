@@ -6,6 +6,7 @@ import sys
 from .. import deploy as dep
 from .. import portlock
 from ._port_args import add_port, port
+from ._wiring_arg import add_wiring
 
 HELP = "compile the firmware and an app to .mpy, copy what changed to a board, boot the kernel"
 
@@ -14,6 +15,7 @@ def add_arguments(p):
     add_port(p, baud=False)  # mpremote's serial speed: a USB console ignores it anyway
     p.add_argument("--app", required=True, help="app name (firmware/apps/NAME), directory or app.toml")
     p.add_argument("--board", help="board to compile for (default: the manifest's)")
+    add_wiring(p)
     p.add_argument("--firmware", metavar="DIR",
                    help="firmware tree to deploy (default: the project's firmware/)")
     p.add_argument("--romfs", action="store_true",
@@ -75,7 +77,8 @@ def main(args):
         with portlock.held(port(args)):
             result = dep.deploy(args.port, args.app, args.board, progress=show,
                                 boot=not args.no_boot, firmware=args.firmware,
-                                romfs=args.romfs, monolithic=args.monolithic)
+                                romfs=args.romfs, monolithic=args.monolithic,
+                                wiring=args.wiring)
     finally:
         if isinstance(show, _Bar):
             show.stop()

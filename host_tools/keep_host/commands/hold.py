@@ -1,17 +1,7 @@
 """keep hold: hold a task of a running board, over the console."""
 
-from ._console_args import add_port, client, print_task_change
+from ._console_args import add_task as add_arguments  # noqa: F401  (the command's interface)
+from ._console_args import task_change
 
 HELP = "stop a task on purpose (its clients get E_DEAD) until released"
-
-
-def add_arguments(p):
-    add_port(p)
-    p.add_argument("task", help="task name (or slot number)")
-
-
-def main(args):
-    with client(args) as c:
-        r = c.hold(args.task)
-    print_task_change(args.task, r)
-    return 0
+main = task_change("hold")

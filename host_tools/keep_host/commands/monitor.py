@@ -1,16 +1,16 @@
 """keep monitor: watch a board's console - trace decoded, text shown, damage counted.
 
-Layers: transport (pyserial serial_for_url: /dev/ttyUSB0, COM3, socket://host:port)
+Layers: keep_host.transport (pyserial serial_for_url: /dev/ttyUSB0, COM3, socket://host:port)
 -> keep_host.trace.Decoder (text lines and trace events) -> BoardState (the
 model) -> a view: rich live view on a terminal, plain lines otherwise, or
 JSON lines with --json. --replay decodes a file made by --record.
 """
 
-import errno
 import sys
 import time
 
 from ..errors import KeepError
+from ..transport import open_port, read_some
 from ..trace import BoardState, Decoder
 from ..trace import view
 from ..trace.names import parse_names
@@ -18,7 +18,6 @@ from ._port_args import add_port, port as resolve_port
 from ._types import nonnegative_float
 
 HELP = "watch a board: task table, IPC, faults, logs and counters from the console trace"
-READ_TIMEOUT_S = 0.1
 PARTIAL_LINE_S = 0.3  # show a line without its newline (a prompt) after this much quiet
 
 
@@ -35,65 +34,9 @@ def add_arguments(p):
                    help="task names: 0=supervisor,1=gpio or a JSON file {\"0\": \"supervisor\"}")
 
 
-def _port_hint(err):
-    text = str(err)
-    code = getattr(err, "errno", None)
-    low = text.lower()
-    if code == errno.ENOENT or "no such file" in low:
-        return "no such port; is the board plugged in? (python -m serial.tools.list_ports)"
-    if code == errno.EACCES or "permission denied" in low:
-        return "permission denied; on Linux add yourself to the dialout group"
-    if code == errno.EBUSY or "lock" in low or "busy" in low:
-        return "the port is busy; close mpremote, screen or another monitor using it"
-    if "refused" in low:
-        return "nothing is listening there; is `keep vboard` running?"
-    if "url" in low or "protocol" in low or "not known" in low:
-        return f"not a port or URL pyserial understands ({text})"
-    return text.splitlines()[0] if text else type(err).__name__
-
-
-def open_port(url, baud=115200, timeout=READ_TIMEOUT_S):
-    """A pyserial port for a device path or URL; KeepError (one line) if it
-    can't open, PortInUse if another keep process has it open (portlock)."""
-    import serial
-
-    from .. import portlock
-
-    key = portlock.key(url)
-    portlock.acquire(key)
-    kwargs = {"baudrate": baud, "timeout": timeout}
-    if "://" not in url:
-        kwargs["exclusive"] = True  # a second monitor gets "busy", not half the bytes
-    try:
-        return portlock.LockedPort(serial.serial_for_url(url, **kwargs), key)
-    except (serial.SerialException, ValueError, OSError) as err:
-        portlock.release(key)
-        raise KeepError(f"cannot open {url}: {_port_hint(err)}")
-
-
-def lost_message(url, err):
-    """One line for a port that went away while open. A virtual board's
-    socket also drops its client when another program connects (it serves
-    one at a time), which must not read as the board dying."""
-    if url.startswith("socket://"):
-        from ..vboard import registry
-
-        if registry.lookup(url) is not None:
-            return (f"lost {url}: another program connected to this virtual board's console "
-                    "(it serves one client at a time); the board is still running")
-        return (f"lost {url}: the connection closed (the virtual board stopped, or another "
-                "program connected to it: it serves one client at a time)")
-    return f"lost {url}: {_port_hint(err)}"
-
-
 def _port_chunks(port, url, deadline, clock):
-    import serial
-
     while deadline is None or clock.now() < deadline:
-        try:
-            yield port.read(max(1, port.in_waiting))
-        except (serial.SerialException, OSError) as err:
-            raise KeepError(lost_message(url, err))
+        yield read_some(port, url)
 
 
 RECORDING_PROBE = 1 << 18  # a recording has trace frames well within its first 256 KB

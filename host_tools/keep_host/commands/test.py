@@ -28,7 +28,7 @@ def add_arguments(p):
 def _check(spec, board):
     """Each port of --port opens (one line if not) and has a board; -> the board."""
     from ..boards import load_board
-    from .monitor import open_port
+    from ..transport import open_port
 
     if board:
         load_board(board)  # an unknown name is one line here, not an error per test

@@ -15,28 +15,23 @@ import sys
 import threading
 
 from ..errors import KeepError
-from ..vboard import VIRTUAL_BOARDS, open_virtual, registry
+from ..vboard import open_virtual, registry
 from ..vboard.faults import parse_spec
+from ._vboard_args import add_vboard
 
 HELP = "run a virtual board (unix port, or an emulated Pico) with a socket:// or pty console"
 UNIX_ONLY = ("pty", "link_faults", "no_root")
 
 
 def add_arguments(p):
-    p.add_argument("--board", default="unix", choices=sorted(VIRTUAL_BOARDS),
-                   help="which virtual board: unix (the unix port, simulated peripherals) or "
-                        "rpi_pico (the official firmware on an emulated RP2040, Node.js needed) "
-                        "(default: %(default)s)")
+    add_vboard(p, heap_note="; a ROMFS image in the flash (keep deploy --romfs) is mapped "
+                            "below it, outside this figure")
     p.add_argument("--flash", metavar="DIR",
                    help="directory used as the board's flash (default: a fresh temp dir)")
     p.add_argument("--listen", metavar="HOST:PORT", default="127.0.0.1:0",
                    help="TCP address of the console (default: %(default)s, any free port)")
     p.add_argument("--pty", action="store_true",
                    help="serve the console on a pty instead of TCP")
-    p.add_argument("--heap", default=None,
-                   help="the firmware's MicroPython heap, e.g. 256K (default: the board file's "
-                        "memory.heap_bytes); a ROMFS image in the flash (keep deploy --romfs) "
-                        "is mapped below it, outside this figure")
     p.add_argument("--link-faults", metavar="SPEC", default="",
                    help="damage board->host bytes, e.g. drop=0.001,flip=0.001,dup=0.001")
     p.add_argument("--seed", type=int, default=0, help="seed for --link-faults (default: 0)")
@@ -68,7 +63,8 @@ def main(args):
 
     vb = open_virtual(args.board, args.flash, heap=args.heap, listen=args.listen,
                       pty=args.pty, link_faults=args.link_faults, seed=args.seed,
-                      root_fs=not args.no_root, on_event=on_event, crlf=not args.no_crlf)
+                      root_fs=not args.no_root, on_event=on_event, crlf=not args.no_crlf,
+                      firmware=args.firmware)
     old = {}
 
     def on_stop(signum, frame):

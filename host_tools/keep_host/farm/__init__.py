@@ -28,6 +28,7 @@ import threading
 from pathlib import Path
 
 from ..errors import KeepError
+from ..runtime import end_child
 
 PREFIX = "labgrid:"
 AGENT = Path(__file__).with_name("agent.py")
@@ -138,15 +139,7 @@ class Place:
 
     def close(self):
         if self.proc.poll() is None:
-            try:
-                self.proc.stdin.close()  # the agent's cue to leave
-            except OSError:
-                pass
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            end_child(self.proc, 5)  # a closed stdin is the agent's cue to leave
         self._errfile.close()
 
 

@@ -32,6 +32,11 @@ class Mark:
         return self.index
 
 
+def _session(name, doc=None):
+    """A read-only attribute of the Dut that is its session's."""
+    return property(lambda self: getattr(self.session, name), doc=doc)
+
+
 class Dut:
     def __init__(self, session, log_path=None):
         self.session = session
@@ -42,35 +47,14 @@ class Dut:
 
     # ---- what the board is ----------------------------------------------------------
 
-    @property
-    def link(self):
-        return self.session.link
-
-    @property
-    def port(self):
-        return self.session.port
-
-    @property
-    def board(self):
-        return self.session.board
-
-    @property
-    def app(self):
-        return self.session.app
-
-    @property
-    def virtual(self):
-        return self.session.virtual
-
-    @property
-    def sim(self):
-        """SimControl of the virtual board (KeepError on a real one)."""
-        return self.session.sim
-
-    @property
-    def wiring(self):
-        """The board's test wiring: {'gpio_loop': [[out, in]], 'uart_loop': [id], 'spi_flash': {...}}."""
-        return self.session.wiring
+    link = _session("link")
+    port = _session("port")
+    board = _session("board")
+    app = _session("app")
+    virtual = _session("virtual")
+    sim = _session("sim", "SimControl of the virtual board (KeepError on a real one).")
+    wiring = _session("wiring", "The board's test wiring: {'gpio_loop': [[out, in]], "
+                                "'uart_loop': [id], 'spi_flash': {...}}.")
 
     @property
     def names(self):

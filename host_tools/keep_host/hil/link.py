@@ -24,6 +24,7 @@ from collections import deque
 
 from ..trace import Decoder, Event
 from ..trace.splitter import Counters
+from ..transport import close_quietly, open_port
 
 _COUNTED = ("frames_ok", "frames_lost", "frames_corrupt", "frames_duplicated", "garbage_bytes",
             "records", "records_dropped", "seq_resets")
@@ -119,8 +120,6 @@ class Link:
     # ---- connection ---------------------------------------------------------
 
     def open(self):
-        from ..commands.monitor import open_port
-
         self.attach(open_port(self.port, timeout=0.05))
 
     def attach(self, ser):
@@ -138,12 +137,7 @@ class Link:
             self._stop = True
             self._thread.join(2)
             self._thread = None
-        if self.ser is not None:
-            try:
-                self.ser.close()
-            except Exception:
-                pass
-            self.ser = None
+        self.ser = close_quietly(self.ser)
 
     @property
     def attached(self):

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from ..boards import load_board
 from ..errors import KeepError
-from . import app as hil_app
+from ..manifest import wiring as rig
 from . import ports
+from ..transport import shut
 from .link import Link
 
 BOOT_TIMEOUT_S = 15.0
@@ -76,7 +77,7 @@ class BoardSession:
 
     @property
     def wiring(self):
-        return hil_app.wiring(self.board)
+        return rig.as_dict(self.board)
 
     # ---- life ------------------------------------------------------------------
 
@@ -100,12 +101,8 @@ class BoardSession:
     def stop(self):
         if self.link is not None:
             self.link.detach()
-        if self._sim is not None:
-            self._sim.close()
-            self._sim = None
-        if self.vb is not None:
-            self.vb.stop()
-            self.vb = None
+        self._sim = shut(self._sim)
+        self.vb = shut(self.vb, "stop")
 
     @property
     def sim(self):
@@ -123,7 +120,7 @@ class BoardSession:
     def _names_for(self, app_ref):
         from ..manifest import check_app
 
-        rep = check_app(app_ref, board=self.board.name)
+        rep = check_app(app_ref, board=self.board.name, wiring=rig.BOARD)
         names = {0: "supervisor"}
         if rep.app is not None:
             for i, t in enumerate(rep.app.tasks, 1):
@@ -137,7 +134,7 @@ class BoardSession:
         from ..repl import RawRepl
 
         app = app or self.app
-        app_ref, fw = hil_app.render(app, self.board)
+        app_ref, fw = app, None
         if firmware is not None:
             fw = Path(firmware)
             if "/" not in str(app) and (fw / "apps" / app / "app.toml").exists():
@@ -146,7 +143,9 @@ class BoardSession:
         repl = RawRepl(self.port)
         repl.open()
         try:
-            res = deploy(self.port, app_ref, board=self.board.name, firmware=fw, repl=repl)
+            # The app as written for the unix board's rig, compiled for this board's.
+            res = deploy(self.port, app_ref, board=self.board.name, firmware=fw, repl=repl,
+                         wiring=rig.BOARD)
         except BaseException:
             repl.close()
             raise

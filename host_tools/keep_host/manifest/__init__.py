@@ -3,12 +3,16 @@
     report = check_app("chaos")                 # or a path to app.toml
     report.ok, [str(p) for p in report.problems]
     text = compile_app("chaos", board="unix")   # app_table.py source, or ManifestError
+    check_app("chaos", board="rpi_pico", wiring="board")  # rewired for the Pico's rig
 
 An app lives in firmware/apps/<name>/app.toml; docs/manifest.md documents
 every key, and table.py the table layout. The pipeline is
 
     TOML text --parse--> dict --schema--> App --rules(board)--> problems
                                                  `--table.render--> app_table.py
+
+With a wiring overlay (wiring.py) the dict is rewired for the target
+board's rig before the schema reads it: the same app, other pins.
 
 Invariants: checking never raises for a bad manifest (every problem is a
 Problem naming its key); a table is rendered only when there are none.
@@ -24,6 +28,7 @@ from ..tomldata import Problem, Reader, parse  # noqa: F401  (Problem is public)
 from . import rules, schema, table
 from .model import DISPOSITIONS, App, Task  # noqa: F401  (public names)
 from .table import TABLE_VERSION, render  # noqa: F401
+from .wiring import overlay
 
 
 class ManifestError(KeepError):
@@ -80,26 +85,29 @@ def resolve_app(app, apps_root=None):
                     "or give a path to app.toml)")
 
 
-def check_app(app, board=None, apps_root=None, boards_root=None, roots=None):
+def check_app(app, board=None, apps_root=None, boards_root=None, roots=None, wiring=None):
     """Check an app by name or path; `board` overrides the manifest's."""
     path = resolve_app(app, apps_root)
     return check_text(path.read_text(errors="replace"), board=board, app_dir=path.parent,
-                      source=str(path), boards_root=boards_root, roots=roots)
+                      source=str(path), boards_root=boards_root, roots=roots, wiring=wiring)
 
 
 def check_text(text, board=None, app_dir=None, source="app.toml", boards_root=None,
-               roots=None):
+               roots=None, wiring=None):
     data, problem = parse(text, Path(source).name)
     if problem:
         return Report([problem], source=source)
     return check_data(data, board=board, app_dir=app_dir, source=source,
-                      boards_root=boards_root, roots=roots)
+                      boards_root=boards_root, roots=roots, wiring=wiring)
 
 
 def check_data(data, board=None, app_dir=None, source="app.toml", boards_root=None,
-               roots=None):
+               roots=None, wiring=None):
     """Check parsed TOML. `roots` are where entry modules are looked for
-    (default: firmware/), then `app_dir`."""
+    (default: firmware/), then `app_dir`. wiring: None, or a wiring overlay
+    (wiring.BOARD: the board's own [test_wiring]; else an overlay file's
+    path) the manifest is rewired with for the board (wiring.py); a bad
+    overlay file is a KeepError, not a problem of the manifest."""
     r = Reader()
     board_name = board
     if board_name is None:
@@ -112,6 +120,8 @@ def check_data(data, board=None, app_dir=None, source="app.toml", boards_root=No
             b = load_board(board_name, boards_root)
         except KeepError as err:
             r.add("board" if board is None else "--board", str(err))
+    if wiring is not None and b is not None:
+        data = overlay(data, b, wiring, boards_root)
     app = schema.read_app(r, data, board_name, b)
     declared = set((data.get("tasks") or {}) if isinstance(data.get("tasks"), dict) else ())
     roots = [paths.FIRMWARE] if roots is None else roots

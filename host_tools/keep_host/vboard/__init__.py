@@ -12,7 +12,8 @@
         vb.reset(safe=True)
 """
 
-from .board import BoardTimeout, VirtualBoard, free_port
+from .board import VirtualBoard, free_port
+from .tap import BoardTimeout
 from .faults import LinkFaults, parse_spec
 from .pico import EmulatedPico
 from .subproc import VBoardProcess
@@ -30,7 +31,10 @@ def open_virtual(board="unix", flash_dir=None, **kw):
     if cls is None:
         raise KeepError(f"no virtual board {board!r}: there are " + ", ".join(sorted(VIRTUAL_BOARDS)))
     if cls is EmulatedPico:
-        kw = {k: v for k, v in kw.items() if k in ("listen", "heap", "on_event")}
+        kw = {k: v for k, v in kw.items() if k in ("listen", "heap", "on_event", "firmware")}
+    elif kw.pop("firmware", None) is not None:
+        raise KeepError(f"--firmware is for the emulated rpi_pico; the {board} virtual board "
+                        "runs the unix port")
     return cls(flash_dir, board=board, **kw)
 
 

@@ -46,11 +46,13 @@ from pathlib import Path
 
 from .. import unixport
 from ..errors import KeepError
+from ..transport import shut
 from . import bootcode, markers
 from .endpoints import PtyEndpoint, SocketEndpoint
 from .faults import LinkFaults
 from .lineio import CookedOutput, ReplInput
 from .process import UnixProcess, micropython_argv
+from .tap import BoardTimeout, ConsoleTap
 
 SOFT_REBOOT = b"MPY: soft reboot\r\n"
 RAW_BANNER = b"raw REPL; CTRL-B to exit\r\n"
@@ -69,11 +71,6 @@ BACKLOG_MAX = 16 << 10
 # raises once. A Ctrl-C while the last SIGINT may still be on its way (the
 # kernel holds it, or it was sent less than this long ago) joins that one.
 SIGINT_GAP_S = 0.05
-_TAP_LIMIT = 8 << 20  # bytes of console kept for wait_output()
-
-
-class BoardTimeout(KeepError):
-    """wait_output() gave up; the message shows the pattern and the tail."""
 
 
 def free_port(host="127.0.0.1"):
@@ -110,7 +107,32 @@ def heapsize(n):
     return f"{n // 1024}K" if n % 1024 == 0 else str(n)
 
 
-class VirtualBoard:
+class Lifecycle:
+    """A virtual board as a context manager (start .. stop), and the
+    temporary flash directory it made when given none."""
+
+    _tmp = None  # tempfile.TemporaryDirectory, or None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def _flash(self, flash_dir, prefix):
+        """The flash directory: flash_dir, or a temporary one (gone at stop())."""
+        if flash_dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix=prefix)
+            flash_dir = self._tmp.name
+        return Path(flash_dir).resolve()
+
+    def _drop_tmp(self):
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+
+class VirtualBoard(Lifecycle):
     def __init__(self, flash_dir=None, *, board="unix", heap=None,
                  listen="127.0.0.1:0", pty=False, link_faults=None, seed=0,
                  root_fs=True, env=None, on_event=None, crlf=True):
@@ -126,11 +148,7 @@ class VirtualBoard:
         self.heap = heapsize(self._heap_bytes)
         self.romfs_bytes = b.romfs_bytes
         self.sim_devices_bytes = b.sim_devices_bytes
-        self._tmp = None
-        if flash_dir is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="keep-vboard-")
-            flash_dir = self._tmp.name
-        self.flash_dir = Path(flash_dir).resolve()
+        self.flash_dir = self._flash(flash_dir, "keep-vboard-")
         self._listen = listen
         self._use_pty = pty
         self.root_fs = root_fs
@@ -151,9 +169,7 @@ class VirtualBoard:
         self._wake_r = self._wake_w = None
         self._thread = None
         self._stopping = False
-        self._cond = threading.Condition()
-        self._tap = bytearray()
-        self._tap_base = 0
+        self.tap = ConsoleTap()  # everything it printed, for mark/output_since/wait_output
         # crlf=False: LF as the port prints it, for binary protocols over the
         # console (mpremote mount's file writes): on this port print() and
         # sys.stdout.buffer reach the pty alike, unlike on a board.
@@ -190,9 +206,7 @@ class VirtualBoard:
             self._send(("stop",))
             self._thread.join(timeout=10)
         self._thread = None
-        if self._proc is not None:
-            self._proc.close()
-            self._proc = None
+        self._proc = shut(self._proc)
         if self.endpoint is not None:
             self.endpoint.close()
         for fd in (self._wake_r, self._wake_w):
@@ -202,15 +216,7 @@ class VirtualBoard:
                 except OSError:
                     pass
         self._wake_r = self._wake_w = None
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
+        self._drop_tmp()
 
     @property
     def url(self):
@@ -257,40 +263,22 @@ class VirtualBoard:
 
     def mark(self):
         """Absolute console position now (use with output_since/wait_output)."""
-        with self._cond:
-            return self._tap_base + len(self._tap)
+        return self.tap.mark()
 
     @property
     def console(self):
         """Everything the board printed (the retained tail), before faults."""
-        with self._cond:
-            return bytes(self._tap)
+        return self.tap.text
 
     def output_since(self, mark):
-        with self._cond:
-            return bytes(self._tap[max(0, mark - self._tap_base):])
+        return self.tap.since(mark)
 
     def wait_output(self, pattern, timeout=10.0, since=None):
         """Wait until the console (from `since`, default: the start) matches
         pattern (bytes, str or compiled bytes regex). Returns the absolute
         position just after the match."""
-        if isinstance(pattern, str):
-            pattern = pattern.encode()
-        rx = pattern if hasattr(pattern, "search") else re.compile(re.escape(pattern))
-        deadline = time.monotonic() + timeout
-        start = 0 if since is None else since
-        with self._cond:
-            while True:
-                begin = max(0, start - self._tap_base)
-                m = rx.search(self._tap, begin)
-                if m:
-                    return self._tap_base + m.end()
-                left = deadline - time.monotonic()
-                if left <= 0 or (not self.running and self._thread is not None):
-                    tail = bytes(self._tap[-300:]).decode(errors="replace")
-                    raise BoardTimeout(f"no {rx.pattern!r} on the console within "
-                                       f"{timeout:g}s; last output: {tail!r}")
-                self._cond.wait(min(left, 0.5))
+        return self.tap.wait_output(pattern, timeout, since,
+                                    alive=lambda: self.running or self._thread is None)
 
     # ---- the pump (only this thread touches process and endpoint) -----------
 
@@ -395,8 +383,7 @@ class VirtualBoard:
                 self._expected_exit = True
                 self._proc.close()
                 self._proc = None
-            with self._cond:
-                self._cond.notify_all()
+            self.tap.wake()
 
     def _loop(self):
         while not self._stopping:
@@ -505,14 +492,8 @@ class VirtualBoard:
             self._ready.set()
         if self._cooked is not None:
             data = self._cooked.feed(data)
-        with self._cond:
-            self._tap += data
-            if len(self._tap) > _TAP_LIMIT:
-                cut = len(self._tap) - _TAP_LIMIT
-                del self._tap[:cut]
-                self._tap_base += cut
-            look = bytes(self._tap[-(len(data) + len(RAW_BANNER)):])
-            self._cond.notify_all()
+        self.tap.feed(data)  # only this (the pump) thread feeds it
+        look = self.tap.since(self.tap.mark() - len(data) - len(RAW_BANNER))
         # Which REPL is the process in? Decides how a soft reset comes back.
         raw_at = look.rfind(RAW_BANNER)
         friendly_at = look.rfind(FRIENDLY_BANNER)

@@ -24,6 +24,7 @@ import termios
 import tty
 
 from ..errors import KeepError
+from ..transport import close_quietly
 
 
 def parse_listen(text):
@@ -110,12 +111,7 @@ class SocketEndpoint:
         return data
 
     def _drop_client(self):
-        if self.client is not None:
-            try:
-                self.client.close()
-            except OSError:
-                pass
-        self.client = None
+        self.client = close_quietly(self.client, OSError)
         self.dropped += len(self.pending)  # the port was closed before it read them
         self.pending.clear()
 

@@ -25,7 +25,6 @@ import json
 import shutil
 import socket
 import subprocess
-import tempfile
 import threading
 from pathlib import Path
 
@@ -33,8 +32,9 @@ from ..boardtime import Deadline, EmulatorClock
 from ..errors import KeepError
 from ..paths import ROOT
 from . import registry
-from .board import BoardTimeout
-from .tap import ConsoleTap
+from ..runtime import end_child
+from .board import Lifecycle
+from .tap import BoardTimeout, ConsoleTap
 
 EMU_DIR = ROOT / "emu" / "rp2040"
 NODE_MODULES = ROOT / "node_modules"
@@ -86,11 +86,11 @@ def wiring_for(board):
     return spec
 
 
-class EmulatedPico:
+class EmulatedPico(Lifecycle):
     kind = "emulator"
 
     def __init__(self, flash_dir=None, *, board="rpi_pico", listen="127.0.0.1:0", heap=None,
-                 on_event=None):
+                 on_event=None, firmware=None):
         from ..boards import load_board
 
         self.board = board
@@ -99,11 +99,12 @@ class EmulatedPico:
             raise KeepError(f"--heap: the emulated {board}'s heap is its firmware's "
                             f"({self._board.heap_bytes} bytes); it cannot be changed")
         self.heap = str(self._board.heap_bytes)
-        self._tmp = None
-        if flash_dir is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="keep-pico-")
-            flash_dir = self._tmp.name
-        self.flash_dir = Path(flash_dir).resolve()
+        # firmware: a UF2 of our own (keep build --image: the app frozen in)
+        # instead of the vendored one; checked here, not when the emulator fails.
+        self.firmware = None if firmware is None else Path(firmware).resolve()
+        if self.firmware is not None and not self.firmware.is_file():
+            raise KeepError(f"--firmware {firmware}: no such file")
+        self.flash_dir = self._flash(flash_dir, "keep-pico-")
         self._listen = listen
         self.on_event = on_event
         self._proc = None
@@ -120,6 +121,7 @@ class EmulatedPico:
     def start(self, timeout=BOOT_TIMEOUT_S):
         node = check_node()
         uf2, bootrom = firmware_files()
+        uf2 = self.firmware or uf2
         self.flash_dir.mkdir(parents=True, exist_ok=True)
         argv = [node, str(EMU_DIR / "runner.mjs"), "--uf2", str(uf2), "--bootrom", str(bootrom),
                 "--flash", str(self.flash_dir / FLASH_FILE), "--nor", str(self.flash_dir / NOR_FILE),
@@ -220,27 +222,11 @@ class EmulatedPico:
             self.dropped  # noqa: B018 (read the runner's count while it still answers)
             if self.url:
                 registry.unregister(self.url)
-            try:
-                self._proc.stdin.close()  # the runner stops (and saves the flash) on EOF
-            except OSError:
-                pass
-            try:
-                self._proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+            end_child(self._proc, 10)  # the runner stops (and saves the flash) on EOF
             self._proc = None
         if self.clock is not None:
             self.clock.close()
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
+        self._drop_tmp()
 
     @property
     def running(self):

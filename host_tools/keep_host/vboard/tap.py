@@ -14,9 +14,13 @@ import re
 import threading
 import time
 
-from .board import BoardTimeout
+from ..errors import KeepError
 
-TAP_LIMIT = 8 << 20
+TAP_LIMIT = 8 << 20  # bytes of console kept for wait_output()
+
+
+class BoardTimeout(KeepError):
+    """wait_output() gave up; the message shows the pattern and the tail."""
 
 
 class ConsoleTap:
