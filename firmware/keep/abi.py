@@ -165,7 +165,6 @@ SYS_SV_HOLD = const(13)
 SYS_SV_RELEASE = const(14)
 SYS_SV_INJECT = const(15)
 SYS_SV_STATUS = const(16)
-# (new: abigen to adopt)
 SYS_SV_TASK = const(17)  # the supervisor reads a task's state (keep/task.py TaskState)
 
 # On the wire each record keeps only its first TR_WIRE_LEN[kind] bytes
