@@ -65,11 +65,18 @@ for g in sorted(got, key=lambda g: g[0]):  # cli's and queued's calls interleave
 print([line for _s, line in drain_logs(0)])
 
 
-# malformed: a message queued at a busy server is corrupted in flight
+# malformed: a message queued at a busy server is corrupted in flight. slow
+# holds each request until the test lets it go (busy[0] = False), not for a
+# time: on a loaded machine one run() step can outlast any fixed sleep, and
+# b would be served before the test looks.
+busy = [True]
+
+
 async def slow(k):
     while True:
         m = await k.recv()
-        await k.sleep_ms(5)
+        while busy[0]:
+            await k.sleep_ms(1)
         await k.reply(m.call, abi.E_NOTSUP if m.op == 0xEE else 0, m.body[:m.len])
 
 
@@ -87,6 +94,7 @@ kernel.spawn(two, 4, "a", args=(b"first",))
 kernel.spawn(two, 4, "b", args=(b"second",))
 run_until(lambda: state(2) == "in_reply" and state(3) == "in_send")  # b queued behind a
 print("malformed", inject.inject("slow", "malformed"), inject.last)
+busy[0] = False
 run_until(lambda: state(2) == "done" and state(3) == "done")
 for g in got:
     print(g)

@@ -36,7 +36,7 @@ BOARD = 'unix'
 HAL = 'sim'
 MAX_MSG = 32
 TRACE_RECORDS = 256
-WDT_MS = 60
+WDT_MS = 250
 SUPERVISOR = (3, 10000, 0, 0, 0)
 DISPOSITIONS = ('restart', 'hold', 'reboot')
 E = None  # owns nothing
@@ -81,7 +81,10 @@ except OSError:
     pass
 fired = []
 sw.on_expire = fired.append  # observe instead of killing the process
-iso_wdt_app.state["spin_ms"] = 400
+# spins well past the timeout: a loaded host may stall this process for a
+# while, and the watchdog (a wall-clock thread on the unix port) must still
+# find the spinning task, not a healthy one descheduled
+iso_wdt_app.state["spin_ms"] = 900
 
 
 class Null:
