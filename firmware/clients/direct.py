@@ -308,15 +308,9 @@ async def system(k, drivers=None, wdt=None, reboot=None, **_):
                 s += 1
             await k.log("system: %s faulted: rebooting the board (monolithic build)"
                         % (tcb.name[s] if s < tcb.ntasks else "?"))
-            try:
-                from runtime import drain
-
-                drain.drain(8)
-            except Exception:
-                pass
             if reboot is None:
-                import hal
+                from runtime import boot
 
-                hal.load().reset()
+                boot.reboot()
             else:
                 reboot()

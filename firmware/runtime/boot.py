@@ -140,12 +140,19 @@ def _idle(wait_ms):
         hal.idle()
 
 
+def reboot():
+    """Reset the board after writing out the trace ring, so the host sees
+    why: a faulted supervisor, the supervisor's `reboot` disposition, a
+    monolithic build's first fault."""
+    drain.drain(8, 0)
+    hal.reset()
+
+
 def _supervisor_fault(slot):
     """fault.hook: the supervisor is what restarts others; if it faults the
     board reboots (its disposition in every table)."""
     if slot == fault.supervisor:
-        drain.drain(8, 0)
-        hal.reset()
+        reboot()
 
 
 def _culprit(w, v=None):

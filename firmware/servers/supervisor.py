@@ -144,16 +144,10 @@ async def main(k, flap_restarts=5, flap_window_ms=10000, backoff_ms=10, backoff_
                     stats["reboots"] += 1
                     await k.log("supervisor: %s %s fault: rebooting the board (disposition reboot)"
                                 % (name, why))
-                    try:
-                        from runtime import drain
-
-                        drain.drain(8)
-                    except Exception:
-                        pass
                     if reboot is None:
-                        import hal
+                        from runtime import boot
 
-                        hal.load().reset()
+                        boot.reboot()
                     else:
                         reboot()
                     continue
